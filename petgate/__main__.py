@@ -1,0 +1,3 @@
+from petgate.cli import main
+
+main()

@@ -1,0 +1,28 @@
+"""The application object every command receives through click's context (after hatch)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from petgate.output import Output
+from petgate.target import Target
+
+if TYPE_CHECKING:
+    import requests
+
+    from petgate.gateway import Gateway
+
+
+class App:
+    def __init__(self, target: Target, output: Output) -> None:
+        self.target = target
+        self.output = output
+
+    @cached_property
+    def gateway(self) -> Gateway:
+        return self.target.gateway()
+
+    @cached_property
+    def http(self) -> requests.Session:
+        return self.target.http_session()

@@ -1,0 +1,56 @@
+"""The caller's public IP, as checkip.amazonaws.com reports it, written as a CIDR.
+
+`parse_answer` and `as_cidr` are pure and import nothing of petgate's; `fetch_my_ip`
+does the request (with an optional source address, like curl's --interface).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+DEFAULT_CHECKIP_URL = "https://checkip.amazonaws.com"
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class CheckipAnswerError(ValueError):
+    """checkip answered something that is not one IP address."""
+
+
+def parse_answer(text: str) -> IpAddress:
+    """checkip answers one address and a newline; anything else (a captive portal's HTML,
+    an empty body, two addresses) is refused rather than guessed at."""
+    stripped = text.strip()
+    if not stripped:
+        raise CheckipAnswerError("checkip answered an empty body")
+    if len(stripped) > 64 or "<" in stripped:
+        raise CheckipAnswerError(
+            "checkip answered a page, not an address (a captive portal or proxy?)"
+        )
+    lines = stripped.splitlines()
+    if len(lines) != 1:
+        raise CheckipAnswerError(f"checkip answered {len(lines)} lines, expected one address")
+    candidate = lines[0].strip()
+    if "," in candidate or " " in candidate:
+        raise CheckipAnswerError(f"checkip answered several addresses: {candidate!r}")
+    try:
+        return ipaddress.ip_address(candidate)
+    except ValueError:
+        raise CheckipAnswerError(f"checkip answered {candidate!r}, not an IP address") from None
+
+
+def as_cidr(address: IpAddress) -> str:
+    """One address as a CIDR: /32 for IPv4, /128 for IPv6."""
+    return f"{address}/{address.max_prefixlen}"
+
+
+def is_public(address: IpAddress) -> bool:
+    return address.is_global
+
+
+def fetch_my_ip(url: str, session: Any, timeout: float = 5.0) -> IpAddress:
+    """GET the checkip URL with a requests session; raise CheckipAnswerError or requests' own."""
+    response = session.get(url, timeout=timeout)
+    if response.status_code != 200:
+        raise CheckipAnswerError(f"checkip answered HTTP {response.status_code}")
+    return parse_answer(response.text)

@@ -1,0 +1,134 @@
+"""The click group: global options, the commands, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from petgate import __version__
+from petgate.app import App
+from petgate.commands import exercise, local, verify
+from petgate.errors import EXIT_INTERRUPTED, EXIT_USAGE, PetgateError
+from petgate.output import Output
+from petgate.target import DEFAULT_LOCAL_URL, Target
+
+EPILOG = """\b
+The exercise, offline:
+  petgate local &                      # or: make demo
+  petgate --local import-example
+  petgate --local deploy
+  petgate --local block-my-ip
+  petgate --local verify --expect denied
+  petgate --local set-403-template
+  petgate --local unblock --all
+  petgate --local verify --expect allowed
+
+Exit codes: 0 ok, 1 verify's expectation not met, 2 bad usage or input,
+3 AWS / control-plane error, 4 network error.
+"""
+
+
+@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="petgate")
+@click.option("--profile", envvar="AWS_PROFILE", help="AWS profile. [env: AWS_PROFILE]")
+@click.option("--region", help="AWS region. [env: AWS_REGION, AWS_DEFAULT_REGION]")
+@click.option(
+    "--endpoint-url",
+    envvar="PETGATE_ENDPOINT_URL",
+    metavar="URL",
+    help="API Gateway control-plane endpoint. [env: PETGATE_ENDPOINT_URL]",
+)
+@click.option(
+    "--local",
+    is_flag=True,
+    envvar="PETGATE_LOCAL",
+    help="Use petgate's local gateway (PETGATE_LOCAL_URL, default "
+    f"{DEFAULT_LOCAL_URL}): dummy credentials, us-east-1. [env: PETGATE_LOCAL=1]",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(["text", "json"]),
+    envvar="PETGATE_OUTPUT",
+    default="text",
+    show_default=True,
+    help="text for people (stderr); json: one object on stdout. [env: PETGATE_OUTPUT]",
+)
+@click.option(
+    "--checkip-url",
+    envvar="PETGATE_CHECKIP_URL",
+    metavar="URL",
+    help="Where to ask for your public IP. [env: PETGATE_CHECKIP_URL]",
+)
+@click.option(
+    "--source-address",
+    envvar="PETGATE_SOURCE_ADDRESS",
+    metavar="ADDR",
+    help="Local address for checkip and verify requests, like curl --interface. "
+    "[env: PETGATE_SOURCE_ADDRESS]",
+)
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+    local: bool,
+    output: str,
+    checkip_url: str | None,
+    source_address: str | None,
+) -> None:
+    """petgate: API Gateway resource policies, one command per step.
+
+    Runs the "control access with a resource policy" exercise: import the Example API
+    (PetStore), deploy it, deny your own IP, hide the 403 message's details, remove the
+    policy again, and check the effect after each step. Against AWS by default, or offline
+    against petgate's own local gateway with --local.
+    """
+    if local and endpoint_url:
+        raise click.UsageError("--local and --endpoint-url do not go together")
+    target = Target(
+        profile=profile,
+        region=region,
+        endpoint_url=endpoint_url,
+        local=local,
+        local_url=os.environ.get("PETGATE_LOCAL_URL", DEFAULT_LOCAL_URL),
+        checkip_url=checkip_url,
+        source_address=source_address,
+    )
+    ctx.obj = App(target, Output(output))
+
+
+for command in (
+    exercise.import_example,
+    exercise.deploy,
+    exercise.block_my_ip,
+    exercise.set_403_template,
+    exercise.unblock,
+    verify.verify,
+    local.local,
+):
+    cli.add_command(command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; expected failures end with one line on stderr and their exit code."""
+    try:
+        cli.main(args=argv, prog_name="petgate", standalone_mode=False)
+    except PetgateError as exc:
+        _fail(exc.line(), exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code if exc.exit_code else EXIT_USAGE)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        _fail("interrupted", EXIT_INTERRUPTED)
+    sys.exit(0)
+
+
+def _fail(line: str, code: int) -> None:
+    Output().error(line)
+    sys.exit(code)

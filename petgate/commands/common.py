@@ -1,0 +1,129 @@
+"""Options and steps that several commands share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from petgate import policy as policies
+from petgate.app import App
+from petgate.errors import NetworkError, UsageError
+from petgate.gateway import ApiRef
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+pass_app = click.make_pass_decorator(App)
+
+
+def api_options(func: F) -> F:
+    func = click.option(
+        "--stage",
+        envvar="PETGATE_STAGE",
+        default="test",
+        show_default=True,
+        help="Stage name. [env: PETGATE_STAGE]",
+    )(func)
+    func = click.option(
+        "--api",
+        "api_ref",
+        envvar="PETGATE_API",
+        default="PetStore",
+        show_default=True,
+        metavar="ID_OR_NAME",
+        help="REST API id or name (a name must match one API). [env: PETGATE_API]",
+    )(func)
+    return func
+
+
+def change_options(func: F) -> F:
+    func = click.option(
+        "--dry-run", is_flag=True, help="Show what would change; change nothing."
+    )(func)
+    func = click.option(
+        "--no-deploy", is_flag=True, help="Change the API but do not redeploy the stage."
+    )(func)
+    return func
+
+
+def cidr_option(help_text: str) -> Callable[[F], F]:
+    return click.option(
+        "--cidr", "cidrs", multiple=True, metavar="CIDR", help=help_text
+    )
+
+
+def redeploy(app: App, api: ApiRef, stage: str, description: str) -> dict[str, Any]:
+    """Deploy the stage so a change takes effect; the result's keys join the command's JSON."""
+    with app.output.waiting(f"Deploying {api.id} to stage {stage}..."):
+        deployment = app.gateway.deploy(api.id, stage, description)
+    return {
+        "deployed": True,
+        "deployment_id": deployment["id"],
+        "invoke_url": app.target.invoke_url(api.id, stage),
+    }
+
+
+def not_deployed(app: App, api: ApiRef, stage: str) -> dict[str, Any]:
+    return {"deployed": False, "invoke_url": app.target.invoke_url(api.id, stage)}
+
+
+def parse_cidrs(app: App, given: tuple[str, ...]) -> list[str]:
+    """Validate and normalise --cidr values; host bits set are cleared, and said so."""
+    cidrs = []
+    for text in given:
+        try:
+            cidr = policies.parse_cidr(text)
+        except policies.PolicyError as exc:
+            raise UsageError(str(exc)) from None
+        if cidr.normalised and "/" in text:
+            app.output.warn(f"{text} has host bits set; using {cidr.network}")
+        cidrs.append(cidr.network)
+    return list(dict.fromkeys(cidrs))
+
+
+def my_cidr(app: App) -> str:
+    """The caller's address from checkip, as a /32 or /128."""
+    import requests
+
+    from petgate import checkip
+
+    url = app.target.effective_checkip_url
+    try:
+        with app.output.waiting(f"Asking {url} for your public IP..."):
+            address = checkip.fetch_my_ip(url, app.http)
+    except checkip.CheckipAnswerError as exc:
+        raise NetworkError(f"{exc} ({url})", "pass the address with --cidr instead") from None
+    except requests.RequestException as exc:
+        raise NetworkError(
+            f"cannot reach checkip at {url} ({type(exc).__name__})",
+            "check your connection, or pass the address with --cidr",
+        ) from None
+    if not checkip.is_public(address) and app.target.kind == "aws":
+        app.output.warn(
+            f"checkip says {address}, a private or loopback address: AWS will see another one"
+        )
+    return checkip.as_cidr(address)
+
+
+def policy_change_result(
+    api: ApiRef, stage: str, before: policies.Policy | None, after: policies.Policy | None
+) -> dict[str, Any]:
+    return {
+        "api_id": api.id,
+        "api_name": api.name,
+        "stage": stage,
+        "changed": before != after,
+        "previous_policy": before,
+        "policy": after,
+    }
+
+
+def render_deploy_lines(out: Any, data: dict[str, Any]) -> None:
+    if data.get("dry_run"):
+        out.info("Dry run: nothing was changed.")
+    elif data.get("deployed"):
+        out.success(f"Deployed {data['deployment_id']} to stage {data['stage']}.")
+        out.info(f"Invoke URL: {data['invoke_url']}")
+    elif "deployed" in data:
+        out.warn(f"Not redeployed: run `petgate deploy` for the change to take effect on {data['stage']}.")

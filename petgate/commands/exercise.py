@@ -1,0 +1,307 @@
+"""The exercise's steps: import-example, deploy, block-my-ip, set-403-template, unblock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from petgate import example
+from petgate import policy as policies
+from petgate.app import App
+from petgate.commands.common import (
+    api_options,
+    change_options,
+    cidr_option,
+    my_cidr,
+    not_deployed,
+    parse_cidrs,
+    pass_app,
+    policy_change_result,
+    redeploy,
+    render_deploy_lines,
+)
+from petgate.errors import UsageError
+from petgate.gateway import ACCESS_DENIED, ApiRef
+from petgate.output import Output
+
+DEFAULT_403_TEMPLATE = '{"message":"Access denied"}'
+
+
+@click.command("import-example")
+@click.option("--name", default=example.NAME, show_default=True, help="Name of the API.")
+@click.option("--new", is_flag=True, help="Import a new copy even if an API of that name exists.")
+@click.option(
+    "--endpoint-type",
+    type=click.Choice(["REGIONAL", "EDGE"], case_sensitive=False),
+    default="REGIONAL",
+    show_default=True,
+    help="Endpoint type (the console imports REGIONAL today).",
+)
+@pass_app
+def import_example(app: App, name: str, new: bool, endpoint_type: str) -> None:
+    """Import the console's Example API (PetStore) and print its id.
+
+    An API of the same name is reused unless --new.
+
+    \b
+    Example:
+      petgate --local import-example
+    """
+    existing = [] if new else app.gateway.find_apis_named(name)
+    if len(existing) > 1:
+        ids = ", ".join(a.id for a in existing)
+        raise UsageError(
+            f"{len(existing)} REST APIs are named {name!r} ({ids})",
+            "pass --new to import another, or use --api ID with the other commands",
+        )
+    if existing:
+        api, created = existing[0], False
+    else:
+        with app.output.waiting(f"Importing the example API as {name!r}..."):
+            imported = app.gateway.import_api(example.definition_bytes(name), endpoint_type.upper())
+        api, created = ApiRef(imported["id"], imported.get("name", name)), True
+    data = {"api_id": api.id, "api_name": api.name, "created": created}
+    app.output.result(data, _render_import)
+
+
+def _render_import(out: Output, data: dict[str, Any]) -> None:
+    if data["created"]:
+        out.success(f"Imported {data['api_name']} as API {data['api_id']}.")
+    else:
+        out.info(f"Reusing API {data['api_id']} ({data['api_name']}); pass --new for another.")
+    click.echo(data["api_id"])
+
+
+@click.command()
+@api_options
+@click.option("--description", default="", help="Description of the deployment.")
+@pass_app
+def deploy(app: App, api_ref: str, stage: str, description: str) -> None:
+    """Deploy the API to the stage (creating it) and print the invoke URL.
+
+    \b
+    Example:
+      petgate --local deploy --stage test
+    """
+    api = app.gateway.resolve_api(api_ref)
+    data = {"api_id": api.id, "api_name": api.name, "stage": stage}
+    data.update(redeploy(app, api, stage, description or "petgate deploy"))
+    app.output.result(data, _render_deploy)
+
+
+def _render_deploy(out: Output, data: dict[str, Any]) -> None:
+    out.success(f"Deployed {data['deployment_id']} to stage {data['stage']}.")
+    click.echo(data["invoke_url"])
+
+
+def _write_policy(
+    app: App,
+    api: ApiRef,
+    stage: str,
+    before: policies.Policy | None,
+    after: policies.Policy | None,
+    no_deploy: bool,
+    dry_run: bool,
+    description: str,
+) -> dict[str, Any]:
+    data = policy_change_result(api, stage, before, after)
+    data["dry_run"] = dry_run
+    if dry_run:
+        return data
+    if data["changed"]:
+        app.gateway.set_policy(api.id, after)
+        data["policy"] = app.gateway.get_policy(api.id)  # as stored: ARNs expanded
+    data.update(not_deployed(app, api, stage) if no_deploy else redeploy(app, api, stage, description))
+    return data
+
+
+def _policy_error(exc: policies.PolicyError) -> UsageError:
+    return UsageError(str(exc))
+
+
+@click.command("block-my-ip")
+@api_options
+@cidr_option("Block this address or CIDR instead of your own (repeatable).")
+@change_options
+@pass_app
+def block_my_ip(
+    app: App, api_ref: str, stage: str, cidrs: tuple[str, ...], no_deploy: bool, dry_run: bool
+) -> None:
+    """Deny your own IP (from checkip, as a /32) with a resource policy, then redeploy.
+
+    Writes the console's "IP Range Blacklist" shape, merged into any policy the API has:
+    other statements are kept, and blocking the same CIDR twice changes nothing.
+
+    \b
+    Examples:
+      petgate --local block-my-ip
+      petgate block-my-ip --api a1b2c3d4e5 --cidr 192.0.2.0/24 --cidr 2001:db8::/64
+    """
+    wanted = parse_cidrs(app, cidrs) or [my_cidr(app)]
+    api = app.gateway.resolve_api(api_ref)
+    before = app.gateway.get_policy(api.id)
+    try:
+        after, added = policies.block(before, wanted)
+        policies.validate(after)
+    except policies.PolicyError as exc:
+        raise _policy_error(exc) from None
+    data = _write_policy(app, api, stage, before, after, no_deploy, dry_run, "petgate block-my-ip")
+    data.update({"cidrs": wanted, "added": added, "blocked": policies.blocked_cidrs(after)})
+    app.output.result(data, _render_block)
+
+
+def _render_block(out: Output, data: dict[str, Any]) -> None:
+    verb = "Would block" if data["dry_run"] else "Blocked"
+    if data["added"]:
+        out.success(f"{verb} {', '.join(data['added'])} on API {data['api_id']}.")
+    else:
+        out.info(f"Already blocked: {', '.join(data['cidrs'])}; the policy is unchanged.")
+    for line in policies.describe(data["policy"]):
+        out.detail(line)
+    render_deploy_lines(out, data)
+
+
+@click.command()
+@api_options
+@cidr_option("Unblock this address or CIDR instead of your own (repeatable).")
+@click.option("--all", "remove_all", is_flag=True, help="Remove the whole resource policy.")
+@change_options
+@pass_app
+def unblock(
+    app: App,
+    api_ref: str,
+    stage: str,
+    cidrs: tuple[str, ...],
+    remove_all: bool,
+    no_deploy: bool,
+    dry_run: bool,
+) -> None:
+    """Remove what block-my-ip added (your own IP by default), then redeploy.
+
+    Other statements are kept; the policy goes when nothing else is left in it. --all removes
+    the whole policy, as the exercise does.
+
+    \b
+    Examples:
+      petgate --local unblock
+      petgate unblock --cidr 192.0.2.0/24
+      petgate unblock --all
+    """
+    if remove_all and cidrs:
+        raise UsageError("--all and --cidr do not go together")
+    wanted = [] if remove_all else parse_cidrs(app, cidrs) or [my_cidr(app)]
+    api = app.gateway.resolve_api(api_ref)
+    if remove_all:
+        stored = app.gateway.get_api(api.id).get("policy")
+        try:
+            before = policies.decode_stored(stored)
+        except policies.PolicyError:  # an unreadable policy is exactly what --all is for
+            before = {"unreadable": stored}
+        after, removed = None, policies.blocked_cidrs(before)
+    else:
+        before = app.gateway.get_policy(api.id)
+        try:
+            after, removed = policies.unblock(before, wanted)
+        except policies.PolicyError as exc:
+            raise _policy_error(exc) from None
+    data = _write_policy(app, api, stage, before, after, no_deploy, dry_run, "petgate unblock")
+    data.update({"cidrs": wanted, "removed": removed, "all": remove_all})
+    app.output.result(data, _render_unblock)
+
+
+def _render_unblock(out: Output, data: dict[str, Any]) -> None:
+    would = "Would remove" if data["dry_run"] else "Removed"
+    if data["all"]:
+        out.success(f"{would} the whole resource policy." if data["changed"] else "The API has no resource policy.")
+    elif data["removed"]:
+        out.success(f"{would} {', '.join(data['removed'])} from the deny list.")
+    else:
+        out.info(f"Not blocked: {', '.join(data['cidrs'])}; the policy is unchanged.")
+    for line in policies.describe(data["policy"]):
+        out.detail(line)
+    render_deploy_lines(out, data)
+
+
+def _read_template(template: str | None, template_file: str | None) -> str:
+    if template is not None and template_file is not None:
+        raise UsageError("--template and --template-file do not go together")
+    if template_file is None:
+        return template if template is not None else DEFAULT_403_TEMPLATE
+    try:
+        with open(template_file, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise UsageError(f"cannot read template file {template_file}: {exc.strerror}") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"template file {template_file} is not UTF-8 text") from None
+
+
+@click.command("set-403-template")
+@api_options
+@click.option("--template", help="Mapping template text.", metavar="TEXT")
+@click.option(
+    "--template-file", help="Read the mapping template from this file.", metavar="PATH"
+)
+@click.option("--content-type", default="application/json", show_default=True)
+@click.option("--status-code", default="403", show_default=True, help="HTTP status to answer.")
+@change_options
+@pass_app
+def set_403_template(
+    app: App,
+    api_ref: str,
+    stage: str,
+    template: str | None,
+    template_file: str | None,
+    content_type: str,
+    status_code: str,
+    no_deploy: bool,
+    dry_run: bool,
+) -> None:
+    """Replace the ACCESS_DENIED (403) body so it reveals nothing about the account.
+
+    The default template is {"message":"Access denied"}; templates for other content types
+    and the response's headers are kept.
+
+    \b
+    Examples:
+      petgate --local set-403-template
+      petgate set-403-template --template '{"message":"Nope","id":"$context.requestId"}'
+    """
+    text = _read_template(template, template_file)
+    if not status_code.isdigit() or not 400 <= int(status_code) <= 599:
+        raise UsageError(f"--status-code must be an HTTP error status, not {status_code!r}")
+    api = app.gateway.resolve_api(api_ref)
+    previous = app.gateway.get_gateway_response(api.id, ACCESS_DENIED)
+    customised = previous is not None and not previous.get("defaultResponse", False)
+    templates = dict(previous.get("responseTemplates") or {}) if customised and previous else {}
+    templates[content_type] = text
+    parameters = (previous or {}).get("responseParameters") if customised else None
+    data: dict[str, Any] = {
+        "api_id": api.id,
+        "api_name": api.name,
+        "stage": stage,
+        "response_type": ACCESS_DENIED,
+        "status_code": status_code,
+        "content_type": content_type,
+        "template": text,
+        "previous": previous,
+        "dry_run": dry_run,
+    }
+    if not dry_run:
+        app.gateway.put_gateway_response(api.id, ACCESS_DENIED, status_code, templates, parameters)
+        data.update(
+            not_deployed(app, api, stage)
+            if no_deploy
+            else redeploy(app, api, stage, "petgate set-403-template")
+        )
+    app.output.result(data, _render_template)
+
+
+def _render_template(out: Output, data: dict[str, Any]) -> None:
+    verb = "Would set" if data["dry_run"] else "Set"
+    out.success(f"{verb} the ACCESS_DENIED response of API {data['api_id']} ({data['status_code']}, {data['content_type']}):")
+    out.detail(data["template"])
+    render_deploy_lines(out, data)

@@ -1,0 +1,1 @@
+"""petgate status (placeholder replaced below)."""

@@ -1,0 +1,1 @@
+"""petgate walkthrough (placeholder replaced below)."""

@@ -1,0 +1,46 @@
+"""The errors petgate expects, each carrying the exit code the CLI contract gives it."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_EXPECTATION = 1
+EXIT_USAGE = 2
+EXIT_AWS = 3
+EXIT_NETWORK = 4
+EXIT_INTERRUPTED = 130
+
+
+class PetgateError(Exception):
+    """An expected failure: one line for the user, and the exit code to end with."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def line(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class UsageError(PetgateError):
+    """Bad options or bad input: exit 2."""
+
+    exit_code = EXIT_USAGE
+
+
+class AwsError(PetgateError):
+    """The control plane refused or failed: not found, access denied, throttled, invalid policy."""
+
+    exit_code = EXIT_AWS
+
+    def __init__(self, message: str, hint: str | None = None, code: str = "") -> None:
+        super().__init__(message, hint)
+        self.code = code
+
+
+class NetworkError(PetgateError):
+    """An endpoint, the invoke URL or checkip could not be reached."""
+
+    exit_code = EXIT_NETWORK

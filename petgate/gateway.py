@@ -1,0 +1,245 @@
+"""The one class that makes every boto3 `apigateway` call petgate uses.
+
+Each method is named for what petgate means and translates botocore's errors into petgate's
+own, so commands never see boto3 (after chalice's TypedAWSClient).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from petgate import policy as policies
+from petgate.errors import AwsError, NetworkError, UsageError
+
+ACCESS_DENIED = "ACCESS_DENIED"
+_API_ID_LENGTH = 10
+
+_CREDENTIAL_CODES = {
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "ExpiredTokenException",
+    "ExpiredToken",
+    "AccessDeniedException",
+    "AccessDenied",
+    "SignatureDoesNotMatch",
+}
+
+
+@dataclass(frozen=True)
+class ApiRef:
+    id: str
+    name: str
+
+
+@contextmanager
+def aws_errors(what: str) -> Iterator[None]:
+    """Translate botocore's exceptions into petgate's, naming what we were doing."""
+    import botocore.exceptions as bex
+
+    try:
+        yield
+    except bex.ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        message = str(error.get("Message", "")) or code
+        if code in _CREDENTIAL_CODES:
+            raise AwsError(
+                f"{what}: AWS refused the credentials ({code}: {message})",
+                "check AWS_PROFILE / your credentials, or refresh an expired session",
+                code,
+            ) from None
+        if code == "TooManyRequestsException":
+            raise AwsError(
+                f"{what}: throttled by AWS even after retrying ({message})",
+                "wait a minute and run the command again",
+                code,
+            ) from None
+        raise AwsError(f"{what}: {code}: {message}", code=code) from None
+    except bex.NoCredentialsError:
+        raise AwsError(
+            f"{what}: no AWS credentials found",
+            "configure a profile (aws configure), set AWS_PROFILE, or use --local",
+            "NoCredentials",
+        ) from None
+    except bex.NoRegionError:
+        raise UsageError(f"{what}: no AWS region configured", "pass --region") from None
+    except (bex.EndpointConnectionError, bex.ConnectTimeoutError, bex.ReadTimeoutError) as exc:
+        raise NetworkError(
+            f"{what}: cannot reach the control plane ({exc})",
+            "check the endpoint, or start the local gateway with `petgate local`",
+        ) from None
+    except bex.BotoCoreError as exc:
+        raise AwsError(f"{what}: {exc}") from None
+
+
+class Gateway:
+    def __init__(self, client: Any, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.client = client
+        self.sleep = sleep
+
+    # --- APIs -----------------------------------------------------------------------------
+
+    def list_apis(self) -> list[dict[str, Any]]:
+        with aws_errors("listing REST APIs"):
+            pages = self.client.get_paginator("get_rest_apis").paginate()
+            return [item for page in pages for item in page.get("items", [])]
+
+    def find_apis_named(self, name: str) -> list[ApiRef]:
+        return [ApiRef(a["id"], a.get("name", "")) for a in self.list_apis() if a.get("name") == name]
+
+    def resolve_api(self, id_or_name: str) -> ApiRef:
+        """An API id is looked up directly; otherwise the name must match exactly one API."""
+        if len(id_or_name) == _API_ID_LENGTH and id_or_name.isalnum() and id_or_name.islower():
+            api = self.get_api_or_none(id_or_name)
+            if api is not None:
+                return ApiRef(api["id"], api.get("name", ""))
+        matches = self.find_apis_named(id_or_name)
+        if not matches:
+            raise AwsError(
+                f"no REST API with id or name {id_or_name!r}",
+                "run `petgate import-example` first, or pass --api",
+                "NotFoundException",
+            )
+        if len(matches) > 1:
+            ids = ", ".join(m.id for m in matches)
+            raise UsageError(
+                f"{len(matches)} REST APIs are named {id_or_name!r} ({ids})",
+                "pass --api with one of these ids",
+            )
+        return matches[0]
+
+    def get_api_or_none(self, api_id: str) -> dict[str, Any] | None:
+        try:
+            with aws_errors(f"reading API {api_id}"):
+                return dict(self.client.get_rest_api(restApiId=api_id))
+        except AwsError as exc:
+            if exc.code == "NotFoundException":
+                return None
+            raise
+
+    def get_api(self, api_id: str) -> dict[str, Any]:
+        with aws_errors(f"reading API {api_id}"):
+            return dict(self.client.get_rest_api(restApiId=api_id))
+
+    def import_api(self, definition: bytes, endpoint_type: str) -> dict[str, Any]:
+        with aws_errors("importing the API"):
+            return dict(
+                self.client.import_rest_api(
+                    body=definition,
+                    failOnWarnings=False,
+                    parameters={"endpointConfigurationTypes": endpoint_type},
+                )
+            )
+
+    def delete_api(self, api_id: str) -> None:
+        with aws_errors(f"deleting API {api_id}"):
+            self.client.delete_rest_api(restApiId=api_id)
+
+    # --- policy ---------------------------------------------------------------------------
+
+    def get_policy(self, api_id: str, api: dict[str, Any] | None = None) -> policies.Policy | None:
+        """The API's stored policy, AWS's extra escaping undone."""
+        api = api if api is not None else self.get_api(api_id)
+        try:
+            return policies.decode_stored(api.get("policy"))
+        except policies.PolicyError as exc:
+            raise AwsError(
+                f"API {api_id}: {exc}",
+                "fix it in the console, or remove it with `petgate unblock --all`",
+            ) from None
+
+    def set_policy(self, api_id: str, policy: policies.Policy | None) -> dict[str, Any]:
+        """Write the policy (None removes it)."""
+        value = policies.encode(policy) if policy else ""
+        with aws_errors(f"writing the policy of API {api_id}"):
+            return dict(
+                self.client.update_rest_api(
+                    restApiId=api_id,
+                    patchOperations=[{"op": "replace", "path": "/policy", "value": value}],
+                )
+            )
+
+    # --- gateway responses ----------------------------------------------------------------
+
+    def get_gateway_response(self, api_id: str, response_type: str) -> dict[str, Any] | None:
+        try:
+            with aws_errors(f"reading the {response_type} gateway response"):
+                response = self.client.get_gateway_response(
+                    restApiId=api_id, responseType=response_type
+                )
+        except AwsError as exc:
+            if exc.code == "NotFoundException":
+                return None
+            raise
+        response.pop("ResponseMetadata", None)
+        return dict(response)
+
+    def put_gateway_response(
+        self,
+        api_id: str,
+        response_type: str,
+        status_code: str | None,
+        templates: dict[str, str],
+        parameters: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "restApiId": api_id,
+            "responseType": response_type,
+            "responseTemplates": templates,
+        }
+        if status_code:
+            kwargs["statusCode"] = status_code
+        if parameters:
+            kwargs["responseParameters"] = parameters
+        with aws_errors(f"writing the {response_type} gateway response"):
+            response = self.client.put_gateway_response(**kwargs)
+        response.pop("ResponseMetadata", None)
+        return dict(response)
+
+    # --- stages and deployments -----------------------------------------------------------
+
+    def deploy(self, api_id: str, stage: str, description: str = "") -> dict[str, Any]:
+        with aws_errors(f"deploying API {api_id} to stage {stage!r}"):
+            response = self.client.create_deployment(
+                restApiId=api_id, stageName=stage, description=description
+            )
+        response.pop("ResponseMetadata", None)
+        return dict(response)
+
+    def get_stage(self, api_id: str, stage: str) -> dict[str, Any] | None:
+        try:
+            with aws_errors(f"reading stage {stage!r}"):
+                response = self.client.get_stage(restApiId=api_id, stageName=stage)
+        except AwsError as exc:
+            if exc.code == "NotFoundException":
+                return None
+            raise
+        response.pop("ResponseMetadata", None)
+        return dict(response)
+
+    def get_stages(self, api_id: str) -> list[dict[str, Any]]:
+        with aws_errors(f"listing the stages of API {api_id}"):
+            return list(self.client.get_stages(restApiId=api_id).get("item", []))
+
+    def get_deployments(self, api_id: str) -> list[dict[str, Any]]:
+        with aws_errors(f"listing the deployments of API {api_id}"):
+            pages = self.client.get_paginator("get_deployments").paginate(restApiId=api_id)
+            return [item for page in pages for item in page.get("items", [])]
+
+    def get_stage_export(self, api_id: str, stage: str) -> dict[str, Any]:
+        """The definition the stage really serves (with policy and gateway responses)."""
+        import json
+
+        with aws_errors(f"exporting stage {stage!r}"):
+            response = self.client.get_export(
+                restApiId=api_id,
+                stageName=stage,
+                exportType="oas30",
+                parameters={"extensions": "apigateway"},
+                accepts="application/json",
+            )
+        return dict(json.loads(response["body"].read()))

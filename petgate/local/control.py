@@ -1,0 +1,281 @@
+"""The control plane: moto's server app, with a fidelity layer where moto differs from AWS
+for what petgate uses (see DESIGN.md, "Known moto gaps").
+
+Intercepted here: ImportRestApi and PutRestApi (Swagger 2.0 too), policy writes (validated,
+`execute-api:/` expanded, stored escaped as AWS returns it), gateway responses (defaults
+listed), CreateDeployment (snapshots the API), GetExport of a stage (from its snapshot) and
+DeleteRestApi (drops snapshots). Everything else goes to moto unchanged.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+import urllib.parse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from petgate import policy as policies
+from petgate.local import gateway_responses, importer, snapshot
+from petgate.local.errors import ApiError
+
+Response = tuple[int, dict[str, str], bytes]
+
+INVALID_POLICY = (
+    "Invalid policy document. Please check the policy syntax and ensure that Principals are valid."
+)
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d+/([^/]+)/")
+
+
+def store_policy(api: Any, text: str | None) -> None:
+    """Validate a policy and store it the way GetRestApi returns it on AWS."""
+    if text is None or not str(text).strip():
+        api.policy = None
+        return
+    try:
+        document = json.loads(text)
+        policies.validate(document)
+    except (json.JSONDecodeError, policies.PolicyError) as exc:
+        detail = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        raise ApiError("BadRequestException", f"{INVALID_POLICY} ({detail})") from None
+    expanded = policies.expand_resources(document, api.region_name, api.account_id, api.id)
+    api.policy = policies.escape_for_storage(expanded)
+
+
+@contextmanager
+def moto_errors() -> Iterator[None]:
+    """moto's exceptions, in API Gateway's wire format."""
+    from moto.core.exceptions import JsonRESTError
+
+    try:
+        yield
+    except JsonRESTError as exc:
+        error = ApiError(exc.error_type, exc.message)
+        error.status = exc.code
+        raise error from None
+
+
+class Caller:
+    """Whose backend a signed request addresses: moto's account for the key, and the region."""
+
+    def __init__(self, environ: dict[str, Any]) -> None:
+        match = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+        access_key, self.region = (match.group(1), match.group(2)) if match else ("", "us-east-1")
+        from moto.iam.models import get_account_id_from
+
+        self.account_id = get_account_id_from(access_key)
+
+    @property
+    def backend(self) -> Any:
+        from moto.apigateway.models import apigateway_backends
+
+        return apigateway_backends[self.account_id][self.region]
+
+
+Handler = Callable[[Caller, dict[str, str], dict[str, list[str]], bytes], Response]
+
+
+class ControlPlane:
+    def __init__(self, store: snapshot.SnapshotStore, lock: threading.RLock) -> None:
+        from moto.moto_server.werkzeug_app import create_backend_app
+
+        self.moto_app = create_backend_app("apigateway")
+        self.store = store
+        self.lock = lock
+        self.routes: list[tuple[str, re.Pattern[str], Handler]] = [
+            ("POST", re.compile(r"/restapis/?$"), self.create_or_import),
+            ("PUT", re.compile(r"/restapis/(?P<api>[^/]+)/?$"), self.put_rest_api),
+            ("PATCH", re.compile(r"/restapis/(?P<api>[^/]+)/?$"), self.update_rest_api),
+            ("DELETE", re.compile(r"/restapis/(?P<api>[^/]+)/?$"), self.delete_rest_api),
+            ("GET", re.compile(r"/restapis/(?P<api>[^/]+)/gatewayresponses/?$"), self.list_responses),
+            ("GET", re.compile(r"/restapis/(?P<api>[^/]+)/gatewayresponses/(?P<type>[^/]+)/?$"), self.get_response),
+            ("PUT", re.compile(r"/restapis/(?P<api>[^/]+)/gatewayresponses/(?P<type>[^/]+)/?$"), self.put_response),
+            ("DELETE", re.compile(r"/restapis/(?P<api>[^/]+)/gatewayresponses/(?P<type>[^/]+)/?$"), self.delete_response),
+            ("POST", re.compile(r"/restapis/(?P<api>[^/]+)/deployments/?$"), self.create_deployment),
+            ("GET", re.compile(r"/restapis/(?P<api>[^/]+)/stages/(?P<stage>[^/]+)/exports/(?P<kind>[^/]+)/?$"), self.get_export),
+        ]
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        status, headers, body = self.handle(environ)
+        from werkzeug.http import HTTP_STATUS_CODES
+
+        start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'Unknown')}", list(headers.items()))
+        return [body]
+
+    def handle(self, environ: dict[str, Any]) -> Response:
+        method = environ["REQUEST_METHOD"]
+        path = urllib.parse.unquote(environ.get("PATH_INFO", ""))
+        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        body = _read_body(environ)
+        for route_method, pattern, handler in self.routes:
+            match = pattern.match(path)
+            if route_method == method and match:
+                with self.lock:
+                    try:
+                        with moto_errors():
+                            return handler(Caller(environ), match.groupdict(), query, body)
+                    except ApiError as exc:
+                        return exc.response()
+        with self.lock:
+            return self.forward(environ, body)
+
+    def forward(self, environ: dict[str, Any], body: bytes) -> Response:
+        from werkzeug.test import run_wsgi_app
+
+        environ = dict(environ)
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        app_iter, status, headers = run_wsgi_app(self.moto_app, environ, buffered=True)
+        payload = b"".join(app_iter)
+        return int(status.split()[0]), {k: v for k, v in headers.items() if k.lower() not in ("content-length", "transfer-encoding")}, payload
+
+    # --- REST APIs -----------------------------------------------------------------------
+
+    def create_or_import(self, caller: Caller, _: dict[str, str], query: dict[str, list[str]], body: bytes) -> Response:
+        backend = caller.backend
+        if query.get("mode", [""])[0] == "import":
+            document = importer.parse_document(body)
+            endpoint = _param(query, "endpointConfigurationTypes", "EDGE").upper()
+            if endpoint not in ("EDGE", "REGIONAL", "PRIVATE"):
+                raise ApiError("BadRequestException", f"Invalid endpoint configuration type {endpoint!r}.")
+            api = importer.import_document(backend, document, endpoint)
+            return _json(201, api.to_dict())
+        request = json.loads(body or b"{}")
+        if not request.get("name"):
+            raise ApiError("BadRequestException", "name is required.")
+        api = backend.create_rest_api(
+            request["name"],
+            request.get("description", ""),
+            api_key_source=request.get("apiKeySource"),
+            endpoint_configuration=request.get("endpointConfiguration"),
+            tags=request.get("tags"),
+            minimum_compression_size=request.get("minimumCompressionSize"),
+            disable_execute_api_endpoint=request.get("disableExecuteApiEndpoint"),
+        )
+        try:
+            store_policy(api, request.get("policy"))
+        except ApiError:
+            backend.delete_rest_api(api.id)
+            raise
+        return _json(201, api.to_dict())
+
+    def put_rest_api(self, caller: Caller, match: dict[str, str], query: dict[str, list[str]], body: bytes) -> Response:
+        backend = caller.backend
+        document = importer.parse_document(body)
+        api = importer.apply_document(backend, match["api"], document, query.get("mode", ["merge"])[0])
+        return _json(200, api.to_dict())
+
+    def update_rest_api(self, caller: Caller, match: dict[str, str], _: dict[str, list[str]], body: bytes) -> Response:
+        backend = caller.backend
+        api = backend.get_rest_api(match["api"])
+        operations = json.loads(body or b"{}").get("patchOperations", [])
+        policy_ops = [op for op in operations if op.get("path") == "/policy"]
+        for op in policy_ops:
+            store_policy(api, op.get("value") if op.get("op") != "remove" else None)
+        others = [op for op in operations if op.get("path") != "/policy"]
+        if others:
+            backend.update_rest_api(api.id, others)
+        return _json(200, api.to_dict())
+
+    def delete_rest_api(self, caller: Caller, match: dict[str, str], _: dict[str, list[str]], __: bytes) -> Response:
+        caller.backend.get_rest_api(match["api"])
+        caller.backend.delete_rest_api(match["api"])
+        self.store.drop_api(match["api"])
+        return 202, {"Content-Type": "application/json"}, b"{}"
+
+    # --- gateway responses ---------------------------------------------------------------
+
+    def list_responses(self, caller: Caller, match: dict[str, str], _: dict[str, list[str]], __: bytes) -> Response:
+        api = caller.backend.get_rest_api(match["api"])
+        items = [
+            api.gateway_responses[kind].to_json()
+            if kind in api.gateway_responses
+            else gateway_responses.default_response(kind)
+            for kind in gateway_responses.RESPONSE_TYPES
+        ]
+        return _json(200, {"item": items})
+
+    def get_response(self, caller: Caller, match: dict[str, str], _: dict[str, list[str]], __: bytes) -> Response:
+        api = caller.backend.get_rest_api(match["api"])
+        kind = _response_type(match["type"])
+        if kind in api.gateway_responses:
+            return _json(200, api.gateway_responses[kind].to_json())
+        return _json(200, gateway_responses.default_response(kind))
+
+    def put_response(self, caller: Caller, match: dict[str, str], _: dict[str, list[str]], body: bytes) -> Response:
+        kind = _response_type(match["type"])
+        request = json.loads(body or b"{}")
+        status = request.get("statusCode")
+        if status is not None and not re.fullmatch(r"[1-5]\d\d", str(status)):
+            raise ApiError("BadRequestException", f"Invalid status code {status!r}.")
+        response = caller.backend.put_gateway_response(
+            match["api"],
+            kind,
+            status_code=status,
+            response_parameters=request.get("responseParameters"),
+            response_templates=request.get("responseTemplates"),
+        )
+        return _json(201, response.to_json())
+
+    def delete_response(self, caller: Caller, match: dict[str, str], _: dict[str, list[str]], __: bytes) -> Response:
+        api = caller.backend.get_rest_api(match["api"])
+        kind = _response_type(match["type"])
+        if kind not in api.gateway_responses:
+            raise ApiError("NotFoundException", f"Gateway response {kind} is not customised.")
+        del api.gateway_responses[kind]
+        return 202, {"Content-Type": "application/json"}, b"{}"
+
+    # --- deployments ---------------------------------------------------------------------
+
+    def create_deployment(self, caller: Caller, match: dict[str, str], _: dict[str, list[str]], body: bytes) -> Response:
+        backend = caller.backend
+        request = json.loads(body or b"{}")
+        stage_name = request.get("stageName")
+        api = backend.get_rest_api(match["api"])
+        existing = api.stages.get(stage_name) if stage_name else None
+        variables = request.get("variables") or (existing.variables if existing else None)
+        deployment = backend.create_deployment(
+            match["api"], stage_name, request.get("description", ""), stage_variables=variables
+        )
+        self.store.put(snapshot.take(api, deployment.id))
+        return _json(201, deployment.to_json())
+
+    def get_export(self, caller: Caller, match: dict[str, str], _: dict[str, list[str]], __: bytes) -> Response:
+        api = caller.backend.get_rest_api(match["api"])
+        if match["kind"] not in ("oas30", "swagger"):
+            raise ApiError("BadRequestException", f"No API exporter for type {match['kind']!r}.")
+        stage = api.stages.get(match["stage"])
+        if stage is None:
+            raise ApiError("NotFoundException", "Invalid stage identifier specified")
+        taken = self.store.get(api.id, stage.deployment_id)
+        if taken is None:
+            raise ApiError("NotFoundException", "Invalid deployment identifier specified")
+        return _json(200, snapshot.export(taken, match["stage"]))
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    return environ["wsgi.input"].read(length) if length > 0 else b""
+
+
+def _param(query: dict[str, list[str]], name: str, default: str) -> str:
+    for key in (name, f"parameters[{name}]", f"parameters.{name}"):
+        if key in query:
+            return query[key][0]
+    return default
+
+
+def _response_type(kind: str) -> str:
+    if kind not in gateway_responses.DEFAULT_STATUS:
+        raise ApiError("BadRequestException", f"Invalid response type {kind!r}.")
+    return kind
+
+
+def _json(status: int, data: Any) -> Response:
+    return status, {"Content-Type": "application/json"}, json.dumps(data).encode()

@@ -1,0 +1,344 @@
+"""The data plane: serves `/restapis/{api_id}/{stage}/_user_request_/{path}` from the stage's
+deployment snapshot, enforcing the resource policy against the real TCP peer address and
+answering errors with the API's gateway responses.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import urllib.parse
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from petgate import policy as policies
+from petgate.local import gateway_responses, petstore, routing, vtl
+from petgate.local.snapshot import Snapshot, SnapshotStore
+
+Response = tuple[int, dict[str, str], bytes]
+DEFAULT_TIMEOUT_MS = 29000
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length", "proxy-authorization", "proxy-connection"}
+_ERROR_TYPES = {
+    "ACCESS_DENIED": "AccessDeniedException",
+    "MISSING_AUTHENTICATION_TOKEN": "MissingAuthenticationTokenException",
+}
+
+
+@dataclass
+class Call:
+    """One invocation, as the templates and the policy see it."""
+
+    http_method: str
+    path: str  # under the stage, with a leading slash
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+    source_ip: str
+    stage: str
+    api_id: str
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    path_parameters: dict[str, str] = field(default_factory=dict)
+    resource_path: str = ""
+    stage_variables: dict[str, str] = field(default_factory=dict)
+
+    def context(self, error: dict[str, str] | None = None) -> dict[str, Any]:
+        context: dict[str, Any] = {
+            "requestId": self.request_id,
+            "extendedRequestId": self.request_id,
+            "apiId": self.api_id,
+            "stage": self.stage,
+            "httpMethod": self.http_method,
+            "resourcePath": self.resource_path,
+            "path": f"/{self.stage}{self.path}",
+            "requestTimeEpoch": int(time.time() * 1000),
+            "identity": {"sourceIp": self.source_ip, "userAgent": self.headers.get("user-agent", "")},
+        }
+        if error is not None:
+            context["error"] = error
+        return context
+
+    def params(self) -> dict[str, dict[str, str]]:
+        return {"path": self.path_parameters, "querystring": self.query, "header": self.headers}
+
+
+class DataPlane:
+    def __init__(self, store: SnapshotStore, lock: threading.RLock) -> None:
+        self.store = store
+        self.lock = lock
+
+    def handle(self, environ: dict[str, Any], api_id: str, stage: str, path: str) -> Response:
+        call = _call_from(environ, api_id, stage, path)
+        found = self._snapshot(api_id, stage)
+        if found is None:
+            return _json(403, {"message": "Forbidden"}, call)
+        snap, call.stage_variables = found
+        route = routing.find(snap.resources, call.path, call.http_method)
+        if route is None:
+            return self.gateway_response(snap, call, "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
+        call.path_parameters = route.path_parameters
+        call.resource_path = route.resource.path
+        decision = snap.compiled_policy.evaluate(self._policy_request(snap, call))
+        if not decision.allowed:
+            message = (
+                "User: anonymous is not authorized to perform: execute-api:Invoke on resource: "
+                + _masked_arn(snap, call)
+                + (" with an explicit deny" if decision.explicit else "")
+            )
+            return self.gateway_response(snap, call, "ACCESS_DENIED", message)
+        return self.integrate(snap, call, route.method)
+
+    def _snapshot(self, api_id: str, stage_name: str) -> tuple[Snapshot, dict[str, str]] | None:
+        home = self.store.home(api_id)
+        if home is None:
+            return None
+        from moto.apigateway.models import apigateway_backends
+
+        with self.lock:
+            api = apigateway_backends[home[0]][home[1]].apis.get(api_id)
+            stage = api.stages.get(stage_name) if api is not None else None
+            if stage is None:
+                return None
+            deployment_id, variables = stage.deployment_id, dict(stage.variables or {})
+        snap = self.store.get(api_id, deployment_id)
+        return (snap, variables) if snap is not None else None
+
+    @staticmethod
+    def _policy_request(snap: Snapshot, call: Call) -> policies.Request:
+        keys = {
+            # execute-api endpoints are HTTPS-only on AWS, so policies always see true
+            "aws:SecureTransport": "true",
+            "aws:CurrentTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        if "user-agent" in call.headers:
+            keys["aws:UserAgent"] = call.headers["user-agent"]
+        if "referer" in call.headers:
+            keys["aws:Referer"] = call.headers["referer"]
+        arn = policies.request_arn(snap.region, snap.account_id, snap.api_id, call.stage, call.http_method, call.path)
+        return policies.Request(source_ip=call.source_ip, resource_arn=arn, keys=keys)
+
+    # --- gateway responses ---------------------------------------------------------------
+
+    def gateway_response(self, snap: Snapshot, call: Call, response_type: str, message: str) -> Response:
+        selected = gateway_responses.select(response_type, snap.gateway_responses)
+        error = {"message": message, "messageString": json.dumps(message), "responseType": response_type}
+        content_type, template = _pick_template(selected.templates, call.headers.get("accept", ""))
+        body = ""
+        if template:
+            body = vtl.render(template, call.context(error), stage_variables=call.stage_variables)
+        headers = {"Content-Type": content_type or "application/json"}
+        headers.update(_mapped_headers(selected.parameters, "gatewayresponse.header.", call, {}))
+        if response_type in _ERROR_TYPES:
+            headers["x-amzn-ErrorType"] = _ERROR_TYPES[response_type]
+        headers["x-amzn-RequestId"] = call.request_id
+        return selected.status, headers, body.encode()
+
+    # --- integrations --------------------------------------------------------------------
+
+    def integrate(self, snap: Snapshot, call: Call, method: dict[str, Any]) -> Response:
+        integration = method.get("methodIntegration")
+        if not integration:
+            return self.gateway_response(snap, call, "API_CONFIGURATION_ERROR", "Internal server error")
+        kind = str(integration.get("type", "")).upper()
+        if kind == "MOCK":
+            return self._integration_response(snap, call, integration, _mock_status(integration, call), {}, b"")
+        if kind in ("HTTP", "HTTP_PROXY"):
+            proxy = kind == "HTTP_PROXY"
+            url, headers, body = _backend_request(integration, call, proxy)
+            try:
+                status, backend_headers, backend_body = _call_backend(
+                    str(integration.get("httpMethod") or call.http_method), url, headers, body,
+                    int(integration.get("timeoutInMillis") or DEFAULT_TIMEOUT_MS) / 1000,
+                )
+            except TimeoutError:
+                return self.gateway_response(snap, call, "INTEGRATION_TIMEOUT", "Endpoint request timed out")
+            except OSError:
+                return self.gateway_response(snap, call, "INTEGRATION_FAILURE", "Internal server error")
+            if proxy:
+                passed = {k: v for k, v in backend_headers.items() if k.lower() not in _HOP_BY_HOP}
+                passed["x-amzn-RequestId"] = call.request_id
+                return status, passed, backend_body
+            return self._integration_response(snap, call, integration, status, backend_headers, backend_body)
+        return self.gateway_response(snap, call, "API_CONFIGURATION_ERROR", "Internal server error")
+
+    def _integration_response(
+        self,
+        snap: Snapshot,
+        call: Call,
+        integration: dict[str, Any],
+        status: int,
+        backend_headers: dict[str, str],
+        backend_body: bytes,
+    ) -> Response:
+        chosen = _select_integration_response(integration.get("integrationResponses") or {}, status)
+        if chosen is None:
+            return self.gateway_response(snap, call, "API_CONFIGURATION_ERROR", "Internal server error")
+        code, response = chosen
+        content_type, template = _pick_template(response.get("responseTemplates") or {}, call.headers.get("accept", ""))
+        text = backend_body.decode("utf-8", errors="replace")
+        if template:
+            body = vtl.render(template, call.context(), body=text, params=call.params(), stage_variables=call.stage_variables).encode()
+        else:
+            body = backend_body
+            content_type = _header(backend_headers, "content-type") or content_type or "application/json"
+        headers = {"Content-Type": content_type or "application/json"}
+        headers.update(_mapped_headers(response.get("responseParameters") or {}, "method.response.header.", call, backend_headers, text))
+        headers["x-amzn-RequestId"] = call.request_id
+        return int(code), headers, body
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _call_from(environ: dict[str, Any], api_id: str, stage: str, path: str) -> Call:
+    headers = {
+        key[5:].replace("_", "-").lower(): str(value)
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+    if environ.get("CONTENT_TYPE"):
+        headers["content-type"] = environ["CONTENT_TYPE"]
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    query = dict(urllib.parse.parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+    return Call(
+        http_method=environ["REQUEST_METHOD"].upper(),
+        path="/" + path.lstrip("/"),
+        query=query,
+        headers=headers,
+        body=body,
+        # the TCP peer, never X-Forwarded-For: a client cannot choose its aws:SourceIp
+        source_ip=environ.get("REMOTE_ADDR", ""),
+        stage=stage,
+        api_id=api_id,
+    )
+
+
+def _masked_arn(snap: Snapshot, call: Call) -> str:
+    account = "********" + snap.account_id[-4:]
+    return f"arn:aws:execute-api:{snap.region}:{account}:{snap.api_id}/{call.stage}/{call.http_method}/{call.path.lstrip('/')}"
+
+
+def _pick_template(templates: dict[str, Any], accept: str) -> tuple[str, str | None]:
+    if not templates:
+        return "", None
+    for wanted in [a.split(";")[0].strip() for a in accept.split(",") if a.strip()] + ["application/json"]:
+        if wanted in templates:
+            return wanted, templates[wanted]
+    first = next(iter(templates))
+    return first, templates[first]
+
+
+def _mock_status(integration: dict[str, Any], call: Call) -> int:
+    """A MOCK integration answers the statusCode its request template renders."""
+    templates = integration.get("requestTemplates") or {}
+    _, template = _pick_template(templates, call.headers.get("content-type", ""))
+    if not template:
+        return 200
+    rendered = vtl.render(template, call.context(), body=call.body.decode("utf-8", "replace"), params=call.params(), stage_variables=call.stage_variables)
+    try:
+        return int(json.loads(rendered).get("statusCode", 200))
+    except (ValueError, AttributeError, TypeError):
+        return 200
+
+
+def _select_integration_response(responses: dict[str, Any], status: int) -> tuple[str, dict[str, Any]] | None:
+    default = None
+    for code, response in responses.items():
+        pattern = response.get("selectionPattern") or ""
+        if not pattern:
+            default = default or (code, response)
+        elif re.fullmatch(pattern, str(status)):
+            return code, response
+    return default
+
+
+def _source_value(expression: str, call: Call, backend_headers: dict[str, str] | None = None, backend_body: str = "") -> str | None:
+    """Resolve a mapping expression: 'static', method.request.*, stageVariables.*, context.*."""
+    if expression.startswith("'") and expression.endswith("'") and len(expression) >= 2:
+        return expression[1:-1]
+    prefixes = {
+        "method.request.path.": call.path_parameters,
+        "method.request.querystring.": call.query,
+        "method.request.header.": call.headers,
+        "stageVariables.": call.stage_variables,
+    }
+    for prefix, source in prefixes.items():
+        if expression.startswith(prefix):
+            name = expression[len(prefix):]
+            return source.get(name.lower() if "header" in prefix else name)
+    if expression.startswith("integration.response.header.") and backend_headers is not None:
+        return _header(backend_headers, expression[len("integration.response.header."):])
+    if expression == "integration.response.body":
+        return backend_body
+    if expression.startswith("context."):
+        value: Any = call.context()
+        for part in expression[len("context."):].split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        return None if value is None else str(value)
+    return None
+
+
+def _mapped_headers(parameters: dict[str, str], prefix: str, call: Call, backend_headers: dict[str, str], backend_body: str = "") -> dict[str, str]:
+    headers = {}
+    for target, expression in parameters.items():
+        if target.startswith(prefix):
+            value = _source_value(str(expression), call, backend_headers, backend_body)
+            if value is not None:
+                headers[target[len(prefix):]] = value
+    return headers
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+
+
+def _backend_request(integration: dict[str, Any], call: Call, proxy: bool) -> tuple[str, dict[str, str], bytes]:
+    """The URL, headers and body to send to an HTTP / HTTP_PROXY integration."""
+    mapped = integration.get("requestParameters") or {}
+    path_values = dict(call.path_parameters) if proxy else {}
+    query: dict[str, str] = dict(call.query) if proxy else {}
+    headers = {k: v for k, v in call.headers.items() if k not in _HOP_BY_HOP} if proxy else {}
+    for target, expression in mapped.items():
+        value = _source_value(str(expression), call)
+        if value is None:
+            continue
+        for prefix, sink in (("integration.request.path.", path_values), ("integration.request.querystring.", query), ("integration.request.header.", headers)):
+            if target.startswith(prefix):
+                sink[target[len(prefix):]] = value
+    uri = str(integration.get("uri", ""))
+    for name, value in path_values.items():
+        quoted = urllib.parse.quote(value, safe="/" if name.endswith("+") or name == "proxy" else "")
+        uri = uri.replace("{" + name + "+}", quoted).replace("{" + name + "}", quoted)
+    if query:
+        uri += ("&" if "?" in uri else "?") + urllib.parse.urlencode(query)
+    body = call.body
+    templates = integration.get("requestTemplates") or {}
+    if not proxy and templates:
+        content_type, template = _pick_template(templates, call.headers.get("content-type", ""))
+        if template:
+            body = vtl.render(template, call.context(), body=call.body.decode("utf-8", "replace"), params=call.params(), stage_variables=call.stage_variables).encode()
+            headers.setdefault("content-type", content_type)
+    elif call.headers.get("content-type") and body:
+        headers.setdefault("content-type", call.headers["content-type"])
+    return uri, headers, body
+
+
+def _call_backend(method: str, url: str, headers: dict[str, str], body: bytes, timeout: float) -> tuple[int, dict[str, str], bytes]:
+    if petstore.serves(url):
+        return petstore.handle(method.upper(), url, body)
+    import requests
+
+    try:
+        response = requests.request(method, url, headers=headers, data=body, timeout=timeout, allow_redirects=False)
+    except requests.Timeout as exc:
+        raise TimeoutError(str(exc)) from None
+    except requests.RequestException as exc:
+        raise OSError(str(exc)) from None
+    return response.status_code, dict(response.headers), response.content
+
+
+def _json(status: int, data: Any, call: Call) -> Response:
+    return status, {"Content-Type": "application/json", "x-amzn-RequestId": call.request_id}, json.dumps(data).encode()

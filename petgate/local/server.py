@@ -1,0 +1,77 @@
+"""The local gateway: one WSGI app, one port (control plane, data plane, checkip)."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from petgate.local.control import ControlPlane
+from petgate.local.dataplane import DataPlane
+from petgate.local.snapshot import SnapshotStore
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 4599
+_DATA_PLANE = re.compile(r"^/restapis/(?P<api>[^/]+)/(?P<stage>[^/]+)/_user_request_(?P<path>/.*)?$")
+
+
+class LocalGateway:
+    """WSGI app: `/restapis/{id}/{stage}/_user_request_/...` is the data plane, `/_petgate/...`
+    the helpers, everything else the control plane."""
+
+    def __init__(self) -> None:
+        lock = threading.RLock()  # moto's backends are not thread-safe: one writer at a time
+        self.store = SnapshotStore()
+        self.control = ControlPlane(self.store, lock)
+        self.data = DataPlane(self.store, lock)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        match = _DATA_PLANE.match(path)
+        if match:
+            status, headers, body = self.data.handle(environ, match["api"], match["stage"], match["path"] or "/")
+        elif path == "/_petgate/checkip":
+            status, headers, body = 200, {"Content-Type": "text/plain"}, (environ.get("REMOTE_ADDR", "") + "\n").encode()
+        elif path == "/_petgate/health":
+            status, headers, body = 200, {"Content-Type": "text/plain"}, b"ok\n"
+        else:
+            status, headers, body = self.control.handle(environ)
+        from werkzeug.http import HTTP_STATUS_CODES
+
+        headers = {**headers, "Content-Length": str(len(body))}
+        start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'Unknown')}", list(headers.items()))
+        return [body]
+
+
+def make_server(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Any:
+    from werkzeug.serving import WSGIRequestHandler, make_server as werkzeug_server
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_request(self, *args: Any, **kwargs: Any) -> None:  # no access log on stderr
+            pass
+
+    return werkzeug_server(host, port, LocalGateway(), threaded=True, request_handler=QuietHandler)
+
+
+@dataclass
+class RunningGateway:
+    """A gateway serving from a background thread (tests, `walkthrough --local`)."""
+
+    url: str
+    server: Any
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+def start_in_thread(host: str = DEFAULT_HOST, port: int = 0) -> RunningGateway:
+    """Start on a free port (port 0) and return once it is accepting connections."""
+    server = make_server(host, port)
+    thread = threading.Thread(target=server.serve_forever, name="petgate-local", daemon=True)
+    thread.start()
+    return RunningGateway(f"http://{host}:{server.server_port}", server, thread)

@@ -1,0 +1,148 @@
+"""Deployment snapshots: what a stage serves, frozen at CreateDeployment as in AWS.
+
+moto's deployments copy nothing; the local gateway copies the API's resources, methods,
+integrations, policy and gateway responses here, and the data plane serves only these.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from petgate import policy as policies
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    path: str
+    segments: tuple[str, ...]
+    methods: dict[str, dict[str, Any]]  # moto's Method.to_json(), deep-copied
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    api_id: str
+    api_name: str
+    deployment_id: str
+    account_id: str
+    region: str
+    resources: tuple[ResourceSpec, ...]
+    policy: policies.Policy | None
+    gateway_responses: dict[str, dict[str, Any]]  # customised ones only
+    compiled_policy: policies.CompiledPolicy = field(compare=False, repr=False)
+
+    @property
+    def arn_prefix(self) -> str:
+        return f"arn:aws:execute-api:{self.region}:{self.account_id}:{self.api_id}"
+
+
+def take(api: Any, deployment_id: str) -> Snapshot:
+    """Copy what the API is now; the caller holds the control-plane lock."""
+    resources = []
+    for resource in api.resources.values():
+        path = resource.get_path()
+        methods = {name: copy.deepcopy(m.to_json()) for name, m in resource.resource_methods.items()}
+        segments = tuple(p for p in path.split("/") if p)
+        resources.append(ResourceSpec(path, segments, methods))
+    stored = api.policy
+    policy = policies.decode_stored(stored) if stored else None
+    responses = {
+        kind: copy.deepcopy(response.to_json()) for kind, response in api.gateway_responses.items()
+    }
+    snapshot_policy = copy.deepcopy(policy)
+    return Snapshot(
+        api_id=api.id,
+        api_name=api.name,
+        deployment_id=deployment_id,
+        account_id=api.account_id,
+        region=api.region_name,
+        resources=tuple(resources),
+        policy=snapshot_policy,
+        gateway_responses=responses,
+        compiled_policy=policies.compile_policy(
+            snapshot_policy, f"arn:aws:execute-api:{api.region_name}:{api.account_id}:{api.id}"
+        ),
+    )
+
+
+class SnapshotStore:
+    """Snapshots by (api id, deployment id), and where each API lives."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._snapshots: dict[tuple[str, str], Snapshot] = {}
+        self._homes: dict[str, tuple[str, str]] = {}
+
+    def put(self, snapshot: Snapshot) -> None:
+        with self._lock:
+            self._snapshots[(snapshot.api_id, snapshot.deployment_id)] = snapshot
+            self._homes[snapshot.api_id] = (snapshot.account_id, snapshot.region)
+
+    def get(self, api_id: str, deployment_id: str) -> Snapshot | None:
+        with self._lock:
+            return self._snapshots.get((api_id, deployment_id))
+
+    def home(self, api_id: str) -> tuple[str, str] | None:
+        with self._lock:
+            return self._homes.get(api_id)
+
+    def drop_api(self, api_id: str) -> None:
+        with self._lock:
+            self._homes.pop(api_id, None)
+            for key in [k for k in self._snapshots if k[0] == api_id]:
+                del self._snapshots[key]
+
+
+def export(snapshot: Snapshot, stage: str) -> dict[str, Any]:
+    """The stage's deployed definition as OpenAPI 3 with API Gateway's extensions."""
+    paths: dict[str, Any] = {}
+    for resource in sorted(snapshot.resources, key=lambda r: r.path):
+        operations: dict[str, Any] = {}
+        for name, method in resource.methods.items():
+            operation: dict[str, Any] = {
+                "responses": {
+                    code: {"description": f"{code} response"}
+                    for code in (method.get("methodResponses") or {})
+                }
+            }
+            integration = method.get("methodIntegration")
+            if integration:
+                operation["x-amazon-apigateway-integration"] = _export_integration(integration)
+            key = "x-amazon-apigateway-any-method" if name == "ANY" else name.lower()
+            operations[key] = operation
+        if operations:
+            paths[resource.path] = operations
+    document: dict[str, Any] = {
+        "openapi": "3.0.1",
+        "info": {"title": snapshot.api_name, "version": snapshot.deployment_id},
+        "servers": [{"url": f"https://{snapshot.api_id}.execute-api.{snapshot.region}.amazonaws.com/{{basePath}}", "variables": {"basePath": {"default": stage}}}],
+        "paths": paths,
+    }
+    if snapshot.policy is not None:
+        document["x-amazon-apigateway-policy"] = snapshot.policy
+    if snapshot.gateway_responses:
+        document["x-amazon-apigateway-gateway-responses"] = {
+            kind: {k: v for k, v in response.items() if k in ("statusCode", "responseParameters", "responseTemplates")}
+            for kind, response in snapshot.gateway_responses.items()
+        }
+    return document
+
+
+def _export_integration(integration: dict[str, Any]) -> dict[str, Any]:
+    exported: dict[str, Any] = {"type": str(integration.get("type", "")).lower()}
+    for key in ("uri", "httpMethod", "requestTemplates", "requestParameters", "passthroughBehavior"):
+        if integration.get(key):
+            exported[key] = integration[key]
+    responses = {}
+    for status, response in (integration.get("integrationResponses") or {}).items():
+        pattern = response.get("selectionPattern") or "default"
+        entry = {"statusCode": str(status)}
+        for key in ("responseTemplates", "responseParameters"):
+            if response.get(key):
+                entry[key] = response[key]
+        responses[pattern] = entry
+    if responses:
+        exported["responses"] = responses
+    return exported

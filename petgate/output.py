@@ -1,0 +1,82 @@
+"""All printing: rich text on stderr for people, exactly one JSON object on stdout for scripts.
+
+Commands return data; they never print. Colour and spinners only on a terminal, and never
+with NO_COLOR set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TextIO
+
+
+class Output:
+    def __init__(self, mode: str = "text", stderr: TextIO | None = None) -> None:
+        self.mode = mode
+        self._stderr = stderr or sys.stderr
+        self._console: Any = None
+
+    @property
+    def json(self) -> bool:
+        return self.mode == "json"
+
+    @property
+    def console(self) -> Any:
+        if self._console is None:
+            from rich.console import Console  # rich loads only when something is printed
+
+            interactive = self._stderr.isatty() and "NO_COLOR" not in os.environ
+            self._console = Console(
+                file=self._stderr,
+                no_color=not interactive,
+                force_terminal=interactive,
+                highlight=False,
+                soft_wrap=True,
+            )
+        return self._console
+
+    def _say(self, text: str, style: str = "") -> None:
+        from rich.markup import escape
+
+        self.console.print(f"[{style}]{escape(text)}[/]" if style else escape(text))
+
+    def info(self, text: str) -> None:
+        self._say(text)
+
+    def step(self, text: str) -> None:
+        self._say(text, "bold")
+
+    def success(self, text: str) -> None:
+        self._say(text, "green")
+
+    def warn(self, text: str) -> None:
+        self._say(f"warning: {text}", "yellow")
+
+    def error(self, text: str) -> None:
+        self._say(f"error: {text}", "red")
+
+    def detail(self, text: str) -> None:
+        self._say(f"  {text}", "dim")
+
+    def result(self, data: dict[str, Any], render: Callable[[Output, dict[str, Any]], None]) -> None:
+        """The command's result: one JSON object on stdout, or `render` for people."""
+        if self.json:
+            sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+            sys.stdout.flush()
+        else:
+            render(self, data)
+
+    @contextmanager
+    def waiting(self, text: str) -> Iterator[None]:
+        """A spinner on a terminal; a plain line otherwise (or nothing under -o json)."""
+        if self._stderr.isatty() and "NO_COLOR" not in os.environ and not self.json:
+            with self.console.status(text):
+                yield
+        else:
+            if not self.json:
+                self._say(text, "dim")
+            yield

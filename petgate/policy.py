@@ -1,0 +1,567 @@
+"""Resource policies as plain data: build, merge, remove, validate, decode, describe, evaluate.
+
+Pure functions over dicts; no boto3, no I/O, nothing else of petgate imported. The local
+gateway and `policy check` share `compile_policy(...).evaluate(...)`.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+POLICY_VERSION = "2012-10-17"
+MAX_POLICY_CHARS = 8192
+INVOKE_ACTION = "execute-api:Invoke"
+ALL_RESOURCES = "execute-api:/*"
+# petgate's own statements are recognised by these Sids; every other statement is the user's.
+DENY_SID = "PetgateDenyIps"
+ALLOW_SID = "PetgateAllowInvoke"
+PETGATE_SIDS = frozenset({DENY_SID, ALLOW_SID})
+
+Policy = dict[str, Any]
+Statement = dict[str, Any]
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class PolicyError(ValueError):
+    """A policy or CIDR that petgate cannot use; the message says why."""
+
+
+# --- CIDRs -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cidr:
+    """A normalised CIDR, and the text the user gave when it had host bits set."""
+
+    network: str
+    given: str
+
+    @property
+    def normalised(self) -> bool:
+        return self.network != self.given
+
+
+def parse_cidr(text: str) -> Cidr:
+    """Parse an address or CIDR; an address becomes /32 (IPv4) or /128 (IPv6)."""
+    given = text.strip()
+    try:
+        network = ipaddress.ip_network(given, strict=False)
+    except ValueError:
+        raise PolicyError(
+            f"not an IP address or CIDR: {text!r} (use e.g. 203.0.113.7, 203.0.113.0/24 "
+            "or 2001:db8::/64)"
+        ) from None
+    canonical = str(network)
+    shown = given if "/" in given else f"{given}/{network.prefixlen}"
+    return Cidr(canonical, shown if shown != canonical else canonical)
+
+
+def _network(text: str) -> IpNetwork | None:
+    try:
+        return ipaddress.ip_network(str(text).strip(), strict=False)
+    except ValueError:
+        return None
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+# --- reading and writing ---------------------------------------------------------------------
+
+
+def decode_stored(text: str | None) -> Policy | None:
+    """Parse the policy string GetRestApi returns.
+
+    AWS returns it minified and escaped once more inside the string (`\\"` for quotes, `\\/`
+    for slashes); undo that before parsing. Plain JSON is accepted too.
+    """
+    if text is None or not text.strip():
+        return None
+    candidates = [text]
+    if text.lstrip().startswith('{\\"') or '\\"' in text[:20]:
+        candidates.insert(0, _unescape_once(text))
+    for candidate in candidates:
+        try:
+            value = json.loads(candidate)
+        except (json.JSONDecodeError, ValueError):
+            continue
+        if isinstance(value, str):  # escaped once more than expected: peel another layer
+            return decode_stored(value)
+        if isinstance(value, dict):
+            return value
+    raise PolicyError("the API's stored policy is not valid JSON")
+
+
+def _unescape_once(text: str) -> str:
+    try:
+        value = json.loads(f'"{text}"')
+    except json.JSONDecodeError:
+        return text.replace('\\"', '"').replace("\\/", "/")
+    return str(value)
+
+
+def encode(policy: Policy) -> str:
+    """The minified form AWS stores and counts against the 8,192-character quota."""
+    return json.dumps(policy, separators=(",", ":"))
+
+
+def escape_for_storage(policy: Policy) -> str:
+    """The form GetRestApi returns: minified JSON escaped once more, `/` as `\\/`."""
+    return json.dumps(encode(policy))[1:-1].replace("/", "\\/")
+
+
+def statements(policy: Policy | None) -> list[Statement]:
+    if not policy:
+        return []
+    raw = policy.get("Statement", [])
+    return [s for s in _as_list(raw) if isinstance(s, dict)]
+
+
+_EFFECTS = {"Allow", "Deny"}
+
+
+def validate(policy: Policy) -> None:
+    """Raise PolicyError unless the policy is one API Gateway would accept."""
+    if not isinstance(policy, dict):
+        raise PolicyError("a policy must be a JSON object")
+    raw = policy.get("Statement")
+    if raw is None or (isinstance(raw, list) and not raw):
+        raise PolicyError("a policy needs at least one Statement")
+    for index, statement in enumerate(_as_list(raw)):
+        where = f"statement {index + 1}"
+        if not isinstance(statement, dict):
+            raise PolicyError(f"{where} is not a JSON object")
+        if statement.get("Effect") not in _EFFECTS:
+            raise PolicyError(f"{where}: Effect must be Allow or Deny")
+        if "Principal" not in statement and "NotPrincipal" not in statement:
+            raise PolicyError(f"{where}: a resource policy statement needs a Principal")
+        if "Action" not in statement and "NotAction" not in statement:
+            raise PolicyError(f"{where}: Action is missing")
+        if "Resource" not in statement and "NotResource" not in statement:
+            raise PolicyError(f"{where}: Resource is missing")
+        condition = statement.get("Condition", {})
+        if not isinstance(condition, dict):
+            raise PolicyError(f"{where}: Condition must be a JSON object")
+        for operator, keys in condition.items():
+            if _operator_base(operator) not in _OPERATORS:
+                raise PolicyError(f"{where}: unknown condition operator {operator!r}")
+            if not isinstance(keys, dict):
+                raise PolicyError(f"{where}: condition {operator} must map keys to values")
+            if _operator_base(operator) in _IP_OPERATORS:
+                for value in (v for vs in keys.values() for v in _as_list(vs)):
+                    if _network(value) is None:
+                        raise PolicyError(f"{where}: {value!r} is not an IP address or CIDR")
+    size = len(encode(policy))
+    if size > MAX_POLICY_CHARS:
+        raise PolicyError(
+            f"the policy is {size} characters; API Gateway allows at most {MAX_POLICY_CHARS}"
+        )
+
+
+# --- petgate's deny list ---------------------------------------------------------------------
+
+
+def deny_statement(cidrs: Iterable[str]) -> Statement:
+    """The Deny of the console's "IP Range Blacklist" template, with petgate's Sid."""
+    return {
+        "Sid": DENY_SID,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": INVOKE_ACTION,
+        "Resource": [ALL_RESOURCES],
+        "Condition": {"IpAddress": {"aws:SourceIp": list(cidrs)}},
+    }
+
+
+def allow_statement() -> Statement:
+    """The Allow that keeps a deny-list policy from refusing everyone."""
+    return {
+        "Sid": ALLOW_SID,
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": INVOKE_ACTION,
+        "Resource": [ALL_RESOURCES],
+    }
+
+
+def build_deny(cidrs: Iterable[str]) -> Policy:
+    """A fresh "IP Range Blacklist" policy (Deny listed first, as the console does)."""
+    return {"Version": POLICY_VERSION, "Statement": [deny_statement(cidrs), allow_statement()]}
+
+
+def _find(policy: Policy | None, sid: str) -> Statement | None:
+    return next((s for s in statements(policy) if s.get("Sid") == sid), None)
+
+
+def blocked_cidrs(policy: Policy | None) -> list[str]:
+    """The CIDRs in petgate's deny statement."""
+    statement = _find(policy, DENY_SID)
+    if statement is None:
+        return []
+    condition = statement.get("Condition", {}).get("IpAddress", {})
+    return [str(v) for v in _as_list(condition.get("aws:SourceIp"))]
+
+
+def check_known_shape(policy: Policy | None) -> None:
+    """petgate only edits a policy whose own statements still have the shape it wrote."""
+    statement = _find(policy, DENY_SID)
+    if statement is None:
+        return
+    condition = statement.get("Condition")
+    if (
+        statement.get("Effect") != "Deny"
+        or not isinstance(condition, dict)
+        or set(condition) != {"IpAddress"}
+        or set(condition["IpAddress"]) != {"aws:SourceIp"}
+    ):
+        raise PolicyError(
+            f"statement {DENY_SID} was changed by hand and no longer has the shape petgate "
+            "writes; edit it yourself or remove the whole policy with `unblock --all`"
+        )
+
+
+def _same_network(a: str, b: str) -> bool:
+    na, nb = _network(a), _network(b)
+    return na is not None and na == nb
+
+
+def block(policy: Policy | None, cidrs: Iterable[str]) -> tuple[Policy, list[str]]:
+    """Merge CIDRs into petgate's deny statement; return the new policy and what was added.
+
+    The user's statements are kept untouched. petgate adds its Allow statement only to a
+    policy it creates: adding `Allow *` to someone else's policy could open what they closed.
+    """
+    check_known_shape(policy)
+    wanted = list(dict.fromkeys(cidrs))
+    if not policy or not statements(policy):
+        return build_deny(wanted), wanted
+    result = copy.deepcopy(policy)
+    result["Statement"] = statements(result)
+    current = blocked_cidrs(result)
+    added = [c for c in wanted if not any(_same_network(c, have) for have in current)]
+    deny = _find(result, DENY_SID)
+    if deny is None:
+        result["Statement"].insert(0, deny_statement(added))
+    elif added:
+        deny["Condition"]["IpAddress"]["aws:SourceIp"] = current + added
+    return result, added
+
+
+def unblock(policy: Policy | None, cidrs: Iterable[str]) -> tuple[Policy | None, list[str]]:
+    """Remove CIDRs from petgate's deny statement; return the new policy and what was removed.
+
+    When the deny statement empties it goes; when only petgate's Allow is left the policy goes
+    (None). petgate's Allow stays while the user's statements remain, so unblocking never
+    narrows who may call the API.
+    """
+    check_known_shape(policy)
+    if not policy:
+        return None, []
+    current = blocked_cidrs(policy)
+    gone = [have for have in current if any(_same_network(c, have) for c in cidrs)]
+    if not gone:
+        return copy.deepcopy(policy), []
+    result = copy.deepcopy(policy)
+    result["Statement"] = statements(result)
+    remaining = [c for c in current if c not in gone]
+    deny = _find(result, DENY_SID)
+    assert deny is not None
+    if remaining:
+        deny["Condition"]["IpAddress"]["aws:SourceIp"] = remaining
+    else:
+        result["Statement"].remove(deny)
+    if all(s.get("Sid") == ALLOW_SID for s in result["Statement"]):
+        return None, gone
+    return result, gone
+
+
+def user_statements(policy: Policy | None) -> list[Statement]:
+    return [s for s in statements(policy) if s.get("Sid") not in PETGATE_SIDS]
+
+
+def expand_resources(policy: Policy, region: str, account_id: str, api_id: str) -> Policy:
+    """Expand `execute-api:/stage/METHOD/path` to the full ARN, as API Gateway does on save."""
+    prefix = f"arn:aws:execute-api:{region}:{account_id}:{api_id}"
+    result = copy.deepcopy(policy)
+
+    def expand(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith("execute-api:/"):
+            return prefix + value[len("execute-api:") :]
+        return value
+
+    for statement in statements(result):
+        for key in ("Resource", "NotResource"):
+            if key in statement:
+                value = statement[key]
+                statement[key] = (
+                    [expand(v) for v in value] if isinstance(value, list) else expand(value)
+                )
+    return result
+
+
+# --- in words --------------------------------------------------------------------------------
+
+
+def describe(policy: Policy | None) -> list[str]:
+    """One plain sentence per statement, for `status` and humans."""
+    if not policy:
+        return ["no resource policy: everyone may invoke the API"]
+    lines = []
+    for statement in statements(policy):
+        sid = statement.get("Sid")
+        label = f" [{sid}]" if sid else ""
+        verb = "denies" if statement.get("Effect") == "Deny" else "allows"
+        who = _describe_principal(statement)
+        conditions = _describe_conditions(statement.get("Condition", {}))
+        lines.append(f"{verb} {who}{conditions}{label}")
+    if not any(s.get("Effect") == "Allow" for s in statements(policy)):
+        lines.append("no statement allows anything: every request is refused")
+    return lines
+
+
+def _describe_principal(statement: Statement) -> str:
+    principal = statement.get("Principal", statement.get("NotPrincipal"))
+    if principal == "*" or principal == {"AWS": "*"}:
+        return "everyone"
+    if isinstance(principal, dict) and "AWS" in principal:
+        return "AWS principals " + ", ".join(str(p) for p in _as_list(principal["AWS"]))
+    return f"principal {json.dumps(principal)}"
+
+
+def _describe_conditions(condition: Mapping[str, Any]) -> str:
+    parts = []
+    for operator, keys in condition.items():
+        for key, values in keys.items():
+            joined = ", ".join(str(v) for v in _as_list(values))
+            if _operator_base(operator) == "IpAddress":
+                parts.append(f"from {joined}")
+            elif _operator_base(operator) == "NotIpAddress":
+                parts.append(f"not from {joined}")
+            else:
+                parts.append(f"when {key} {operator} {joined}")
+    return (" " + " and ".join(parts)) if parts else ""
+
+
+# --- evaluation ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a resource policy sees of an anonymous call to a deployed stage."""
+
+    source_ip: str
+    resource_arn: str
+    action: str = INVOKE_ACTION
+    keys: Mapping[str, str] = field(default_factory=dict)  # aws:UserAgent, aws:Referer, ...
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome, and the statement that decided it (None for no policy / implicit deny)."""
+
+    allowed: bool
+    reason: str  # "no-policy" | "allowed" | "explicit-deny" | "implicit-deny"
+    statement: Statement | None = None
+    statement_index: int | None = None
+
+    @property
+    def explicit(self) -> bool:
+        return self.reason == "explicit-deny"
+
+
+_IP_OPERATORS = {"IpAddress", "NotIpAddress"}
+_OPERATORS = _IP_OPERATORS | {
+    "StringEquals",
+    "StringNotEquals",
+    "StringEqualsIgnoreCase",
+    "StringNotEqualsIgnoreCase",
+    "StringLike",
+    "StringNotLike",
+    "Bool",
+    "Null",
+}
+_NEGATED = {"NotIpAddress", "StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike"}
+
+
+def _operator_base(operator: str) -> str:
+    base = operator.split(":", 1)[-1]  # ForAnyValue:/ForAllValues: prefixes
+    return base[: -len("IfExists")] if base.endswith("IfExists") else base
+
+
+@lru_cache(maxsize=4096)
+def _wildcard(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
+    parts = (".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
+    return re.compile("".join(parts), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+
+
+@dataclass(frozen=True)
+class _Condition:
+    operator: str
+    key: str
+    values: tuple[Any, ...]
+    if_exists: bool
+
+    def matches(self, request: Request) -> bool:
+        actual = _request_key(request, self.key)
+        if self.operator == "Null":
+            want_absent = str(self.values[0]).lower() == "true" if self.values else True
+            return (actual is None) == want_absent
+        if actual is None:
+            return self.if_exists or self.operator in _NEGATED
+        positive = self.operator.replace("Not", "", 1) if self.operator in _NEGATED else None
+        base = positive or self.operator
+        hit = any(_compare(base, actual, value) for value in self.values)
+        return not hit if positive else hit
+
+
+def _compare(operator: str, actual: str, value: Any) -> bool:
+    if operator == "IpAddress":
+        try:
+            address = ipaddress.ip_address(actual)
+        except ValueError:
+            return False
+        return isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network)) and (
+            address.version == value.version and address in value
+        )
+    if operator == "StringEquals":
+        return actual == str(value)
+    if operator == "StringEqualsIgnoreCase":
+        return actual.lower() == str(value).lower()
+    if operator == "StringLike":
+        return _wildcard(str(value)).fullmatch(actual) is not None
+    if operator == "Bool":
+        return actual.lower() == str(value).lower()
+    return False
+
+
+def _request_key(request: Request, key: str) -> str | None:
+    lowered = key.lower()
+    if lowered == "aws:sourceip":
+        return request.source_ip
+    for name, value in request.keys.items():
+        if name.lower() == lowered:
+            return value
+    return None
+
+
+@dataclass(frozen=True)
+class _CompiledStatement:
+    index: int
+    source: Statement
+    deny: bool
+    principal_matches_anonymous: bool
+    actions: tuple[re.Pattern[str], ...]
+    actions_negated: bool
+    resources: tuple[re.Pattern[str], ...]
+    resources_negated: bool
+    conditions: tuple[_Condition, ...]
+
+    def applies(self, request: Request) -> bool:
+        if not self.principal_matches_anonymous:
+            return False
+        action_hit = any(p.fullmatch(request.action) for p in self.actions)
+        if action_hit == self.actions_negated:
+            return False
+        resource_hit = any(p.fullmatch(request.resource_arn) for p in self.resources)
+        if resource_hit == self.resources_negated:
+            return False
+        return all(c.matches(request) for c in self.conditions)
+
+
+def _anonymous_matches(statement: Statement) -> bool:
+    def is_everyone(principal: Any) -> bool:
+        if principal == "*":
+            return True
+        return isinstance(principal, dict) and "*" in _as_list(principal.get("AWS"))
+
+    if "Principal" in statement:
+        return is_everyone(statement["Principal"])
+    # NotPrincipal: applies to everyone not listed; an anonymous caller is listed only by "*".
+    return not is_everyone(statement.get("NotPrincipal"))
+
+
+def _compile_conditions(condition: Mapping[str, Any]) -> tuple[_Condition, ...]:
+    compiled = []
+    for operator, keys in condition.items():
+        base = _operator_base(operator)
+        if_exists = operator.endswith("IfExists")
+        for key, raw_values in keys.items():
+            values: list[Any] = _as_list(raw_values)
+            if base in _IP_OPERATORS:
+                values = [n for n in (_network(v) for v in values) if n is not None]
+            compiled.append(_Condition(base, key, tuple(values), if_exists))
+    return tuple(compiled)
+
+
+class CompiledPolicy:
+    """A policy parsed once (patterns, networks) and evaluated many times."""
+
+    def __init__(self, policy: Policy | None, resource_prefix: str | None = None) -> None:
+        self.policy = policy
+        self._statements: list[_CompiledStatement] = []
+        if policy is None:
+            return
+        for index, statement in enumerate(statements(policy)):
+            actions_key = "Action" if "Action" in statement else "NotAction"
+            resources_key = "Resource" if "Resource" in statement else "NotResource"
+            resources = [
+                _expand_short(str(r), resource_prefix)
+                for r in _as_list(statement.get(resources_key))
+            ]
+            self._statements.append(
+                _CompiledStatement(
+                    index=index,
+                    source=statement,
+                    deny=statement.get("Effect") == "Deny",
+                    principal_matches_anonymous=_anonymous_matches(statement),
+                    actions=tuple(
+                        _wildcard(str(a), True) for a in _as_list(statement.get(actions_key))
+                    ),
+                    actions_negated=actions_key == "NotAction",
+                    resources=tuple(_wildcard(r) for r in resources),
+                    resources_negated=resources_key == "NotResource",
+                    conditions=_compile_conditions(statement.get("Condition", {})),
+                )
+            )
+
+    def evaluate(self, request: Request) -> Decision:
+        if self.policy is None:
+            return Decision(True, "no-policy")
+        allowed_by: _CompiledStatement | None = None
+        for statement in self._statements:
+            if statement.applies(request):
+                if statement.deny:
+                    return Decision(False, "explicit-deny", statement.source, statement.index)
+                allowed_by = allowed_by or statement
+        if allowed_by is not None:
+            return Decision(True, "allowed", allowed_by.source, allowed_by.index)
+        return Decision(False, "implicit-deny")
+
+
+def _expand_short(resource: str, prefix: str | None) -> str:
+    if prefix and resource.startswith("execute-api:/"):
+        return prefix + resource[len("execute-api:") :]
+    return resource
+
+
+def compile_policy(policy: Policy | None, resource_prefix: str | None = None) -> CompiledPolicy:
+    return CompiledPolicy(policy, resource_prefix)
+
+
+def evaluate(policy: Policy | None, request: Request, resource_prefix: str | None = None) -> Decision:
+    return CompiledPolicy(policy, resource_prefix).evaluate(request)
+
+
+def request_arn(region: str, account_id: str, api_id: str, stage: str, method: str, path: str) -> str:
+    """The execute-api ARN of one call: `.../API_ID/STAGE/METHOD/path-without-leading-slash`."""
+    return f"arn:aws:execute-api:{region}:{account_id}:{api_id}/{stage}/{method}/{path.lstrip('/')}"

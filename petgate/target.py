@@ -1,0 +1,135 @@
+"""Where petgate points: AWS, any endpoint, or the local gateway.
+
+Turns the global options into a boto3 session, the gateway client, the invoke URL form and
+the checkip URL. boto3 and requests are imported only when a command needs them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from petgate.checkip import DEFAULT_CHECKIP_URL
+from petgate.errors import UsageError
+
+if TYPE_CHECKING:
+    import requests
+
+    from petgate.gateway import Gateway
+
+DEFAULT_LOCAL_URL = "http://127.0.0.1:4599"
+LOCAL_REGION = "us-east-1"
+LOCAL_CREDENTIALS = ("petgate-local", "petgate-local")  # the local gateway accepts any
+
+
+@dataclass
+class Target:
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    local: bool = False
+    local_url: str = DEFAULT_LOCAL_URL
+    checkip_url: str | None = None
+    source_address: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return "local" if self.local else "endpoint" if self.endpoint_url else "aws"
+
+    @property
+    def control_url(self) -> str | None:
+        if self.local:
+            return self.local_url.rstrip("/")
+        return self.endpoint_url.rstrip("/") if self.endpoint_url else None
+
+    def resolved_region(self) -> str:
+        region = (
+            self.region
+            or os.environ.get("AWS_REGION")
+            or os.environ.get("AWS_DEFAULT_REGION")
+            or (LOCAL_REGION if self.local else None)
+        )
+        if region is None:
+            region = self._profile_region()
+        if not region:
+            raise UsageError(
+                "no AWS region configured",
+                "pass --region, set AWS_REGION, or set a region in your AWS profile",
+            )
+        return region
+
+    def _profile_region(self) -> str | None:
+        import botocore.session
+
+        try:
+            session = botocore.session.Session(profile=self.profile)
+            value = session.get_config_variable("region")
+        except Exception:  # an unknown profile is reported when the session is built
+            return None
+        return str(value) if value else None
+
+    def boto3_session(self) -> Any:
+        import boto3
+        import botocore.exceptions
+
+        try:
+            if self.local:
+                key, secret = LOCAL_CREDENTIALS
+                return boto3.Session(
+                    aws_access_key_id=key,
+                    aws_secret_access_key=secret,
+                    region_name=self.resolved_region(),
+                )
+            return boto3.Session(profile_name=self.profile, region_name=self.resolved_region())
+        except botocore.exceptions.ProfileNotFound:
+            raise UsageError(
+                f"AWS profile {self.profile!r} not found", "check --profile / AWS_PROFILE"
+            ) from None
+
+    def gateway(self) -> Gateway:
+        from botocore.config import Config
+
+        from petgate.gateway import Gateway
+
+        retries: dict[str, Any] = {"mode": "standard"}
+        if "AWS_MAX_ATTEMPTS" not in os.environ:
+            retries["max_attempts"] = 6  # AWS's control-plane quotas are tight; wait, don't fail
+        config = Config(retries=retries, connect_timeout=5, read_timeout=30)
+        client = self.boto3_session().client(
+            "apigateway", endpoint_url=self.control_url, config=config
+        )
+        return Gateway(client)
+
+    def invoke_url(self, api_id: str, stage: str) -> str:
+        """The stage's base URL: AWS's execute-api host, or the local URL form."""
+        if self.control_url:
+            return f"{self.control_url}/restapis/{api_id}/{stage}/_user_request_"
+        return f"https://{api_id}.execute-api.{self.resolved_region()}.amazonaws.com/{stage}"
+
+    @property
+    def effective_checkip_url(self) -> str:
+        if self.checkip_url:
+            return self.checkip_url
+        if self.local:
+            return f"{self.local_url.rstrip('/')}/_petgate/checkip"
+        return DEFAULT_CHECKIP_URL
+
+    def http_session(self) -> requests.Session:
+        """A requests session whose connections leave from --source-address, if given."""
+        import requests
+        from requests.adapters import HTTPAdapter
+
+        session = requests.Session()
+        session.trust_env = self.kind == "aws"  # never route loopback through a proxy
+        if self.source_address:
+            source = (self.source_address, 0)
+
+            class SourceAddressAdapter(HTTPAdapter):
+                def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+                    kwargs["source_address"] = source
+                    super().init_poolmanager(*args, **kwargs)
+
+            session.mount("http://", SourceAddressAdapter())
+            session.mount("https://", SourceAddressAdapter())
+        return session
