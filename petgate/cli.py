@@ -9,7 +9,7 @@ import click
 
 from petgate import __version__
 from petgate.app import App
-from petgate.commands import exercise, local, verify
+from petgate.commands import exercise, local, status, verify, walkthrough
 from petgate.errors import EXIT_INTERRUPTED, EXIT_USAGE, PetgateError
 from petgate.output import Output
 from petgate.target import DEFAULT_LOCAL_URL, Target
@@ -109,6 +109,8 @@ for command in (
     exercise.unblock,
     verify.verify,
     local.local,
+    status.status,
+    walkthrough.walkthrough,
 ):
     cli.add_command(command)
 

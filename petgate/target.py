@@ -82,9 +82,9 @@ class Target:
                     region_name=self.resolved_region(),
                 )
             return boto3.Session(profile_name=self.profile, region_name=self.resolved_region())
-        except botocore.exceptions.ProfileNotFound:
+        except botocore.exceptions.ProfileNotFound as exc:
             raise UsageError(
-                f"AWS profile {self.profile!r} not found", "check --profile / AWS_PROFILE"
+                f"AWS profile {exc.kwargs.get('profile')!r} not found", "check --profile / AWS_PROFILE"
             ) from None
 
     def gateway(self) -> Gateway:

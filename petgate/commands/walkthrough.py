@@ -1,1 +1,209 @@
-"""petgate walkthrough (placeholder replaced below)."""
+"""petgate walkthrough: the whole exercise, each step checked, as a numbered story."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from typing import Any
+
+import click
+
+from petgate import example, probe
+from petgate import policy as policies
+from petgate.app import App
+from petgate.commands.common import my_cidr, pass_app, redeploy
+from petgate.commands.exercise import DEFAULT_403_TEMPLATE
+from petgate.commands.verify import ExpectationNotMet, run_probe
+from petgate.errors import PetgateError
+from petgate.gateway import ACCESS_DENIED, ApiRef
+from petgate.output import Output
+
+
+class Story:
+    """Runs numbered steps, recording each one's result for the JSON report."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.steps: list[dict[str, Any]] = []
+
+    def step(self, title: str, action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        number = len(self.steps) + 1
+        out = self.app.output
+        out.step(f"{number}. {title}")
+        started = time.monotonic()
+        result = action()
+        record = {"step": number, "title": title, "ok": result.pop("ok", True), **result}
+        record["elapsed_s"] = round(time.monotonic() - started, 3)
+        self.steps.append(record)
+        return record
+
+    def check(self, title: str, url: str, expect: str, timeout: float, api_id: str) -> probe.ProbeResult:
+        outcome: dict[str, probe.ProbeResult] = {}
+
+        def action() -> dict[str, Any]:
+            result = run_probe(self.app, url, expect, timeout, api_id)
+            outcome["result"] = result
+            out = self.app.output
+            status = result.status if result.status is not None else "no answer"
+            line = f"   {result.outcome} (HTTP {status}) after {result.attempts} attempt(s)"
+            (out.success if result.ok else out.error)(line)
+            if result.status == 403:
+                out.detail(f" body: {result.body[:300]}")
+            for leak in result.leaks:
+                out.warn(f"the 403 body leaks {leak['kind'].replace('_', ' ')}: {leak['value']}")
+            return {"ok": result.ok, "verify": result.to_dict()}
+
+        self.step(title, action)
+        return outcome["result"]
+
+
+@click.command()
+@click.option("--name", default=example.NAME, show_default=True, help="Name of the API to import or reuse.")
+@click.option("--stage", default="test", show_default=True)
+@click.option("--cleanup", is_flag=True, help="Delete the API at the end.")
+@click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds each check may wait for a change to show.")
+@pass_app
+def walkthrough(app: App, name: str, stage: str, cleanup: bool, timeout: float) -> None:
+    """Run the whole exercise, checking each step: import, deploy, allowed; block my IP,
+    denied with AWS's leaky body; custom 403 template, denied without leaks; unblock, allowed.
+
+    With --local and no gateway answering at the local URL, one is started for the run.
+
+    \b
+    Examples:
+      petgate --local walkthrough --cleanup
+      petgate -o json --local walkthrough > report.json
+    """
+    with ExitStack() as stack:
+        if app.target.local:
+            _ensure_local_gateway(app, stack)
+        story = Story(app)
+        failed: str | None = None
+        try:
+            _run(app, story, name, stage, cleanup, timeout)
+        except ExpectationNotMet as exc:
+            failed = exc.message
+        except PetgateError as exc:
+            story.steps.append({"step": len(story.steps) + 1, "title": "error", "ok": False, "error": exc.line()})
+            failed = exc.line()
+        ok = failed is None and all(s["ok"] for s in story.steps)
+        data = {"ok": ok, "steps": story.steps, **_ids(story)}
+        app.output.result(data, _render_summary)
+        if not ok:
+            raise ExpectationNotMet(failed or "a step did not meet its expectation")
+
+
+def _ids(story: Story) -> dict[str, Any]:
+    first = next((s for s in story.steps if "api_id" in s), {})
+    last_deploy = next((s for s in reversed(story.steps) if "deployment_id" in s), {})
+    return {
+        "api_id": first.get("api_id"),
+        "stage": last_deploy.get("stage", first.get("stage")),
+        "invoke_url": last_deploy.get("invoke_url"),
+        "deployment_id": last_deploy.get("deployment_id"),
+    }
+
+
+def _ensure_local_gateway(app: App, stack: ExitStack) -> None:
+    import requests
+
+    url = app.target.local_url.rstrip("/")
+    try:
+        requests.get(f"{url}/_petgate/health", timeout=1)
+        return
+    except requests.RequestException:
+        pass
+    from petgate.local.server import start_in_thread
+
+    running = start_in_thread()
+    stack.callback(running.stop)
+    app.target.local_url = running.url
+    app.__dict__.pop("gateway", None)  # rebuild the client for the new URL
+    app.output.info(f"Started a local gateway for this run at {running.url}")
+
+
+def _run(app: App, story: Story, name: str, stage: str, cleanup: bool, timeout: float) -> None:
+    gateway = app.gateway
+
+    def do_import() -> dict[str, Any]:
+        existing = gateway.find_apis_named(name)
+        if len(existing) == 1:
+            api = existing[0]
+            app.output.info(f"   reusing API {api.id}")
+        else:
+            imported = gateway.import_api(example.definition_bytes(name), "REGIONAL")
+            api = ApiRef(imported["id"], name)
+            app.output.info(f"   imported API {api.id}")
+        return {"api_id": api.id, "api_name": api.name, "stage": stage}
+
+    api_id = story.step(f"Import the Example API ({name})", do_import)["api_id"]
+    api = ApiRef(api_id, name)
+    url = app.target.invoke_url(api_id, stage) + "/"
+
+    def deploy_step(title: str) -> None:
+        def action() -> dict[str, Any]:
+            deployed = redeploy(app, api, stage, f"petgate walkthrough: {title}")
+            app.output.info(f"   deployment {deployed['deployment_id']} on {deployed['invoke_url']}")
+            return {"api_id": api_id, "stage": stage, **deployed}
+
+        story.step(title, action)
+
+    def require(result: probe.ProbeResult) -> None:
+        if not result.ok:
+            raise ExpectationNotMet(f"step {len(story.steps)}: expected {result.expected}, got {result.outcome}")
+
+    deploy_step(f"Deploy to stage {stage}")
+    require(story.check("Verify everyone may call it", url, "allowed", timeout, api_id))
+
+    def block() -> dict[str, Any]:
+        cidr = my_cidr(app)
+        before = gateway.get_policy(api_id)
+        after, added = policies.block(before, [cidr])
+        policies.validate(after)
+        gateway.set_policy(api_id, after)
+        app.output.info(f"   denied {cidr} (from checkip) with the IP Range Blacklist policy")
+        return {"api_id": api_id, "cidrs": [cidr], "added": added}
+
+    story.step("Block my IP with a resource policy", block)
+    deploy_step("Redeploy so the policy takes effect")
+    leaky = story.check("Verify I am denied (and see what AWS's 403 reveals)", url, "denied", timeout, api_id)
+    require(leaky)
+
+    def template() -> dict[str, Any]:
+        gateway.put_gateway_response(api_id, ACCESS_DENIED, "403", {"application/json": DEFAULT_403_TEMPLATE})
+        app.output.info(f"   ACCESS_DENIED now answers {DEFAULT_403_TEMPLATE}")
+        return {"api_id": api_id, "template": DEFAULT_403_TEMPLATE}
+
+    story.step("Replace the 403 message with a custom template", template)
+    deploy_step("Redeploy so the template takes effect")
+    quiet = story.check("Verify I am denied with the new body, no leaks", url, "denied", timeout, api_id)
+    require(quiet)
+    if quiet.leaks or quiet.body == leaky.body:
+        story.steps[-1]["ok"] = False
+        raise ExpectationNotMet("the 403 body still leaks details after the custom template")
+
+    def unblock() -> dict[str, Any]:
+        gateway.set_policy(api_id, None)
+        app.output.info("   removed the resource policy")
+        return {"api_id": api_id}
+
+    story.step("Remove the resource policy", unblock)
+    deploy_step("Redeploy so the removal takes effect")
+    require(story.check("Verify everyone may call it again", url, "allowed", timeout, api_id))
+
+    if cleanup:
+        def delete() -> dict[str, Any]:
+            gateway.delete_api(api_id)
+            app.output.info(f"   deleted API {api_id}")
+            return {"api_id": api_id, "deleted": True}
+
+        story.step("Clean up: delete the API", delete)
+
+
+def _render_summary(out: Output, data: dict[str, Any]) -> None:
+    passed = sum(1 for s in data["steps"] if s["ok"])
+    if data["ok"]:
+        out.success(f"All {passed} steps passed.")
+    else:
+        out.error(f"{passed} of {len(data['steps'])} steps passed.")

@@ -1,0 +1,142 @@
+"""Fixtures: a real `petgate local` process on a free loopback port, boto3 pointed at it,
+and a way to run the CLI and read its stdout, stderr and exit code."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+import requests
+
+from petgate.cli import main
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes] | None = None, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"petgate local exited with {process.returncode}")
+        try:
+            if requests.get(f"{url}/_petgate/health", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.05)  # polling a server that is starting: nothing to wait on instead
+    raise RuntimeError(f"petgate local did not answer at {url}")
+
+
+@pytest.fixture(scope="session")
+def local_url() -> Iterator[str]:
+    """One `petgate local` process for the session, as a user would run it."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "petgate", "local", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture()
+def local_env(local_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point the CLI at the session's local gateway through its environment variables."""
+    monkeypatch.setenv("PETGATE_LOCAL_URL", local_url)
+    for name in ("PETGATE_LOCAL", "PETGATE_OUTPUT", "PETGATE_API", "PETGATE_STAGE", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    return local_url
+
+
+@pytest.fixture()
+def apigw(local_url: str) -> Any:
+    """A boto3 client on the local gateway, to check what the CLI stored."""
+    return boto3.client(
+        "apigateway",
+        endpoint_url=local_url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+def run_cli(*args: str) -> Result:
+    """Run petgate in-process, as its console script does, capturing both streams."""
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(list(args))
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture()
+def petgate(local_env: str) -> Any:
+    """`petgate(*args)` runs `petgate --local *args` against the session's gateway."""
+
+    def run(*args: str) -> Result:
+        return run_cli("--local", *args)
+
+    return run
+
+
+@pytest.fixture()
+def api_id(petgate: Any) -> str:
+    """A fresh PetStore import (its own API, so tests do not share state)."""
+    name = f"PetStore-{time.monotonic_ns()}"
+    result = petgate("-o", "json", "import-example", "--name", name, "--new")
+    assert result.exit_code == 0, result.stderr
+    return str(result.json["api_id"])
+
+
+def run_subprocess(*args: str, env: dict[str, str | None] | None = None, timeout: float = 60) -> Result:
+    """Run the real `python -m petgate` process (for what only a process shows: tracebacks).
+
+    A variable given as None is removed from the environment."""
+    environment = dict(os.environ)
+    for name, value in (env or {}).items():
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
+    completed = subprocess.run(
+        [sys.executable, "-m", "petgate", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=timeout,
+    )
+    return Result(completed.returncode, completed.stdout, completed.stderr)
