@@ -92,9 +92,9 @@ class Target:
 
         from petgate.gateway import Gateway
 
-        retries: dict[str, Any] = {"mode": "standard"}
-        if "AWS_MAX_ATTEMPTS" not in os.environ:
-            retries["max_attempts"] = 6  # AWS's control-plane quotas are tight; wait, don't fail
+        retries: Any = {"mode": "standard"}
+        if "AWS_MAX_ATTEMPTS" not in os.environ:  # AWS's own variable still wins
+            retries["max_attempts"] = 6  # AWS's control-plane quotas are tight: wait, don't fail
         config = Config(retries=retries, connect_timeout=5, read_timeout=30)
         client = self.boto3_session().client(
             "apigateway", endpoint_url=self.control_url, config=config

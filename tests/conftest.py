@@ -140,3 +140,43 @@ def run_subprocess(*args: str, env: dict[str, str | None] | None = None, timeout
         timeout=timeout,
     )
     return Result(completed.returncode, completed.stdout, completed.stderr)
+
+
+Answer = tuple[int, dict[str, str], bytes]
+
+
+class LoopbackServer:
+    """A small HTTP server on 127.0.0.1 whose answers the test decides.
+
+    `answer(method, path, headers, body)` returns (status, headers, body)."""
+
+    def __init__(self, answer: Any) -> None:
+        import http.server
+        import threading
+
+        self.requests = 0
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _serve(self) -> None:
+                outer.requests += 1
+                length = int(self.headers.get("Content-Length") or 0)
+                status, headers, body = answer(self.command, self.path, self.headers, self.rfile.read(length))
+                self.send_response(status)
+                for name, value in {**headers, "Content-Length": str(len(body))}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _serve  # noqa: N815
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -3,16 +3,14 @@ traceback, and the API unchanged."""
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from petgate import policy as policies
-from tests.conftest import Result, run_subprocess
+from tests.conftest import LoopbackServer, Result, run_subprocess
 
 NO_AWS_CONFIG: dict[str, str | None] = {
     "AWS_CONFIG_FILE": "/nonexistent/petgate-test-config",
@@ -34,33 +32,11 @@ def assert_one_clear_line(result: Result, exit_code: int, text: str) -> None:
     assert text in errors[0], errors[0]
 
 
-class BodyServer:
-    """A loopback server that answers every GET with one fixed body."""
-
-    def __init__(self, body: bytes) -> None:
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture()
 def html_checkip() -> Iterator[str]:
-    server = BodyServer(b"<html><body>Please log in to the hotel wifi</body></html>")
-    yield server.url
+    page = b"<html><body>Please log in to the hotel wifi</body></html>"
+    server = LoopbackServer(lambda *_: (200, {"Content-Type": "text/html"}, page))
+    yield server.url + "/"
     server.close()
 
 

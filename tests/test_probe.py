@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import http.server
-import threading
 from collections.abc import Iterator
 
 import pytest
 
 from petgate import probe
-from tests.conftest import run_cli
+from tests.conftest import LoopbackServer, run_cli
 
 AWS_BODY = (
     '{"Message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: '
@@ -85,44 +83,25 @@ def test_network_errors_are_retried_then_reported() -> None:
     assert result.attempts > 1
 
 
-class ScriptedServer:
-    """A loopback HTTP server answering a scripted sequence of statuses."""
+def scripted_server(statuses: list[int]) -> LoopbackServer:
+    """Answers the statuses in turn, then the last one again and again."""
+    remaining = list(statuses)
 
-    def __init__(self, statuses: list[int]) -> None:
-        self.statuses = list(statuses)
-        self.requests = 0
-        outer = self
+    def answer(*_: object) -> tuple[int, dict[str, str], bytes]:
+        status = remaining.pop(0) if len(remaining) > 1 else remaining[0]
+        return status, {}, b'{"message":"Access denied"}' if status == 403 else b"hello"
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                outer.requests += 1
-                status = outer.statuses.pop(0) if len(outer.statuses) > 1 else outer.statuses[0]
-                body = b'{"message":"Access denied"}' if status == 403 else b"hello"
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    return LoopbackServer(answer)
 
 
 @pytest.fixture()
-def server_200_200_403() -> Iterator[ScriptedServer]:
-    server = ScriptedServer([200, 200, 403])
+def server_200_200_403() -> Iterator[LoopbackServer]:
+    server = scripted_server([200, 200, 403])
     yield server
     server.close()
 
 
-def test_verify_command_retries_against_a_real_server(server_200_200_403: ScriptedServer) -> None:
+def test_verify_command_retries_against_a_real_server(server_200_200_403: LoopbackServer) -> None:
     result = run_cli("-o", "json", "verify", "--url", server_200_200_403.url, "--expect", "denied", "--timeout", "10")
     assert result.exit_code == 0, result.stderr
     data = result.json
@@ -133,7 +112,7 @@ def test_verify_command_retries_against_a_real_server(server_200_200_403: Script
 
 
 def test_verify_exits_1_when_the_expectation_is_not_met() -> None:
-    server = ScriptedServer([200])
+    server = scripted_server([200])
     try:
         result = run_cli("verify", "--url", server.url, "--expect", "denied", "--timeout", "1")
     finally:

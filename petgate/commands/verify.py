@@ -13,7 +13,7 @@ from petgate.errors import EXIT_EXPECTATION, NetworkError, PetgateError
 from petgate.output import Output
 
 
-class ExpectationNotMet(PetgateError):
+class ExpectationNotMetError(PetgateError):
     exit_code = EXIT_EXPECTATION
 
 
@@ -76,7 +76,7 @@ def verify(
     if not result.ok:
         if result.outcome == "unreachable":
             raise NetworkError(f"cannot reach {url} ({result.error})")
-        raise ExpectationNotMet(
+        raise ExpectationNotMetError(
             f"expected {expect}, got {result.outcome} (HTTP {result.status}) after "
             f"{result.attempts} attempts in {result.elapsed_s:.1f}s"
         )

@@ -14,7 +14,7 @@ from petgate import policy as policies
 from petgate.app import App
 from petgate.commands.common import my_cidr, pass_app, redeploy
 from petgate.commands.exercise import DEFAULT_403_TEMPLATE
-from petgate.commands.verify import ExpectationNotMet, run_probe
+from petgate.commands.verify import ExpectationNotMetError, run_probe
 from petgate.errors import PetgateError
 from petgate.gateway import ACCESS_DENIED, ApiRef
 from petgate.output import Output
@@ -82,7 +82,7 @@ def walkthrough(app: App, name: str, stage: str, cleanup: bool, timeout: float) 
         failed: str | None = None
         try:
             _run(app, story, name, stage, cleanup, timeout)
-        except ExpectationNotMet as exc:
+        except ExpectationNotMetError as exc:
             failed = exc.message
         except PetgateError as exc:
             story.steps.append({"step": len(story.steps) + 1, "title": "error", "ok": False, "error": exc.line()})
@@ -91,12 +91,12 @@ def walkthrough(app: App, name: str, stage: str, cleanup: bool, timeout: float) 
         data = {"ok": ok, "steps": story.steps, **_ids(story)}
         app.output.result(data, _render_summary)
         if not ok:
-            raise ExpectationNotMet(failed or "a step did not meet its expectation")
+            raise ExpectationNotMetError(failed or "a step did not meet its expectation")
 
 
 def _ids(story: Story) -> dict[str, Any]:
-    first = next((s for s in story.steps if "api_id" in s), {})
-    last_deploy = next((s for s in reversed(story.steps) if "deployment_id" in s), {})
+    first: dict[str, Any] = next((s for s in story.steps if "api_id" in s), {})
+    last_deploy: dict[str, Any] = next((s for s in reversed(story.steps) if "deployment_id" in s), {})
     return {
         "api_id": first.get("api_id"),
         "stage": last_deploy.get("stage", first.get("stage")),
@@ -151,7 +151,7 @@ def _run(app: App, story: Story, name: str, stage: str, cleanup: bool, timeout: 
 
     def require(result: probe.ProbeResult) -> None:
         if not result.ok:
-            raise ExpectationNotMet(f"step {len(story.steps)}: expected {result.expected}, got {result.outcome}")
+            raise ExpectationNotMetError(f"step {len(story.steps)}: expected {result.expected}, got {result.outcome}")
 
     deploy_step(f"Deploy to stage {stage}")
     require(story.check("Verify everyone may call it", url, "allowed", timeout, api_id))
@@ -181,7 +181,7 @@ def _run(app: App, story: Story, name: str, stage: str, cleanup: bool, timeout: 
     require(quiet)
     if quiet.leaks or quiet.body == leaky.body:
         story.steps[-1]["ok"] = False
-        raise ExpectationNotMet("the 403 body still leaks details after the custom template")
+        raise ExpectationNotMetError("the 403 body still leaks details after the custom template")
 
     def unblock() -> dict[str, Any]:
         gateway.set_policy(api_id, None)

@@ -102,7 +102,7 @@ class DataPlane:
             if stage is None:
                 return None
             deployment_id, variables = stage.deployment_id, dict(stage.variables or {})
-        snap = self.store.get(api_id, deployment_id)
+        snap = self.store.get(api_id, deployment_id) if deployment_id else None
         return (snap, variables) if snap is not None else None
 
     @staticmethod
@@ -148,8 +148,9 @@ class DataPlane:
             proxy = kind == "HTTP_PROXY"
             url, headers, body = _backend_request(integration, call, proxy)
             try:
+                method_name = str(integration.get("httpMethod") or "ANY").upper()
                 status, backend_headers, backend_body = _call_backend(
-                    str(integration.get("httpMethod") or call.http_method), url, headers, body,
+                    call.http_method if method_name == "ANY" else method_name, url, headers, body,
                     int(integration.get("timeoutInMillis") or DEFAULT_TIMEOUT_MS) / 1000,
                 )
             except TimeoutError:

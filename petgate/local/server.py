@@ -46,7 +46,8 @@ class LocalGateway:
 
 
 def make_server(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Any:
-    from werkzeug.serving import WSGIRequestHandler, make_server as werkzeug_server
+    from werkzeug.serving import WSGIRequestHandler
+    from werkzeug.serving import make_server as werkzeug_server
 
     class QuietHandler(WSGIRequestHandler):
         def log_request(self, *args: Any, **kwargs: Any) -> None:  # no access log on stderr
