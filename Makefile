@@ -20,7 +20,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check petgate tests bench
+	$(BIN)/ruff check .
 	$(BIN)/mypy petgate
 
 bench: $(STAMP)

@@ -1,0 +1,81 @@
+"""The command-line contract: every command in text and JSON mode, and --help with examples."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from petgate.cli import cli
+from tests.conftest import free_port, run_cli, run_subprocess
+
+COMMANDS = sorted(cli.commands)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_explains_itself_with_an_example(command: str) -> None:
+    result = run_cli(command, "--help")
+    assert result.exit_code == 0
+    assert "Example" in result.stdout, f"{command} --help has no example"
+
+
+def test_top_level_help_lists_the_exercise_and_exit_codes() -> None:
+    result = run_cli("--help")
+    assert result.exit_code == 0
+    for command in ("import-example", "deploy", "block-my-ip", "set-403-template", "unblock", "verify"):
+        assert command in result.stdout
+    assert "Exit codes" in result.stdout
+
+
+def exercise_commands(api_id: str) -> list[tuple[str, ...]]:
+    return [
+        ("deploy", "--api", api_id),
+        ("block-my-ip", "--api", api_id, "--cidr", "192.0.2.1"),
+        ("verify", "--api", api_id, "--expect", "allowed", "--timeout", "5"),
+        ("set-403-template", "--api", api_id),
+        ("unblock", "--api", api_id, "--cidr", "192.0.2.1"),
+        ("status", "--api", api_id),
+    ]
+
+
+def test_json_mode_prints_one_object_with_the_contract_keys(petgate: Any, api_id: str) -> None:
+    for args in exercise_commands(api_id):
+        result = petgate("-o", "json", *args)
+        assert result.exit_code == 0, (args, result.stderr)
+        data = json.loads(result.stdout)  # exactly one JSON document
+        assert isinstance(data, dict)
+        assert data["api_id"] == api_id and data["stage"] == "test", args
+        if args[0] in ("deploy", "block-my-ip", "set-403-template", "unblock"):
+            assert data["deployment_id"] and data["invoke_url"].endswith(f"/restapis/{api_id}/test/_user_request_")
+        assert all(key == key.lower() for key in data), "keys are snake_case"
+
+
+def test_text_mode_keeps_stdout_for_what_scripts_capture(petgate: Any, api_id: str) -> None:
+    outputs = {args[0]: petgate(*args) for args in exercise_commands(api_id)}
+    assert all(r.exit_code == 0 for r in outputs.values())
+    assert outputs["deploy"].stdout.strip().endswith(f"/restapis/{api_id}/test/_user_request_")
+    for name in ("block-my-ip", "verify", "set-403-template", "unblock", "status"):
+        assert outputs[name].stdout == "", f"{name} prints for people on stderr only"
+        assert outputs[name].stderr
+
+
+def test_walkthrough_json_report(petgate: Any) -> None:
+    result = petgate("-o", "json", "walkthrough", "--name", "WalkthroughJson", "--cleanup", "--timeout", "10")
+    assert result.exit_code == 0, result.stderr
+    data = result.json
+    assert data["ok"] is True and len(data["steps"]) == 13
+    assert all(step["ok"] for step in data["steps"])
+    checks = [s["verify"] for s in data["steps"] if "verify" in s]
+    assert [c["outcome"] for c in checks] == ["allowed", "denied", "denied", "allowed"]
+    assert checks[1]["leaks"] and not checks[2]["leaks"]
+    assert data["steps"][-1]["deleted"] is True
+
+
+def test_walkthrough_starts_its_own_gateway_when_none_answers() -> None:
+    env = {"PETGATE_LOCAL_URL": f"http://127.0.0.1:{free_port()}", "PETGATE_LOCAL": "1"}
+    result = run_subprocess("walkthrough", "--cleanup", "--timeout", "10", env=env)
+    assert result.exit_code == 0, result.stderr
+    assert "Started a local gateway for this run" in result.stderr
+    assert "All 13 steps passed." in result.stderr
+    assert "Traceback" not in result.stderr
