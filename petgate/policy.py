@@ -230,30 +230,43 @@ def check_known_shape(policy: Policy | None) -> None:
         )
 
 
-def _same_network(a: str, b: str) -> bool:
-    na, nb = _network(a), _network(b)
-    return na is not None and na == nb
+def collapse(cidrs: Iterable[str]) -> list[str]:
+    """Merge adjacent and contained networks (IPv4 first, then IPv6), keeping the policy small."""
+    parsed = [n for n in (_network(c) for c in cidrs) if n is not None]
+    v4 = ipaddress.collapse_addresses(n for n in parsed if isinstance(n, ipaddress.IPv4Network))
+    v6 = ipaddress.collapse_addresses(n for n in parsed if isinstance(n, ipaddress.IPv6Network))
+    return [str(n) for n in (*v4, *v6)]
+
+
+def _covered(cidr: str, networks: Iterable[IpNetwork]) -> bool:
+    network = _network(cidr)
+    return network is not None and any(
+        network.version == n.version and network.subnet_of(n)  # type: ignore[arg-type]
+        for n in networks
+    )
 
 
 def block(policy: Policy | None, cidrs: Iterable[str]) -> tuple[Policy, list[str]]:
     """Merge CIDRs into petgate's deny statement; return the new policy and what was added.
 
-    The user's statements are kept untouched. petgate adds its Allow statement only to a
-    policy it creates: adding `Allow *` to someone else's policy could open what they closed.
+    A CIDR already covered by the deny list adds nothing; the list is kept collapsed. The
+    user's statements are kept untouched. petgate adds its Allow statement only to a policy it
+    creates: adding `Allow *` to someone else's policy could open what they closed.
     """
     check_known_shape(policy)
     wanted = list(dict.fromkeys(cidrs))
+    current = blocked_cidrs(policy)
+    current_networks = [n for n in (_network(c) for c in current) if n is not None]
+    added = [c for c in wanted if not _covered(c, current_networks)]
     if not policy or not statements(policy):
-        return build_deny(wanted), wanted
+        return build_deny(collapse(added)), added
     result = copy.deepcopy(policy)
     result["Statement"] = statements(result)
-    current = blocked_cidrs(result)
-    added = [c for c in wanted if not any(_same_network(c, have) for have in current)]
     deny = _find(result, DENY_SID)
     if deny is None:
-        result["Statement"].insert(0, deny_statement(added))
+        result["Statement"].insert(0, deny_statement(collapse(added)))
     elif added:
-        deny["Condition"]["IpAddress"]["aws:SourceIp"] = current + added
+        deny["Condition"]["IpAddress"]["aws:SourceIp"] = collapse(current + added)
     return result, added
 
 
@@ -268,7 +281,8 @@ def unblock(policy: Policy | None, cidrs: Iterable[str]) -> tuple[Policy | None,
     if not policy:
         return None, []
     current = blocked_cidrs(policy)
-    gone = [have for have in current if any(_same_network(c, have) for c in cidrs)]
+    removing = [n for n in (_network(c) for c in collapse(cidrs)) if n is not None]
+    gone = [have for have in current if _covered(have, removing)]
     if not gone:
         return copy.deepcopy(policy), []
     result = copy.deepcopy(policy)
@@ -283,6 +297,31 @@ def unblock(policy: Policy | None, cidrs: Iterable[str]) -> tuple[Policy | None,
     if all(s.get("Sid") == ALLOW_SID for s in result["Statement"]):
         return None, gone
     return result, gone
+
+
+def still_blocking(policy: Policy | None, cidr: str) -> list[str]:
+    """Blocked networks that contain `cidr` (so unblocking exactly it cannot lift the block)."""
+    network = _network(cidr)
+    if network is None:
+        return []
+    return [
+        have
+        for have in blocked_cidrs(policy)
+        if (n := _network(have)) is not None and n.version == network.version and network.subnet_of(n)  # type: ignore[arg-type]
+    ]
+
+
+def how_many_fit(policy: Policy | None, cidrs: list[str]) -> int:
+    """How many of `cidrs`, in order, can be added before the policy passes the size quota."""
+    low, high = 0, len(cidrs)
+    while low < high:
+        middle = (low + high + 1) // 2
+        candidate, _ = block(policy, cidrs[:middle])
+        if len(encode(candidate)) <= MAX_POLICY_CHARS:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def user_statements(policy: Policy | None) -> list[Statement]:

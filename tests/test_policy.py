@@ -54,6 +54,31 @@ def test_block_is_idempotent_and_compares_networks_not_text() -> None:
     assert added_again == []
 
 
+def test_block_collapses_adjacent_and_contained_networks() -> None:
+    policy, _ = p.block(None, ["192.0.2.0/25"])
+    policy, added = p.block(policy, ["192.0.2.128/25", "192.0.2.7/32"])
+    assert added == ["192.0.2.128/25"], "192.0.2.7 was already covered"
+    assert p.blocked_cidrs(policy) == ["192.0.2.0/24"]
+    policy, removed = p.unblock(policy, ["192.0.2.0/25", "192.0.2.128/25"])
+    assert removed == ["192.0.2.0/24"] and policy is None
+
+
+def test_unblocking_inside_a_wider_block_is_reported() -> None:
+    policy, _ = p.block(None, ["192.0.2.0/24"])
+    result, removed = p.unblock(policy, ["192.0.2.7/32"])
+    assert removed == [] and result == policy
+    assert p.still_blocking(policy, "192.0.2.7/32") == ["192.0.2.0/24"]
+
+
+def test_how_many_fit_under_the_size_quota() -> None:
+    many = [f"10.{i // 256}.{i % 256}.1/32" for i in range(1000)]
+    fit = p.how_many_fit(None, many)
+    assert 100 < fit < 1000
+    ok, _ = p.block(None, many[:fit])
+    too_big, _ = p.block(None, many[: fit + 1])
+    assert len(p.encode(ok)) <= p.MAX_POLICY_CHARS < len(p.encode(too_big))
+
+
 def test_block_adds_to_the_existing_deny_statement() -> None:
     policy, _ = p.block(None, ["203.0.113.7/32"])
     policy, added = p.block(policy, ["2001:db8::1/128", "203.0.113.7/32"])
@@ -286,7 +311,7 @@ def test_unblock_after_block_restores_the_users_statements(user: list, blocked: 
     original = {"Version": "2012-10-17", "Statement": user} if user else None
     blocked_policy, _ = p.block(original, blocked)
     restored, removed = p.unblock(blocked_policy, blocked)
-    assert sorted(removed) == sorted(blocked)
+    assert set(removed) == set(p.collapse(blocked))
     assert p.user_statements(restored) == user
     assert p.blocked_cidrs(restored) == []
 
@@ -300,7 +325,7 @@ def test_block_is_idempotent_and_valid(user: list, a: list, b: list) -> None:
     assert again == once and added == []
     both, _ = p.block(once, b)
     p.validate(both)
-    assert {str(ipaddress.ip_network(c)) for c in a + b} == set(p.blocked_cidrs(both))
+    assert p.blocked_cidrs(both) == p.collapse(a + b)
 
 
 @settings(max_examples=100, deadline=None)
