@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from petgate.journal import Journal
 from petgate.output import Output
 from petgate.target import Target
 
@@ -21,7 +22,15 @@ class App:
 
     @cached_property
     def gateway(self) -> Gateway:
-        return self.target.gateway()
+        gateway = self.target.gateway()
+        gateway.on_quota_wait = lambda operation, seconds: self.output.warn(
+            f"waiting {seconds:.1f}s for AWS quota ({operation} was throttled)"
+        )
+        return gateway
+
+    @cached_property
+    def journal(self) -> Journal:
+        return Journal(warn=self.output.warn)
 
     @cached_property
     def http(self) -> requests.Session:

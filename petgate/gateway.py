@@ -17,6 +17,7 @@ from petgate.errors import AwsError, NetworkError, UsageError
 
 ACCESS_DENIED = "ACCESS_DENIED"
 _API_ID_LENGTH = 10
+DEPLOY_QUOTA_S = 5.0  # CreateDeployment: 1 request every 5 seconds per account
 
 _CREDENTIAL_CODES = {
     "UnrecognizedClientException",
@@ -33,6 +34,10 @@ _CREDENTIAL_CODES = {
 class ApiRef:
     id: str
     name: str
+
+
+def looks_like_api_id(text: str) -> bool:
+    return len(text) == _API_ID_LENGTH and text.isalnum() and text.islower()
 
 
 @contextmanager
@@ -80,6 +85,34 @@ class Gateway:
     def __init__(self, client: Any, sleep: Callable[[float], None] = time.sleep) -> None:
         self.client = client
         self.sleep = sleep
+        self.quota_waits: list[float] = []  # seconds waited for AWS's quotas, for JSON output
+        self.on_quota_wait: Callable[[str, float], None] = lambda _operation, _seconds: None
+        # botocore's standard retry mode does the waiting; this hook makes it visible and
+        # stretches a throttled CreateDeployment's wait to what its quota allows.
+        client.meta.events.register_first("needs-retry.apigateway", self._throttled)
+
+    def _throttled(self, response: Any = None, attempts: int = 0, operation: Any = None, **_: Any) -> float | None:
+        if not response or not isinstance(response, tuple) or response[1] is None:
+            return None
+        parsed = response[1]
+        code = parsed.get("Error", {}).get("Code")
+        if code not in ("TooManyRequestsException", "ConflictException"):
+            return None
+        name = getattr(operation, "name", "the call")
+        retry_after = parsed.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("retry-after")
+        try:
+            seconds = float(retry_after) if retry_after else 0.0
+        except ValueError:
+            seconds = 0.0
+        if name == "CreateDeployment":
+            seconds = max(seconds, DEPLOY_QUOTA_S)
+        seconds = max(seconds, min(2.0**attempts * 0.5, 20.0))
+        max_attempts = self.client.meta.config.retries.get("total_max_attempts") or 7
+        if attempts >= max_attempts:
+            return None  # out of attempts: let the error through
+        self.quota_waits.append(seconds)
+        self.on_quota_wait(str(name), seconds)
+        return seconds
 
     # --- APIs -----------------------------------------------------------------------------
 
@@ -93,7 +126,7 @@ class Gateway:
 
     def resolve_api(self, id_or_name: str) -> ApiRef:
         """An API id is looked up directly; otherwise the name must match exactly one API."""
-        if len(id_or_name) == _API_ID_LENGTH and id_or_name.isalnum() and id_or_name.islower():
+        if looks_like_api_id(id_or_name):
             api = self.get_api_or_none(id_or_name)
             if api is not None:
                 return ApiRef(api["id"], api.get("name", ""))
@@ -209,6 +242,22 @@ class Gateway:
             )
         response.pop("ResponseMetadata", None)
         return dict(response)
+
+    def delete_gateway_response(self, api_id: str, response_type: str) -> None:
+        try:
+            with aws_errors(f"resetting the {response_type} gateway response"):
+                self.client.delete_gateway_response(restApiId=api_id, responseType=response_type)
+        except AwsError as exc:
+            if exc.code != "NotFoundException":  # already the default
+                raise
+
+    def point_stage_at(self, api_id: str, stage: str, deployment_id: str) -> None:
+        with aws_errors(f"moving stage {stage!r} to deployment {deployment_id}"):
+            self.client.update_stage(
+                restApiId=api_id,
+                stageName=stage,
+                patchOperations=[{"op": "replace", "path": "/deploymentId", "value": deployment_id}],
+            )
 
     def get_stage(self, api_id: str, stage: str) -> dict[str, Any] | None:
         try:

@@ -37,6 +37,16 @@ class Target:
     def kind(self) -> str:
         return "local" if self.local else "endpoint" if self.endpoint_url else "aws"
 
+    def describe(self) -> dict[str, str | None]:
+        """Where a change was made, for the journal (undo must run against the same place)."""
+        return {"kind": self.kind, "endpoint": self.control_url, "region": self.region_or_none()}
+
+    def region_or_none(self) -> str | None:
+        try:
+            return self.resolved_region()
+        except UsageError:
+            return None
+
     @property
     def control_url(self) -> str | None:
         if self.local:

@@ -41,6 +41,14 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes] | None = None, time
     raise RuntimeError(f"petgate local did not answer at {url}")
 
 
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Each test journals into its own state directory, never the user's."""
+    directory = tmp_path / "state"
+    monkeypatch.setenv("PETGATE_STATE_DIR", str(directory))
+    return directory
+
+
 @pytest.fixture(scope="session")
 def local_url() -> Iterator[str]:
     """One `petgate local` process for the session, as a user would run it."""

@@ -10,7 +10,6 @@ import click
 from petgate import policy as policies
 from petgate.app import App
 from petgate.errors import NetworkError, UsageError
-from petgate.gateway import ApiRef
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,19 +52,22 @@ def cidr_option(help_text: str) -> Callable[[F], F]:
     )
 
 
-def redeploy(app: App, api: ApiRef, stage: str, description: str) -> dict[str, Any]:
-    """Deploy the stage so a change takes effect; the result's keys join the command's JSON."""
-    with app.output.waiting(f"Deploying {api.id} to stage {stage}..."):
-        deployment = app.gateway.deploy(api.id, stage, description)
-    return {
-        "deployed": True,
-        "deployment_id": deployment["id"],
-        "invoke_url": app.target.invoke_url(api.id, stage),
-    }
+def redeploy(app: App, api_id: str, stage: str, description: str) -> dict[str, Any]:
+    """Deploy the stage so a change takes effect; the keys join the command's JSON."""
+    from petgate import actions
+
+    return actions.deploy(app, api_id, stage, description)
 
 
-def not_deployed(app: App, api: ApiRef, stage: str) -> dict[str, Any]:
-    return {"deployed": False, "invoke_url": app.target.invoke_url(api.id, stage)}
+def after_change(app: App, result: dict[str, Any], no_deploy: bool, description: str) -> dict[str, Any]:
+    """Redeploy after a change unless --no-deploy or --dry-run."""
+    if result.get("dry_run"):
+        return result
+    if no_deploy:
+        result.update({"deployed": False, "invoke_url": app.target.invoke_url(result["api_id"], result["stage"])})
+    else:
+        result.update(redeploy(app, result["api_id"], result["stage"], description))
+    return result
 
 
 def parse_cidrs(app: App, given: tuple[str, ...]) -> list[str]:
@@ -104,19 +106,6 @@ def my_cidr(app: App) -> str:
             f"checkip says {address}, a private or loopback address: AWS will see another one"
         )
     return checkip.as_cidr(address)
-
-
-def policy_change_result(
-    api: ApiRef, stage: str, before: policies.Policy | None, after: policies.Policy | None
-) -> dict[str, Any]:
-    return {
-        "api_id": api.id,
-        "api_name": api.name,
-        "stage": stage,
-        "changed": before != after,
-        "previous_policy": before,
-        "policy": after,
-    }
 
 
 def render_deploy_lines(out: Any, data: dict[str, Any]) -> None:

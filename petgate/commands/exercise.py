@@ -6,23 +6,21 @@ from typing import Any
 
 import click
 
-from petgate import example
+from petgate import actions, example
 from petgate import policy as policies
 from petgate.app import App
 from petgate.commands.common import (
+    after_change,
     api_options,
     change_options,
     cidr_option,
     my_cidr,
-    not_deployed,
     parse_cidrs,
     pass_app,
-    policy_change_result,
     redeploy,
     render_deploy_lines,
 )
 from petgate.errors import UsageError
-from petgate.gateway import ACCESS_DENIED, ApiRef
 from petgate.output import Output
 
 DEFAULT_403_TEMPLATE = '{"message":"Access denied"}'
@@ -56,13 +54,13 @@ def import_example(app: App, name: str, new: bool, endpoint_type: str) -> None:
             "pass --new to import another, or use --api ID with the other commands",
         )
     if existing:
-        api, created = existing[0], False
+        api_id, api_name, created = existing[0].id, existing[0].name, False
     else:
         with app.output.waiting(f"Importing the example API as {name!r}..."):
             imported = app.gateway.import_api(example.definition_bytes(name), endpoint_type.upper())
-        api, created = ApiRef(imported["id"], imported.get("name", name)), True
-    data = {"api_id": api.id, "api_name": api.name, "created": created}
-    app.output.result(data, _render_import)
+        api_id, api_name, created = imported["id"], imported.get("name", name), True
+        app.journal.record(kind="import", command="import-example", target=app.target.describe(), api_id=api_id)
+    app.output.result({"api_id": api_id, "api_name": api_name, "created": created}, _render_import)
 
 
 def _render_import(out: Output, data: dict[str, Any]) -> None:
@@ -86,38 +84,13 @@ def deploy(app: App, api_ref: str, stage: str, description: str) -> None:
     """
     api = app.gateway.resolve_api(api_ref)
     data = {"api_id": api.id, "api_name": api.name, "stage": stage}
-    data.update(redeploy(app, api, stage, description or "petgate deploy"))
+    data.update(redeploy(app, api.id, stage, description or "petgate deploy"))
     app.output.result(data, _render_deploy)
 
 
 def _render_deploy(out: Output, data: dict[str, Any]) -> None:
     out.success(f"Deployed {data['deployment_id']} to stage {data['stage']}.")
     click.echo(data["invoke_url"])
-
-
-def _write_policy(
-    app: App,
-    api: ApiRef,
-    stage: str,
-    before: policies.Policy | None,
-    after: policies.Policy | None,
-    no_deploy: bool,
-    dry_run: bool,
-    description: str,
-) -> dict[str, Any]:
-    data = policy_change_result(api, stage, before, after)
-    data["dry_run"] = dry_run
-    if dry_run:
-        return data
-    if data["changed"]:
-        app.gateway.set_policy(api.id, after)
-        data["policy"] = app.gateway.get_policy(api.id)  # as stored: ARNs expanded
-    data.update(not_deployed(app, api, stage) if no_deploy else redeploy(app, api, stage, description))
-    return data
-
-
-def _policy_error(exc: policies.PolicyError) -> UsageError:
-    return UsageError(str(exc))
 
 
 @click.command("block-my-ip")
@@ -139,16 +112,9 @@ def block_my_ip(
       petgate block-my-ip --api a1b2c3d4e5 --cidr 192.0.2.0/24 --cidr 2001:db8::/64
     """
     wanted = parse_cidrs(app, cidrs) or [my_cidr(app)]
-    api = app.gateway.resolve_api(api_ref)
-    before = app.gateway.get_policy(api.id)
-    try:
-        after, added = policies.block(before, wanted)
-        policies.validate(after)
-    except policies.PolicyError as exc:
-        raise _policy_error(exc) from None
-    data = _write_policy(app, api, stage, before, after, no_deploy, dry_run, "petgate block-my-ip")
-    data.update({"cidrs": wanted, "added": added, "blocked": policies.blocked_cidrs(after)})
-    app.output.result(data, _render_block)
+    data = actions.block(app, api_ref, stage, wanted, dry_run)
+    data["cidrs"] = wanted
+    app.output.result(after_change(app, data, no_deploy, "petgate block-my-ip"), _render_block)
 
 
 def _render_block(out: Output, data: dict[str, Any]) -> None:
@@ -190,24 +156,15 @@ def unblock(
     """
     if remove_all and cidrs:
         raise UsageError("--all and --cidr do not go together")
-    wanted = [] if remove_all else parse_cidrs(app, cidrs) or [my_cidr(app)]
-    api = app.gateway.resolve_api(api_ref)
     if remove_all:
-        stored = app.gateway.get_api(api.id).get("policy")
-        try:
-            before = policies.decode_stored(stored)
-        except policies.PolicyError:  # an unreadable policy is exactly what --all is for
-            before = {"unreadable": stored}
-        after, removed = None, policies.blocked_cidrs(before)
+        data = actions.remove_policy(app, api_ref, stage, dry_run)
+        data["cidrs"] = []
     else:
-        before = app.gateway.get_policy(api.id)
-        try:
-            after, removed = policies.unblock(before, wanted)
-        except policies.PolicyError as exc:
-            raise _policy_error(exc) from None
-    data = _write_policy(app, api, stage, before, after, no_deploy, dry_run, "petgate unblock")
-    data.update({"cidrs": wanted, "removed": removed, "all": remove_all})
-    app.output.result(data, _render_unblock)
+        wanted = parse_cidrs(app, cidrs) or [my_cidr(app)]
+        data = actions.unblock(app, api_ref, stage, wanted, dry_run)
+        data["cidrs"] = wanted
+    data["all"] = remove_all
+    app.output.result(after_change(app, data, no_deploy, "petgate unblock"), _render_unblock)
 
 
 def _render_unblock(out: Output, data: dict[str, Any]) -> None:
@@ -218,6 +175,8 @@ def _render_unblock(out: Output, data: dict[str, Any]) -> None:
         out.success(f"{would} {', '.join(data['removed'])} from the deny list.")
     else:
         out.info(f"Not blocked: {', '.join(data['cidrs'])}; the policy is unchanged.")
+    for wider in data.get("still_blocking", []):
+        out.warn(f"{wider} is still blocked and contains what you unblocked; unblock {wider} to lift it")
     for line in policies.describe(data["policy"]):
         out.detail(line)
     render_deploy_lines(out, data)
@@ -273,31 +232,8 @@ def set_403_template(
     text = _read_template(template, template_file)
     if not status_code.isdigit() or not 400 <= int(status_code) <= 599:
         raise UsageError(f"--status-code must be an HTTP error status, not {status_code!r}")
-    api = app.gateway.resolve_api(api_ref)
-    previous = app.gateway.get_gateway_response(api.id, ACCESS_DENIED)
-    customised = previous is not None and not previous.get("defaultResponse", False)
-    templates = dict(previous.get("responseTemplates") or {}) if customised and previous else {}
-    templates[content_type] = text
-    parameters = (previous or {}).get("responseParameters") if customised else None
-    data: dict[str, Any] = {
-        "api_id": api.id,
-        "api_name": api.name,
-        "stage": stage,
-        "response_type": ACCESS_DENIED,
-        "status_code": status_code,
-        "content_type": content_type,
-        "template": text,
-        "previous": previous,
-        "dry_run": dry_run,
-    }
-    if not dry_run:
-        app.gateway.put_gateway_response(api.id, ACCESS_DENIED, status_code, templates, parameters)
-        data.update(
-            not_deployed(app, api, stage)
-            if no_deploy
-            else redeploy(app, api, stage, "petgate set-403-template")
-        )
-    app.output.result(data, _render_template)
+    data = actions.set_access_denied(app, api_ref, stage, text, content_type, status_code, dry_run)
+    app.output.result(after_change(app, data, no_deploy, "petgate set-403-template"), _render_template)
 
 
 def _render_template(out: Output, data: dict[str, Any]) -> None:

@@ -9,14 +9,13 @@ from typing import Any
 
 import click
 
-from petgate import example, probe
-from petgate import policy as policies
+from petgate import actions, example, probe
 from petgate.app import App
 from petgate.commands.common import my_cidr, pass_app, redeploy
 from petgate.commands.exercise import DEFAULT_403_TEMPLATE
 from petgate.commands.verify import ExpectationNotMetError, run_probe
 from petgate.errors import PetgateError
-from petgate.gateway import ACCESS_DENIED, ApiRef
+from petgate.gateway import ApiRef
 from petgate.output import Output
 
 
@@ -138,12 +137,11 @@ def _run(app: App, story: Story, name: str, stage: str, cleanup: bool, timeout: 
         return {"api_id": api.id, "api_name": api.name, "stage": stage}
 
     api_id = story.step(f"Import the Example API ({name})", do_import)["api_id"]
-    api = ApiRef(api_id, name)
     url = app.target.invoke_url(api_id, stage) + "/"
 
     def deploy_step(title: str) -> None:
         def action() -> dict[str, Any]:
-            deployed = redeploy(app, api, stage, f"petgate walkthrough: {title}")
+            deployed = redeploy(app, api_id, stage, f"petgate walkthrough: {title}")
             app.output.info(f"   deployment {deployed['deployment_id']} on {deployed['invoke_url']}")
             return {"api_id": api_id, "stage": stage, **deployed}
 
@@ -158,12 +156,9 @@ def _run(app: App, story: Story, name: str, stage: str, cleanup: bool, timeout: 
 
     def block() -> dict[str, Any]:
         cidr = my_cidr(app)
-        before = gateway.get_policy(api_id)
-        after, added = policies.block(before, [cidr])
-        policies.validate(after)
-        gateway.set_policy(api_id, after)
+        result = actions.block(app, api_id, stage, [cidr])
         app.output.info(f"   denied {cidr} (from checkip) with the IP Range Blacklist policy")
-        return {"api_id": api_id, "cidrs": [cidr], "added": added}
+        return {"api_id": api_id, "cidrs": [cidr], "added": result["added"], "journal_id": result.get("journal_id")}
 
     story.step("Block my IP with a resource policy", block)
     deploy_step("Redeploy so the policy takes effect")
@@ -171,9 +166,9 @@ def _run(app: App, story: Story, name: str, stage: str, cleanup: bool, timeout: 
     require(leaky)
 
     def template() -> dict[str, Any]:
-        gateway.put_gateway_response(api_id, ACCESS_DENIED, "403", {"application/json": DEFAULT_403_TEMPLATE})
+        result = actions.set_access_denied(app, api_id, stage, DEFAULT_403_TEMPLATE, "application/json", "403")
         app.output.info(f"   ACCESS_DENIED now answers {DEFAULT_403_TEMPLATE}")
-        return {"api_id": api_id, "template": DEFAULT_403_TEMPLATE}
+        return {"api_id": api_id, "template": DEFAULT_403_TEMPLATE, "journal_id": result.get("journal_id")}
 
     story.step("Replace the 403 message with a custom template", template)
     deploy_step("Redeploy so the template takes effect")
@@ -184,9 +179,9 @@ def _run(app: App, story: Story, name: str, stage: str, cleanup: bool, timeout: 
         raise ExpectationNotMetError("the 403 body still leaks details after the custom template")
 
     def unblock() -> dict[str, Any]:
-        gateway.set_policy(api_id, None)
+        result = actions.remove_policy(app, api_id, stage)
         app.output.info("   removed the resource policy")
-        return {"api_id": api_id}
+        return {"api_id": api_id, "journal_id": result.get("journal_id")}
 
     story.step("Remove the resource policy", unblock)
     deploy_step("Redeploy so the removal takes effect")

@@ -1,0 +1,193 @@
+"""The changes petgate makes to an API, done safely and shared by every command.
+
+Each policy change is read-modify-written under a per-API lock (petgate's own processes on
+this machine), read back to check that what was meant is there (writers elsewhere: API
+Gateway has no conditional writes), merged again and retried with jitter if not, and
+journaled so that `petgate undo` can put back what was there before.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from petgate import policy as policies
+from petgate.app import App
+from petgate.errors import AwsError, UsageError
+from petgate.gateway import ACCESS_DENIED, ApiRef, looks_like_api_id
+
+MAX_WRITE_ATTEMPTS = 8
+Edit = Callable[[policies.Policy | None], tuple[policies.Policy | None, list[str]]]
+Intended = Callable[[policies.Policy | None], bool]
+
+
+@contextmanager
+def locked_api(app: App, ref: str) -> Iterator[tuple[ApiRef, dict[str, Any]]]:
+    """Resolve the API and read it fresh while holding its lock (one GetRestApi for an id)."""
+    gateway, journal = app.gateway, app.journal
+    if looks_like_api_id(ref):
+        with journal.lock(ref):
+            doc = gateway.get_api_or_none(ref)
+            if doc is not None:
+                yield ApiRef(doc["id"], doc.get("name", "")), doc
+                return
+    api = gateway.resolve_api(ref)
+    with journal.lock(api.id):
+        yield api, gateway.get_api(api.id)
+
+
+def decode_policy(api: ApiRef, doc: dict[str, Any]) -> policies.Policy | None:
+    try:
+        return policies.decode_stored(doc.get("policy"))
+    except policies.PolicyError as exc:
+        raise UsageError(
+            f"API {api.id}: {exc}; petgate leaves it as it is",
+            "fix it in the console, or remove the whole policy with `petgate unblock --all`",
+        ) from None
+
+
+def change_policy(
+    app: App, ref: str, stage: str, command: str, edit: Edit, intended: Intended, dry_run: bool = False
+) -> dict[str, Any]:
+    """Apply `edit` to the API's policy until `intended` holds for what AWS stored."""
+    for attempt in range(1, MAX_WRITE_ATTEMPTS + 1):
+        with locked_api(app, ref) as (api, doc):
+            before = decode_policy(api, doc)
+            try:
+                after, touched = edit(before)
+                if after is not None:
+                    policies.validate(after)
+            except policies.PolicyError as exc:
+                raise UsageError(str(exc)) from None
+            result = {
+                "api_id": api.id,
+                "api_name": api.name,
+                "stage": stage,
+                "previous_policy": before,
+                "policy": after,
+                "touched": touched,
+                "changed": after != before,
+                "dry_run": dry_run,
+                "write_attempts": attempt,
+            }
+            if dry_run or after == before:
+                return result
+            written = app.gateway.set_policy(api.id, after)
+            stored = decode_policy(api, written)
+        if intended(stored):
+            result["policy"] = stored
+            entry = app.journal.record(
+                kind="policy", command=command, target=app.target.describe(), api_id=api.id,
+                stage=stage, before=before, after=stored,
+            )
+            result["journal_id"] = entry["id"] if entry else None
+            return result
+        app.output.warn("another writer changed the policy at the same moment; merging again")
+        time.sleep(random.uniform(0.05, 0.25) * attempt)  # jitter: writers must not retry in step
+    raise AwsError(
+        f"the policy of API {ref} kept changing under petgate after {MAX_WRITE_ATTEMPTS} attempts",
+        "nothing of yours was lost; run the command again",
+    )
+
+
+def block(app: App, ref: str, stage: str, cidrs: list[str], dry_run: bool = False) -> dict[str, Any]:
+    def edit(before: policies.Policy | None) -> tuple[policies.Policy | None, list[str]]:
+        after, added = policies.block(before, cidrs)
+        if len(policies.encode(after)) > policies.MAX_POLICY_CHARS:
+            fit = policies.how_many_fit(before, cidrs)
+            raise policies.PolicyError(
+                f"blocking these {len(cidrs)} CIDRs would make the policy longer than "
+                f"{policies.MAX_POLICY_CHARS} characters; {fit} of them fit (nothing was written)"
+            )
+        return after, added
+
+    def intended(stored: policies.Policy | None) -> bool:
+        return all(policies.still_blocking(stored, c) for c in cidrs)
+
+    result = change_policy(app, ref, stage, "block-my-ip", edit, intended, dry_run)
+    result["added"] = result.pop("touched")
+    result["blocked"] = policies.blocked_cidrs(result["policy"])
+    return result
+
+
+def unblock(app: App, ref: str, stage: str, cidrs: list[str], dry_run: bool = False) -> dict[str, Any]:
+    def intended(stored: policies.Policy | None) -> bool:
+        return not policies.unblock(stored, cidrs)[1]  # nothing left that these CIDRs cover
+
+    result = change_policy(app, ref, stage, "unblock", lambda p: policies.unblock(p, cidrs), intended, dry_run)
+    result["removed"] = result.pop("touched")
+    result["still_blocking"] = sorted({w for c in cidrs for w in policies.still_blocking(result["policy"], c)})
+    return result
+
+
+def remove_policy(app: App, ref: str, stage: str, dry_run: bool = False) -> dict[str, Any]:
+    """`unblock --all`: the whole policy goes, even one petgate cannot read."""
+    with locked_api(app, ref) as (api, doc):
+        stored = doc.get("policy")
+        try:
+            before = policies.decode_stored(stored)
+        except policies.PolicyError:
+            before = {"unreadable": stored}
+        result = {
+            "api_id": api.id, "api_name": api.name, "stage": stage, "previous_policy": before,
+            "policy": None, "removed": policies.blocked_cidrs(before), "changed": before is not None,
+            "dry_run": dry_run,
+        }
+        if dry_run or before is None:
+            return result
+        app.gateway.set_policy(api.id, None)
+    entry = app.journal.record(
+        kind="policy", command="unblock --all", target=app.target.describe(), api_id=api.id,
+        stage=stage, before=before, after=None,
+    )
+    result["journal_id"] = entry["id"] if entry else None
+    return result
+
+
+def set_access_denied(
+    app: App, ref: str, stage: str, template: str, content_type: str, status_code: str, dry_run: bool = False
+) -> dict[str, Any]:
+    """Put the ACCESS_DENIED response, keeping the templates of other content types and headers."""
+    with locked_api(app, ref) as (api, _doc):
+        previous = app.gateway.get_gateway_response(api.id, ACCESS_DENIED)
+        customised = previous is not None and not previous.get("defaultResponse", False)
+        templates = dict((previous or {}).get("responseTemplates") or {}) if customised else {}
+        templates[content_type] = template
+        parameters = (previous or {}).get("responseParameters") if customised else None
+        result: dict[str, Any] = {
+            "api_id": api.id, "api_name": api.name, "stage": stage, "response_type": ACCESS_DENIED,
+            "status_code": status_code, "content_type": content_type, "template": template,
+            "previous": previous, "dry_run": dry_run,
+        }
+        if dry_run:
+            return result
+        written = app.gateway.put_gateway_response(api.id, ACCESS_DENIED, status_code, templates, parameters)
+    entry = app.journal.record(
+        kind="gateway_response", command="set-403-template", target=app.target.describe(),
+        api_id=api.id, stage=stage, response_type=ACCESS_DENIED,
+        before=previous if customised else None, after=written,
+    )
+    result["journal_id"] = entry["id"] if entry else None
+    return result
+
+
+def deploy(app: App, api_id: str, stage: str, description: str) -> dict[str, Any]:
+    """Deploy the stage (waiting for AWS's quota, visibly) and journal it."""
+    waits_before = len(app.gateway.quota_waits)
+    with app.output.waiting(f"Deploying {api_id} to stage {stage}..."):
+        deployment = app.gateway.deploy(api_id, stage, description)
+    waits = app.gateway.quota_waits[waits_before:]
+    app.journal.record(
+        kind="deployment", command="deploy", target=app.target.describe(), api_id=api_id,
+        stage=stage, deployment_id=deployment["id"], description=description,
+    )
+    return {
+        "deployed": True,
+        "deployment_id": deployment["id"],
+        "invoke_url": app.target.invoke_url(api_id, stage),
+        "quota_waits": len(waits),
+        "quota_wait_s": round(sum(waits), 3),
+    }

@@ -1,0 +1,104 @@
+"""The undo journal: every change petgate makes, as JSON lines in the user's state directory.
+
+Writing the journal never blocks a change; a change that cannot be journaled says so. The
+same directory holds the per-API lock files that serialise petgate's own concurrent writers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+JOURNAL_FILE = "journal.jsonl"
+LOCK_TIMEOUT_S = 60.0
+
+
+def state_dir() -> Path:
+    explicit = os.environ.get("PETGATE_STATE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "petgate"
+
+
+class Journal:
+    def __init__(self, directory: Path | None = None, warn: Callable[[str], None] | None = None) -> None:
+        self.directory = directory or state_dir()
+        self._warn = warn or (lambda _message: None)
+        self._warned = False
+
+    @property
+    def path(self) -> Path:
+        return self.directory / JOURNAL_FILE
+
+    def record(self, **fields: Any) -> dict[str, Any] | None:
+        """Append one entry; on failure warn (once) and return None, never raise."""
+        entry = {
+            "id": uuid.uuid4().hex[:8],
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            **fields,
+        }
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            line = json.dumps(entry, sort_keys=True) + "\n"
+            # one write() of a line under O_APPEND: concurrent writers never interleave lines
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(descriptor, line.encode())
+            finally:
+                os.close(descriptor)
+        except OSError as exc:
+            if not self._warned:
+                self._warn(f"this change was made but not journaled ({self.path}: {exc.strerror}); `petgate undo` cannot revert it")
+                self._warned = True
+            return None
+        return entry
+
+    def entries(self) -> list[dict[str, Any]]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        entries = []
+        for line in text.splitlines():
+            try:
+                entries.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue  # a torn line from a crash: skip it, keep the rest
+        return entries
+
+    @contextmanager
+    def lock(self, api_id: str) -> Iterator[None]:
+        """Serialise petgate processes on this machine that edit the same API.
+
+        API Gateway has no conditional writes; this closes the race between local writers,
+        and reading back after the write catches writers elsewhere.
+        """
+        import fcntl
+
+        try:
+            locks = self.directory / "locks"
+            locks.mkdir(parents=True, exist_ok=True)
+            handle = open(locks / f"{api_id}.lock", "a+")  # noqa: SIM115 - held across the yield
+        except OSError:
+            yield  # no state directory: rely on the read-back check alone
+            return
+        try:
+            deadline = time.monotonic() + LOCK_TIMEOUT_S
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"another petgate process holds {api_id}'s lock") from None
+                    time.sleep(0.02)  # polling a lock: flock has no timeout of its own
+            yield
+        finally:
+            handle.close()
