@@ -119,7 +119,6 @@ def unblock(app: App, ref: str, stage: str, cidrs: list[str], dry_run: bool = Fa
 
     result = change_policy(app, ref, stage, "unblock", lambda p: policies.unblock(p, cidrs), intended, dry_run)
     result["removed"] = result.pop("touched")
-    result["still_blocking"] = sorted({w for c in cidrs for w in policies.still_blocking(result["policy"], c)})
     return result
 
 
@@ -191,3 +190,60 @@ def deploy(app: App, api_id: str, stage: str, description: str) -> dict[str, Any
         "quota_waits": len(waits),
         "quota_wait_s": round(sum(waits), 3),
     }
+
+
+UNDOABLE = ("policy", "gateway_response")
+
+
+def undo(app: App, entry: dict[str, Any], force: bool, dry_run: bool) -> dict[str, Any]:
+    """Put back what the entry replaced, refusing (unless forced) if it changed since."""
+    if entry.get("kind") not in UNDOABLE:
+        raise UsageError(f"entry {entry['id']} is a {entry.get('kind')}; only policy and 403 template changes can be undone")
+    if entry.get("target") != app.target.describe():
+        raise UsageError(
+            f"entry {entry['id']} was made against {entry.get('target')}",
+            "run undo with the same --local / --endpoint-url / --region",
+        )
+    api_id, stage = entry["api_id"], entry.get("stage") or "test"
+    result: dict[str, Any] = {"api_id": api_id, "stage": stage, "undoes": entry["id"], "kind": entry["kind"], "dry_run": dry_run}
+    with locked_api(app, api_id) as (api, doc):
+        if entry["kind"] == "policy":
+            current: Any = decode_policy(api, doc)
+            restored: Any = entry.get("before")
+            if isinstance(restored, dict) and "unreadable" in restored:
+                raise UsageError(f"entry {entry['id']} replaced a policy petgate could not read; restore it by hand")
+        else:
+            response = app.gateway.get_gateway_response(api.id, ACCESS_DENIED) or {}
+            current = None if response.get("defaultResponse", True) else response
+            restored = entry.get("before")
+        if _comparable(current) != _comparable(entry.get("after")) and not force:
+            raise UsageError(
+                f"the {entry['kind'].replace('_', ' ')} of API {api_id} changed after entry {entry['id']}; "
+                "undoing it would overwrite that change",
+                "check `petgate status`, then pass --force to undo anyway",
+            )
+        result.update({"previous": current, "restored": restored})
+        if dry_run:
+            return result
+        if entry["kind"] == "policy":
+            app.gateway.set_policy(api.id, restored)
+        elif restored is None:
+            app.gateway.delete_gateway_response(api.id, ACCESS_DENIED)
+        else:
+            app.gateway.put_gateway_response(
+                api.id, ACCESS_DENIED, restored.get("statusCode"), restored.get("responseTemplates") or {},
+                restored.get("responseParameters"),
+            )
+    recorded = app.journal.record(
+        kind=entry["kind"], command="undo", undoes=entry["id"], target=app.target.describe(), api_id=api_id,
+        stage=stage, response_type=entry.get("response_type"), before=current, after=restored,
+    )
+    result["journal_id"] = recorded["id"] if recorded else None
+    return result
+
+
+def _comparable(value: Any) -> Any:
+    """What matters of a policy or gateway response when checking it did not change."""
+    if isinstance(value, dict) and "responseType" in value:
+        return {k: value.get(k) or None for k in ("statusCode", "responseTemplates", "responseParameters")}
+    return value or None

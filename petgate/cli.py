@@ -9,7 +9,7 @@ import click
 
 from petgate import __version__
 from petgate.app import App
-from petgate.commands import exercise, local, status, verify, walkthrough
+from petgate.commands import exercise, history, local, status, verify, walkthrough
 from petgate.errors import EXIT_INTERRUPTED, EXIT_USAGE, PetgateError
 from petgate.output import Output
 from petgate.target import DEFAULT_LOCAL_URL, Target
@@ -111,6 +111,8 @@ for command in (
     local.local,
     status.status,
     walkthrough.walkthrough,
+    history.history,
+    history.undo,
 ):
     cli.add_command(command)
 

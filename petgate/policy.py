@@ -246,6 +246,23 @@ def _covered(cidr: str, networks: Iterable[IpNetwork]) -> bool:
     )
 
 
+def _subtract(networks: list[IpNetwork], removing: list[IpNetwork]) -> list[IpNetwork]:
+    """The addresses of `networks` that are in none of `removing`."""
+    result: list[IpNetwork] = []
+    for network in networks:
+        pieces = [network]
+        for hole in removing:
+            remaining: list[IpNetwork] = []
+            for piece in pieces:
+                if piece.version != hole.version or not piece.overlaps(hole):  # type: ignore[arg-type]
+                    remaining.append(piece)
+                elif hole.subnet_of(piece) and hole != piece:  # type: ignore[arg-type]
+                    remaining.extend(piece.address_exclude(hole))  # type: ignore[arg-type]
+            pieces = remaining
+        result.extend(pieces)
+    return result
+
+
 def block(policy: Policy | None, cidrs: Iterable[str]) -> tuple[Policy, list[str]]:
     """Merge CIDRs into petgate's deny statement; return the new policy and what was added.
 
@@ -273,6 +290,7 @@ def block(policy: Policy | None, cidrs: Iterable[str]) -> tuple[Policy, list[str
 def unblock(policy: Policy | None, cidrs: Iterable[str]) -> tuple[Policy | None, list[str]]:
     """Remove CIDRs from petgate's deny statement; return the new policy and what was removed.
 
+    Exactly the given addresses are lifted: a wider blocked network is split around them.
     When the deny statement empties it goes; when only petgate's Allow is left the policy goes
     (None). petgate's Allow stays while the user's statements remain, so unblocking never
     narrows who may call the API.
@@ -280,14 +298,14 @@ def unblock(policy: Policy | None, cidrs: Iterable[str]) -> tuple[Policy | None,
     check_known_shape(policy)
     if not policy:
         return None, []
-    current = blocked_cidrs(policy)
+    current = [n for n in (_network(c) for c in blocked_cidrs(policy)) if n is not None]
     removing = [n for n in (_network(c) for c in collapse(cidrs)) if n is not None]
-    gone = [have for have in current if _covered(have, removing)]
+    gone = [str(r) for r in removing if any(r.version == n.version and r.overlaps(n) for n in current)]  # type: ignore[arg-type]
     if not gone:
         return copy.deepcopy(policy), []
     result = copy.deepcopy(policy)
     result["Statement"] = statements(result)
-    remaining = [c for c in current if c not in gone]
+    remaining = collapse(str(n) for n in _subtract(current, removing))
     deny = _find(result, DENY_SID)
     assert deny is not None
     if remaining:

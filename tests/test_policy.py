@@ -63,11 +63,14 @@ def test_block_collapses_adjacent_and_contained_networks() -> None:
     assert removed == ["192.0.2.0/24"] and policy is None
 
 
-def test_unblocking_inside_a_wider_block_is_reported() -> None:
+def test_unblocking_inside_a_wider_block_splits_it() -> None:
     policy, _ = p.block(None, ["192.0.2.0/24"])
-    result, removed = p.unblock(policy, ["192.0.2.7/32"])
-    assert removed == [] and result == policy
-    assert p.still_blocking(policy, "192.0.2.7/32") == ["192.0.2.0/24"]
+    result, removed = p.unblock(policy, ["192.0.2.7"])
+    assert removed == ["192.0.2.7/32"]
+    assert len(p.blocked_cidrs(result)) == 8
+    assert p.evaluate(result, req("192.0.2.7"), resource_prefix=PREFIX).allowed
+    assert not p.evaluate(result, req("192.0.2.6"), resource_prefix=PREFIX).allowed
+    assert not p.evaluate(result, req("192.0.2.200"), resource_prefix=PREFIX).allowed
 
 
 def test_how_many_fit_under_the_size_quota() -> None:
@@ -326,6 +329,17 @@ def test_block_is_idempotent_and_valid(user: list, a: list, b: list) -> None:
     both, _ = p.block(once, b)
     p.validate(both)
     assert p.blocked_cidrs(both) == p.collapse(a + b)
+
+
+@settings(max_examples=100, deadline=None)
+@given(blocked=networks, lifted=networks, probe_int=st.integers(0, 2**32 - 1))
+def test_unblock_lifts_exactly_the_given_addresses(blocked: list, lifted: list, probe_int: int) -> None:
+    policy, _ = p.block(None, blocked)
+    result, _ = p.unblock(policy, lifted)
+    address = ipaddress.IPv4Address(probe_int)
+    inside = lambda cidrs: any(address in ipaddress.ip_network(c) for c in cidrs if ipaddress.ip_network(c).version == 4)  # noqa: E731
+    expected_denied = inside(blocked) and not inside(lifted)
+    assert p.evaluate(result, req(str(address)), resource_prefix=PREFIX).allowed is not expected_denied
 
 
 @settings(max_examples=100, deadline=None)

@@ -101,9 +101,9 @@ def my_cidr(app: App) -> str:
             f"cannot reach checkip at {url} ({type(exc).__name__})",
             "check your connection, or pass the address with --cidr",
         ) from None
-    if not checkip.is_public(address) and app.target.kind == "aws":
+    if not checkip.is_public(address) and app.target.kind != "local":
         app.output.warn(
-            f"checkip says {address}, a private or loopback address: AWS will see another one"
+            f"checkip says {address}, a private or loopback address: that is not the address AWS will see"
         )
     return checkip.as_cidr(address)
 

@@ -175,8 +175,6 @@ def _render_unblock(out: Output, data: dict[str, Any]) -> None:
         out.success(f"{would} {', '.join(data['removed'])} from the deny list.")
     else:
         out.info(f"Not blocked: {', '.join(data['cidrs'])}; the policy is unchanged.")
-    for wider in data.get("still_blocking", []):
-        out.warn(f"{wider} is still blocked and contains what you unblocked; unblock {wider} to lift it")
     for line in policies.describe(data["policy"]):
         out.detail(line)
     render_deploy_lines(out, data)

@@ -14,8 +14,9 @@ from petgate.errors import UsageError
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=4599, show_default=True, type=int, help="Port to listen on.")
+@click.option("--throttle", is_flag=True, help="Enforce AWS's control-plane quotas (429 beyond them).")
 @pass_app
-def local(app: App, host: str, port: int) -> None:
+def local(app: App, host: str, port: int, throttle: bool) -> None:
     """Run petgate's local API Gateway (control plane, data plane, checkip) on one port.
 
     Point the other commands at it with --local (or PETGATE_LOCAL=1). Deployed stages are
@@ -36,10 +37,11 @@ def local(app: App, host: str, port: int) -> None:
     if not loopback:
         app.output.warn(f"listening on {host}: anyone who can reach it can change your local APIs")
     try:
-        server = make_server(host, port)
+        server = make_server(host, port, throttle)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}", "choose another --port") from None
-    app.output.success(f"petgate local gateway on http://{host}:{server.server_port} (Ctrl-C to stop)")
+    quotas = " with AWS's control-plane quotas" if throttle else ""
+    app.output.success(f"petgate local gateway on http://{host}:{server.server_port}{quotas} (Ctrl-C to stop)")
     try:
         server.serve_forever()
     finally:

@@ -9,7 +9,7 @@ import click
 from petgate import probe
 from petgate.app import App
 from petgate.commands.common import api_options, pass_app
-from petgate.errors import EXIT_EXPECTATION, NetworkError, PetgateError
+from petgate.errors import EXIT_EXPECTATION, NetworkError, PetgateError, UsageError
 from petgate.output import Output
 
 
@@ -71,6 +71,8 @@ def verify(
         api_id = api.id
         url = app.target.invoke_url(api.id, stage) + "/" + path.lstrip("/")
     result = run_probe(app, url, expect, timeout, api_id)
+    if not result.ok and api_id is not None and app.gateway.get_stage(api_id, stage) is None:
+        raise UsageError(f"API {api_id} has no stage {stage!r} yet", "run `petgate deploy` first")
     data = {"api_id": api_id, "stage": stage, **result.to_dict()}
     app.output.result(data, render_verify)
     if not result.ok:

@@ -21,6 +21,7 @@ from typing import Any
 from petgate import policy as policies
 from petgate.local import gateway_responses, importer, snapshot
 from petgate.local.errors import ApiError
+from petgate.local.throttle import Throttle
 
 Response = tuple[int, dict[str, str], bytes]
 
@@ -79,12 +80,13 @@ Handler = Callable[[Caller, dict[str, str], dict[str, list[str]], bytes], Respon
 
 
 class ControlPlane:
-    def __init__(self, store: snapshot.SnapshotStore, lock: threading.RLock) -> None:
+    def __init__(self, store: snapshot.SnapshotStore, lock: threading.RLock, throttle: Throttle | None = None) -> None:
         from moto.moto_server.werkzeug_app import create_backend_app
 
         self.moto_app = create_backend_app("apigateway")
         self.store = store
         self.lock = lock
+        self.throttle = throttle
         self.routes: list[tuple[str, re.Pattern[str], Handler]] = [
             ("POST", re.compile(r"/restapis/?$"), self.create_or_import),
             ("PUT", re.compile(r"/restapis/(?P<api>[^/]+)/?$"), self.put_rest_api),
@@ -110,6 +112,11 @@ class ControlPlane:
         path = urllib.parse.unquote(environ.get("PATH_INFO", ""))
         query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         body = _read_body(environ)
+        if self.throttle is not None:
+            try:
+                self.throttle.check(Caller(environ).account_id, _operation(method, path, query))
+            except ApiError as exc:
+                return exc.response()
         for route_method, pattern, handler in self.routes:
             match = pattern.match(path)
             if route_method == method and match:
@@ -254,6 +261,17 @@ class ControlPlane:
         if taken is None:
             raise ApiError("NotFoundException", "Invalid deployment identifier specified")
         return _json(200, snapshot.export(taken, match["stage"]))
+
+
+def _operation(method: str, path: str, query: dict[str, list[str]]) -> str | None:
+    """The quota-bearing operation a request is, if any."""
+    if method == "POST" and re.match(r"/restapis/?$", path) and query.get("mode", [""])[0] == "import":
+        return f"ImportRestApi:{_param(query, 'endpointConfigurationTypes', 'EDGE').upper()}"
+    if method == "POST" and re.match(r"/restapis/[^/]+/deployments/?$", path):
+        return "CreateDeployment"
+    if method == "PUT" and re.match(r"/restapis/[^/]+/?$", path):
+        return "PutRestApi"
+    return None
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:

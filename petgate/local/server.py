@@ -11,6 +11,7 @@ from typing import Any
 from petgate.local.control import ControlPlane
 from petgate.local.dataplane import DataPlane
 from petgate.local.snapshot import SnapshotStore
+from petgate.local.throttle import Throttle
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4599
@@ -21,10 +22,10 @@ class LocalGateway:
     """WSGI app: `/restapis/{id}/{stage}/_user_request_/...` is the data plane, `/_petgate/...`
     the helpers, everything else the control plane."""
 
-    def __init__(self) -> None:
+    def __init__(self, throttle: bool = False) -> None:
         lock = threading.RLock()  # moto's backends are not thread-safe: one writer at a time
         self.store = SnapshotStore()
-        self.control = ControlPlane(self.store, lock)
+        self.control = ControlPlane(self.store, lock, Throttle() if throttle else None)
         self.data = DataPlane(self.store, lock)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -45,7 +46,7 @@ class LocalGateway:
         return [body]
 
 
-def make_server(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Any:
+def make_server(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, throttle: bool = False) -> Any:
     from werkzeug.serving import WSGIRequestHandler
     from werkzeug.serving import make_server as werkzeug_server
 
@@ -53,7 +54,7 @@ def make_server(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Any:
         def log_request(self, *args: Any, **kwargs: Any) -> None:  # no access log on stderr
             pass
 
-    return werkzeug_server(host, port, LocalGateway(), threaded=True, request_handler=QuietHandler)
+    return werkzeug_server(host, port, LocalGateway(throttle), threaded=True, request_handler=QuietHandler)
 
 
 @dataclass

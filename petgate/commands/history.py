@@ -1,0 +1,99 @@
+"""petgate history and petgate undo: the journal of changes, and putting one back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from petgate import actions
+from petgate.app import App
+from petgate.commands.common import after_change, pass_app, render_deploy_lines
+from petgate.errors import UsageError
+from petgate.output import Output
+
+
+@click.command()
+@click.option("--api", "api_id", metavar="ID", help="Only entries for this API id.")
+@click.option("-n", "--limit", default=20, show_default=True, help="How many entries, newest first.")
+@pass_app
+def history(app: App, api_id: str | None, limit: int) -> None:
+    """List the changes petgate made (policies, 403 templates, deployments), newest first.
+
+    The journal is JSON lines in $PETGATE_STATE_DIR, else $XDG_STATE_HOME/petgate, else
+    ~/.local/state/petgate.
+
+    \b
+    Examples:
+      petgate history
+      petgate -o json history --api a1b2c3d4e5 -n 5
+    """
+    entries = app.journal.entries()
+    undone = {e["undoes"] for e in entries if e.get("undoes")}
+    selected = [e for e in reversed(entries) if api_id is None or e.get("api_id") == api_id][:limit]
+    for entry in selected:
+        entry["undone"] = entry["id"] in undone
+    app.output.result({"journal": str(app.journal.path), "entries": selected}, _render_history)
+
+
+def _summary(entry: dict[str, Any]) -> str:
+    kind = entry.get("kind")
+    if kind == "deployment":
+        return f"deployed {entry.get('deployment_id')} to {entry.get('stage')}"
+    if kind == "import":
+        return "imported the example API"
+    what = "policy" if kind == "policy" else "403 template"
+    verb = f"undid {entry.get('undoes')}:" if entry.get("undoes") else f"{entry.get('command')}:"
+    return f"{verb} {what} changed"
+
+
+def _render_history(out: Output, data: dict[str, Any]) -> None:
+    if not data["entries"]:
+        out.info(f"No changes journaled yet ({data['journal']}).")
+    for entry in data["entries"]:
+        mark = " (undone)" if entry["undone"] else ""
+        out.info(f"{entry['id']}  {entry['time']}  {entry.get('api_id')}  {_summary(entry)}{mark}")
+
+
+@click.command()
+@click.argument("entry_id", metavar="[ENTRY]", required=False)
+@click.option("--force", is_flag=True, help="Undo even if the API changed since the entry.")
+@click.option("--no-deploy", is_flag=True, help="Put it back but do not redeploy the stage.")
+@click.option("--dry-run", is_flag=True, help="Show what would be put back; change nothing.")
+@pass_app
+def undo(app: App, entry_id: str | None, force: bool, no_deploy: bool, dry_run: bool) -> None:
+    """Put back the policy or 403 template that a change replaced, then redeploy.
+
+    Without ENTRY, the newest change not undone yet. Refuses if the API changed since that
+    entry (another writer), unless --force. The undo is journaled too.
+
+    \b
+    Examples:
+      petgate --local undo
+      petgate undo 3f9c2a1b --dry-run
+    """
+    entries = app.journal.entries()
+    undone = {e["undoes"] for e in entries if e.get("undoes")}
+    if entry_id:
+        matches = [e for e in entries if e["id"].startswith(entry_id)]
+        if len(matches) != 1:
+            raise UsageError(f"no single journal entry {entry_id!r}", "see `petgate history`")
+        entry = matches[0]
+    else:
+        candidates = [
+            e for e in entries
+            if e.get("kind") in actions.UNDOABLE and not e.get("undoes") and e["id"] not in undone
+        ]
+        if not candidates:
+            raise UsageError("nothing to undo", "see `petgate history`")
+        entry = candidates[-1]
+    data = actions.undo(app, entry, force, dry_run)
+    app.output.result(after_change(app, data, no_deploy, f"petgate undo {entry['id']}"), _render_undo)
+
+
+def _render_undo(out: Output, data: dict[str, Any]) -> None:
+    what = "policy" if data["kind"] == "policy" else "ACCESS_DENIED response"
+    verb = "Would put back" if data["dry_run"] else "Put back"
+    restored = "none (AWS's default)" if data["restored"] is None else "the earlier one"
+    out.success(f"{verb} the {what} of API {data['api_id']} from before {data['undoes']}: {restored}.")
+    render_deploy_lines(out, data)
