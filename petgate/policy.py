@@ -254,7 +254,7 @@ def _subtract(networks: list[IpNetwork], removing: list[IpNetwork]) -> list[IpNe
         for hole in removing:
             remaining: list[IpNetwork] = []
             for piece in pieces:
-                if piece.version != hole.version or not piece.overlaps(hole):  # type: ignore[arg-type]
+                if piece.version != hole.version or not piece.overlaps(hole):
                     remaining.append(piece)
                 elif hole.subnet_of(piece) and hole != piece:  # type: ignore[arg-type]
                     remaining.extend(piece.address_exclude(hole))  # type: ignore[arg-type]
@@ -300,7 +300,7 @@ def unblock(policy: Policy | None, cidrs: Iterable[str]) -> tuple[Policy | None,
         return None, []
     current = [n for n in (_network(c) for c in blocked_cidrs(policy)) if n is not None]
     removing = [n for n in (_network(c) for c in collapse(cidrs)) if n is not None]
-    gone = [str(r) for r in removing if any(r.version == n.version and r.overlaps(n) for n in current)]  # type: ignore[arg-type]
+    gone = [str(r) for r in removing if any(r.version == n.version and r.overlaps(n) for n in current)]
     if not gone:
         return copy.deepcopy(policy), []
     result = copy.deepcopy(policy)
