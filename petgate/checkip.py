@@ -7,6 +7,7 @@ does the request (with an optional source address, like curl's --interface).
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any
 
 DEFAULT_CHECKIP_URL = "https://checkip.amazonaws.com"
@@ -31,12 +32,21 @@ def parse_answer(text: str) -> IpAddress:
     if len(lines) != 1:
         raise CheckipAnswerError(f"checkip answered {len(lines)} lines, expected one address")
     candidate = lines[0].strip()
-    if "," in candidate or " " in candidate:
+    parts = [p for p in re.split(r"[,\s]+", candidate) if p]
+    if len(parts) > 1 and all(_is_address(p) for p in parts):
         raise CheckipAnswerError(f"checkip answered several addresses: {candidate!r}")
     try:
         return ipaddress.ip_address(candidate)
     except ValueError:
         raise CheckipAnswerError(f"checkip answered {candidate!r}, not an IP address") from None
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def as_cidr(address: IpAddress) -> str:

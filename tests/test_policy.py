@@ -350,3 +350,17 @@ def test_evaluation_of_the_deny_list_matches_ipaddress(blocked: list, probe_int:
     expected_denied = any(ipaddress.ip_address(address) in ipaddress.ip_network(c) for c in blocked)
     decision = p.evaluate(policy, req(address), resource_prefix=PREFIX)
     assert decision.allowed is not expected_denied
+
+
+@settings(max_examples=40, deadline=None)
+@given(many=st.lists(ipv4_networks, min_size=1, max_size=700, unique=True))
+def test_an_over_size_policy_never_passes_validation_silently(many: list) -> None:
+    policy, _ = p.block(None, many)
+    too_big = len(p.encode(policy)) > p.MAX_POLICY_CHARS
+    if too_big:
+        with pytest.raises(p.PolicyError, match="at most 8192"):
+            p.validate(policy)
+        fit = p.how_many_fit(None, many)
+        assert len(p.encode(p.block(None, many[:fit])[0])) <= p.MAX_POLICY_CHARS
+    else:
+        p.validate(policy)
