@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from petgate.journal import Journal
 from petgate.output import Output
 from petgate.target import Target
 
@@ -13,6 +12,7 @@ if TYPE_CHECKING:
     import requests
 
     from petgate.gateway import Gateway
+    from petgate.journal import Journal
 
 
 class App:
@@ -30,6 +30,8 @@ class App:
 
     @cached_property
     def journal(self) -> Journal:
+        from petgate.journal import Journal
+
         return Journal(warn=self.output.warn)
 
     @cached_property

@@ -2,17 +2,49 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+from typing import Any
 
 import click
 
 from petgate import __version__
-from petgate.app import App
-from petgate.commands import exercise, history, local, status, verify, walkthrough
 from petgate.errors import EXIT_INTERRUPTED, EXIT_USAGE, PetgateError
 from petgate.output import Output
 from petgate.target import DEFAULT_LOCAL_URL, Target
+
+# name: (module:attribute, one-line help). Commands import only when run, so `petgate --help`
+# and each command start without loading boto3, requests, rich or the other commands.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "import-example": ("petgate.commands.exercise:import_example", "Import the console's Example API (PetStore)."),
+    "deploy": ("petgate.commands.exercise:deploy", "Deploy the API to the stage; print the invoke URL."),
+    "block-my-ip": ("petgate.commands.exercise:block_my_ip", "Deny your own IP (or --cidr) with a resource policy."),
+    "set-403-template": ("petgate.commands.exercise:set_403_template", "Replace the ACCESS_DENIED (403) body."),
+    "unblock": ("petgate.commands.exercise:unblock", "Remove what block-my-ip added (--all: the whole policy)."),
+    "verify": ("petgate.commands.verify:verify", "Request the invoke URL; check allowed / denied and leaks."),
+    "status": ("petgate.commands.status:status", "The API, its stages, its policy in words, undeployed changes."),
+    "walkthrough": ("petgate.commands.walkthrough:walkthrough", "The whole exercise, every step checked."),
+    "history": ("petgate.commands.history:history", "The journal of changes petgate made."),
+    "undo": ("petgate.commands.history:undo", "Put back what a change replaced, then redeploy."),
+    "local": ("petgate.commands.local:local", "Run petgate's local API Gateway."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, attribute = COMMANDS[cmd_name][0].split(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: Any) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, short) for name, (_, short) in COMMANDS.items()])
 
 EPILOG = """\b
 The exercise, offline:
@@ -30,7 +62,7 @@ Exit codes: 0 ok, 1 verify's expectation not met, 2 bad usage or input,
 """
 
 
-@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="petgate")
 @click.option("--profile", envvar="AWS_PROFILE", help="AWS profile. [env: AWS_PROFILE]")
 @click.option("--region", help="AWS region. [env: AWS_REGION, AWS_DEFAULT_REGION]")
@@ -98,23 +130,9 @@ def cli(
         checkip_url=checkip_url,
         source_address=source_address,
     )
+    from petgate.app import App
+
     ctx.obj = App(target, Output(output))
-
-
-for command in (
-    exercise.import_example,
-    exercise.deploy,
-    exercise.block_my_ip,
-    exercise.set_403_template,
-    exercise.unblock,
-    verify.verify,
-    local.local,
-    status.status,
-    walkthrough.walkthrough,
-    history.history,
-    history.undo,
-):
-    cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -461,6 +461,29 @@ def _wildcard(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
     return re.compile("".join(parts), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
+class IpSet:
+    """Networks indexed by prefix length: membership costs one lookup per distinct prefix
+    length, however many networks a deny list holds."""
+
+    def __init__(self, networks: Iterable[IpNetwork]) -> None:
+        index: dict[int, dict[int, set[int]]] = {4: {}, 6: {}}
+        for network in networks:
+            index[network.version].setdefault(network.prefixlen, set()).add(int(network.network_address))
+        self._masks = {
+            version: [((1 << bits) - 1) ^ ((1 << (bits - prefix)) - 1) for prefix in sorted(by_prefix)]
+            for version, bits, by_prefix in ((4, 32, index[4]), (6, 128, index[6]))
+        }
+        self._sets = {version: [index[version][p] for p in sorted(index[version])] for version in (4, 6)}
+
+    def __contains__(self, address: str) -> bool:
+        try:
+            parsed = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        value = int(parsed)
+        return any(value & mask in nets for mask, nets in zip(self._masks[parsed.version], self._sets[parsed.version], strict=True))
+
+
 @dataclass(frozen=True)
 class _Condition:
     operator: str
@@ -477,19 +500,14 @@ class _Condition:
             return self.if_exists or self.operator in _NEGATED
         positive = self.operator.replace("Not", "", 1) if self.operator in _NEGATED else None
         base = positive or self.operator
-        hit = any(_compare(base, actual, value) for value in self.values)
+        if base == "IpAddress":
+            hit = actual in self.values[0]
+        else:
+            hit = any(_compare(base, actual, value) for value in self.values)
         return not hit if positive else hit
 
 
 def _compare(operator: str, actual: str, value: Any) -> bool:
-    if operator == "IpAddress":
-        try:
-            address = ipaddress.ip_address(actual)
-        except ValueError:
-            return False
-        return isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network)) and (
-            address.version == value.version and address in value
-        )
     if operator == "StringEquals":
         return actual == str(value)
     if operator == "StringEqualsIgnoreCase":
@@ -554,8 +572,8 @@ def _compile_conditions(condition: Mapping[str, Any]) -> tuple[_Condition, ...]:
         if_exists = operator.endswith("IfExists")
         for key, raw_values in keys.items():
             values: list[Any] = _as_list(raw_values)
-            if base in _IP_OPERATORS:
-                values = [n for n in (_network(v) for v in values) if n is not None]
+            if base in _IP_OPERATORS:  # parsed once per policy, not per request
+                values = [IpSet(n for n in (_network(v) for v in values) if n is not None)]
             compiled.append(_Condition(base, key, tuple(values), if_exists))
     return tuple(compiled)
 

@@ -10,7 +10,6 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from petgate.checkip import DEFAULT_CHECKIP_URL
 from petgate.errors import UsageError
 
 if TYPE_CHECKING:
@@ -123,6 +122,8 @@ class Target:
             return self.checkip_url
         if self.local:
             return f"{self.local_url.rstrip('/')}/_petgate/checkip"
+        from petgate.checkip import DEFAULT_CHECKIP_URL
+
         return DEFAULT_CHECKIP_URL
 
     def http_session(self) -> requests.Session:

@@ -7,13 +7,11 @@ from typing import Any
 
 import pytest
 
-from petgate.cli import cli
+from petgate.cli import COMMANDS
 from tests.conftest import free_port, run_cli, run_subprocess
 
-COMMANDS = sorted(cli.commands)
 
-
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_every_command_explains_itself_with_an_example(command: str) -> None:
     result = run_cli(command, "--help")
     assert result.exit_code == 0

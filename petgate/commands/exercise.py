@@ -20,7 +20,8 @@ from petgate.commands.common import (
     redeploy,
     render_deploy_lines,
 )
-from petgate.errors import UsageError
+from petgate.errors import AwsError, UsageError
+from petgate.gateway import looks_like_api_id
 from petgate.output import Output
 
 DEFAULT_403_TEMPLATE = '{"message":"Access denied"}'
@@ -82,9 +83,17 @@ def deploy(app: App, api_ref: str, stage: str, description: str) -> None:
     Example:
       petgate --local deploy --stage test
     """
-    api = app.gateway.resolve_api(api_ref)
-    data = {"api_id": api.id, "api_name": api.name, "stage": stage}
-    data.update(redeploy(app, api.id, stage, description or "petgate deploy"))
+    description = description or "petgate deploy"
+    data: dict[str, Any] = {"stage": stage}
+    if looks_like_api_id(api_ref):  # one call: CreateDeployment says if the id is unknown
+        try:
+            data.update(redeploy(app, api_ref, stage, description), api_id=api_ref)
+        except AwsError as exc:
+            if exc.code != "NotFoundException":
+                raise
+    if "api_id" not in data:
+        api = app.gateway.resolve_api(api_ref)
+        data.update(redeploy(app, api.id, stage, description), api_id=api.id, api_name=api.name)
     app.output.result(data, _render_deploy)
 
 

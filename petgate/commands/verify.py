@@ -9,7 +9,8 @@ import click
 from petgate import probe
 from petgate.app import App
 from petgate.commands.common import api_options, pass_app
-from petgate.errors import EXIT_EXPECTATION, NetworkError, PetgateError, UsageError
+from petgate.errors import EXIT_EXPECTATION, AwsError, NetworkError, PetgateError, UsageError
+from petgate.gateway import looks_like_api_id
 from petgate.output import Output
 
 
@@ -67,11 +68,13 @@ def verify(
     """
     api_id = None
     if url is None:
-        api = app.gateway.resolve_api(api_ref)
-        api_id = api.id
-        url = app.target.invoke_url(api.id, stage) + "/" + path.lstrip("/")
+        # an id needs no lookup: a wrong one shows as a failed probe, explained below
+        api_id = api_ref if looks_like_api_id(api_ref) else app.gateway.resolve_api(api_ref).id
+        url = app.target.invoke_url(api_id, stage) + "/" + path.lstrip("/")
     result = run_probe(app, url, expect, timeout, api_id)
     if not result.ok and api_id is not None and app.gateway.get_stage(api_id, stage) is None:
+        if app.gateway.get_api_or_none(api_id) is None:
+            raise AwsError(f"no REST API with id or name {api_id!r}", "check --api", "NotFoundException")
         raise UsageError(f"API {api_id} has no stage {stage!r} yet", "run `petgate deploy` first")
     data = {"api_id": api_id, "stage": stage, **result.to_dict()}
     app.output.result(data, render_verify)

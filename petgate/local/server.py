@@ -10,6 +10,7 @@ from typing import Any
 
 from petgate.local.control import ControlPlane
 from petgate.local.dataplane import DataPlane
+from petgate.local.http import REASONS, GatewayHTTPServer
 from petgate.local.snapshot import SnapshotStore
 from petgate.local.throttle import Throttle
 
@@ -39,22 +40,12 @@ class LocalGateway:
             status, headers, body = 200, {"Content-Type": "text/plain"}, b"ok\n"
         else:
             status, headers, body = self.control.handle(environ)
-        from werkzeug.http import HTTP_STATUS_CODES
-
-        headers = {**headers, "Content-Length": str(len(body))}
-        start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'Unknown')}", list(headers.items()))
+        start_response(f"{status} {REASONS.get(status, 'Unknown')}", list(headers.items()))
         return [body]
 
 
-def make_server(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, throttle: bool = False) -> Any:
-    from werkzeug.serving import WSGIRequestHandler
-    from werkzeug.serving import make_server as werkzeug_server
-
-    class QuietHandler(WSGIRequestHandler):
-        def log_request(self, *args: Any, **kwargs: Any) -> None:  # no access log on stderr
-            pass
-
-    return werkzeug_server(host, port, LocalGateway(throttle), threaded=True, request_handler=QuietHandler)
+def make_server(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, throttle: bool = False) -> GatewayHTTPServer:
+    return GatewayHTTPServer((host, port), LocalGateway(throttle))
 
 
 @dataclass
