@@ -23,7 +23,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy petgate
 
-bench: $(STAMP)
+# the aws CLI gets a venv of its own: it pins botocore versions that boto3 may not share
+AWSCLI := bench/.venv-awscli/bin/aws
+
+$(AWSCLI):
+	$(PYTHON) -m venv bench/.venv-awscli
+	bench/.venv-awscli/bin/python -m pip install --quiet awscli
+
+bench: $(STAMP) $(AWSCLI)
 	$(BIN)/python bench/run.py
 
 clean:

@@ -27,7 +27,7 @@ class LoadResult:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def _worker(url: str, count: int, start_at: float, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _worker(url: str, count: int, start_at: float, queue: multiprocessing.Queue, headers: dict[str, str]) -> None:  # type: ignore[type-arg]
     parts = urllib.parse.urlsplit(url)
     assert parts.hostname and parts.hostname.startswith("127."), "load runs on loopback only"
     path = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -38,7 +38,7 @@ def _worker(url: str, count: int, start_at: float, queue: multiprocessing.Queue)
     for _ in range(count):
         began = time.perf_counter()
         try:
-            connection.request("GET", path)
+            connection.request("GET", path, headers=headers)
             response = connection.getresponse()
             response.read()
             if response.status >= 500:
@@ -55,12 +55,13 @@ def _worker(url: str, count: int, start_at: float, queue: multiprocessing.Queue)
     queue.put((latencies, errors))
 
 
-def run(url: str, total: int = 3000, concurrency: int = 8) -> LoadResult:
+def run(url: str, total: int = 3000, concurrency: int = 8, authorization: str | None = None) -> LoadResult:
     queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
     start_at = time.time() + 0.5
+    headers = {"Authorization": authorization} if authorization else {}
     per_worker = total // concurrency
     workers = [
-        multiprocessing.Process(target=_worker, args=(url, per_worker, start_at, queue)) for _ in range(concurrency)
+        multiprocessing.Process(target=_worker, args=(url, per_worker, start_at, queue, headers)) for _ in range(concurrency)
     ]
     for worker in workers:
         worker.start()

@@ -27,6 +27,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "walkthrough": ("petgate.commands.walkthrough:walkthrough", "The whole exercise, every step checked."),
     "history": ("petgate.commands.history:history", "The journal of changes petgate made."),
     "undo": ("petgate.commands.history:undo", "Put back what a change replaced, then redeploy."),
+    "allow-only": ("petgate.commands.allow:allow_only", "Only these addresses may invoke (IP allow-list)."),
+    "allow-accounts": ("petgate.commands.allow:allow_accounts", "Allow these AWS accounts (needs IAM auth)."),
+    "allow-vpc": ("petgate.commands.allow:allow_vpc", "Only these VPCs / VPC endpoints (private APIs)."),
+    "policy": ("petgate.commands.policy:policy", "Show the policy, or check a request against it."),
     "local": ("petgate.commands.local:local", "Run petgate's local API Gateway."),
 }
 

@@ -25,21 +25,23 @@ class Output:
         return self.mode == "json"
 
     @property
+    def interactive(self) -> bool:
+        """Colour and spinners only for a person at a terminal, and never with NO_COLOR."""
+        return self._stderr.isatty() and "NO_COLOR" not in os.environ
+
+    @property
     def console(self) -> Any:
         if self._console is None:
-            from rich.console import Console  # rich loads only when something is printed
+            from rich.console import Console  # rich loads only for a terminal
 
-            interactive = self._stderr.isatty() and "NO_COLOR" not in os.environ
-            self._console = Console(
-                file=self._stderr,
-                no_color=not interactive,
-                force_terminal=interactive,
-                highlight=False,
-                soft_wrap=True,
-            )
+            self._console = Console(file=self._stderr, force_terminal=True, highlight=False, soft_wrap=True)
         return self._console
 
     def _say(self, text: str, style: str = "") -> None:
+        if not self.interactive:  # pipes and logs get plain lines, no escape codes
+            self._stderr.write(text + "\n")
+            self._stderr.flush()
+            return
         from rich.markup import escape
 
         self.console.print(f"[{style}]{escape(text)}[/]" if style else escape(text))
@@ -73,7 +75,7 @@ class Output:
     @contextmanager
     def waiting(self, text: str) -> Iterator[None]:
         """A spinner on a terminal; a plain line otherwise (or nothing under -o json)."""
-        if self._stderr.isatty() and "NO_COLOR" not in os.environ and not self.json:
+        if self.interactive and not self.json:
             with self.console.status(text):
                 yield
         else:

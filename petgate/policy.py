@@ -22,7 +22,11 @@ ALL_RESOURCES = "execute-api:/*"
 # petgate's own statements are recognised by these Sids; every other statement is the user's.
 DENY_SID = "PetgateDenyIps"
 ALLOW_SID = "PetgateAllowInvoke"
-PETGATE_SIDS = frozenset({DENY_SID, ALLOW_SID})
+ONLY_IPS_SID = "PetgateAllowOnlyIps"
+ACCOUNTS_SID = "PetgateAllowAccounts"
+VPC_SID = "PetgateAllowOnlyVpcs"
+VPCE_SID = "PetgateAllowOnlyVpces"
+PETGATE_SIDS = frozenset({DENY_SID, ALLOW_SID, ONLY_IPS_SID, ACCOUNTS_SID, VPC_SID, VPCE_SID})
 
 Policy = dict[str, Any]
 Statement = dict[str, Any]

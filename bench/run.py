@@ -1,0 +1,257 @@
+"""petgate's benchmark: ratios against peers measured in the same run on the same machine.
+
+Starts one `petgate local`, then measures (median and min-max over several runs, warm-up
+runs excluded):
+- each exercise step as one petgate process against the same step done with the aws CLI
+  (its own venv, `pip install awscli`) plus curl, the way a shell script would;
+- the whole exercise: six petgate commands, `walkthrough --local`, the aws CLI + curl sequence;
+- `petgate --help` against `python -c "import click"`;
+- the local gateway's throughput and latency (bounded load on loopback) for GET / (MOCK) and
+  GET /pets (HTTP integration), without a policy and with the largest deny list that fits
+  AWS's 8,192-character quota, and moto's control plane (GetRestApis) as the reference;
+- the policy evaluator alone against 10 to 10,000 CIDRs.
+Prints one markdown table and writes it, with the machine and date, to bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import timeit
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import load  # noqa: E402
+from petgate import example  # noqa: E402
+from petgate import policy as policies  # noqa: E402
+
+BIN = Path(sys.executable).parent
+PETGATE = str(BIN / "petgate")
+AWS = ROOT / "bench" / ".venv-awscli" / "bin" / "aws"
+RUNS, WARMUP = 5, 1
+ENV = {
+    **os.environ,
+    "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1", "AWS_PAGER": "", "PETGATE_LOCAL": "1",
+    "PETGATE_STATE_DIR": tempfile.mkdtemp(prefix="petgate-bench-"),
+}
+Row = tuple[str, str, str, str]
+
+
+def timed(commands: list[list[str]]) -> float:
+    """Seconds to run the commands one after another (each must succeed)."""
+    started = time.perf_counter()
+    for command in commands:
+        subprocess.run(command, env=ENV, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def measure(make: Callable[[], list[list[str]]], runs: int = RUNS) -> tuple[float, float, float]:
+    for _ in range(WARMUP):
+        timed(make())
+    samples = [timed(make()) for _ in range(runs)]
+    return statistics.median(samples), min(samples), max(samples)
+
+
+def fmt(sample: tuple[float, float, float], unit: str = "s") -> str:
+    median, low, high = sample
+    if unit == "ms":
+        return f"{median * 1000:.0f} ms ({low * 1000:.0f}–{high * 1000:.0f})"
+    return f"{median:.2f} s ({low:.2f}–{high:.2f})"
+
+
+def start_gateway() -> tuple[subprocess.Popen[bytes], str]:
+    import requests
+
+    port = _free_port()
+    process = subprocess.Popen([PETGATE, "local", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            requests.get(url + "/_petgate/health", timeout=1)
+            return process, url
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    raise SystemExit("petgate local did not start")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def petgate_json(*args: str) -> dict:
+    out = subprocess.run([PETGATE, "-o", "json", *args], env=ENV, check=True, capture_output=True, text=True).stdout
+    return dict(json.loads(out))
+
+
+def main() -> None:
+    process, url = start_gateway()
+    ENV["PETGATE_LOCAL_URL"] = url
+    try:
+        rows, targets = run_all(url)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    write(rows, targets)
+
+
+def run_all(url: str) -> tuple[list[Row], list[tuple[str, str, bool | None]]]:
+    rows: list[Row] = []
+    targets: list[tuple[str, str, bool | None]] = []
+    definition = Path(ENV["PETGATE_STATE_DIR"]) / "petstore.json"
+    definition.write_bytes(example.definition_bytes())
+    api_id = petgate_json("import-example", "--new")["api_id"]
+    petgate_json("deploy", "--api", api_id)
+    invoke = f"{url}/restapis/{api_id}/test/_user_request_/"
+    checkip = f"{url}/_petgate/checkip"
+    aws_ok = AWS.exists()
+    aws = [str(AWS), "--endpoint-url", url, "apigateway"]
+    deny_value = json.dumps(policies.build_deny(["127.0.0.1/32"]))
+    patch = json.dumps([{"op": "replace", "path": "/policy", "value": deny_value}])
+    clear = json.dumps([{"op": "replace", "path": "/policy", "value": ""}])
+    template = json.dumps({"application/json": '{"message":"Access denied"}'})
+    curl = ["curl", "-s", "-o", "/dev/null"]
+
+    steps: list[tuple[str, list[list[str]], list[list[str]]]] = [
+        ("import the example", [[PETGATE, "import-example", "--new"]],
+         [aws + ["import-rest-api", "--body", f"fileb://{definition}", "--parameters", "endpointConfigurationTypes=REGIONAL"]]),
+        ("deploy", [[PETGATE, "deploy", "--api", api_id]],
+         [aws + ["create-deployment", "--rest-api-id", api_id, "--stage-name", "test"]]),
+        ("block my IP (+ redeploy)", [[PETGATE, "block-my-ip", "--api", api_id]],
+         [curl[:2] + [checkip], aws + ["update-rest-api", "--rest-api-id", api_id, "--patch-operations", patch],
+          aws + ["create-deployment", "--rest-api-id", api_id, "--stage-name", "test"]]),
+        ("verify (one request)", [[PETGATE, "verify", "--api", api_id]], [curl + [invoke]]),
+        ("set the 403 template (+ redeploy)", [[PETGATE, "set-403-template", "--api", api_id]],
+         [aws + ["put-gateway-response", "--rest-api-id", api_id, "--response-type", "ACCESS_DENIED",
+                 "--status-code", "403", "--response-templates", template],
+          aws + ["create-deployment", "--rest-api-id", api_id, "--stage-name", "test"]]),
+        ("remove the policy (+ redeploy)", [[PETGATE, "unblock", "--api", api_id, "--all"]],
+         [aws + ["update-rest-api", "--rest-api-id", api_id, "--patch-operations", clear],
+          aws + ["create-deployment", "--rest-api-id", api_id, "--stage-name", "test"]]),
+    ]
+    for name, ours, theirs in steps:
+        mine = measure(lambda ours=ours: ours)
+        if aws_ok:
+            peer = measure(lambda theirs=theirs: theirs)
+            ratio = peer[0] / mine[0]
+            rows.append((f"step: {name}", fmt(mine), fmt(peer), f"{ratio:.1f}×"))
+            targets.append((f"step {name} ≥ 3× faster than aws CLI + curl", f"{ratio:.1f}×", ratio >= 3))
+        else:
+            rows.append((f"step: {name}", fmt(mine), "aws CLI not installed", "–"))
+
+    exercise = [ours for _, ours_list, _ in steps for ours in ours_list]
+    whole_cli = [theirs for _, _, theirs_list in steps for theirs in theirs_list]
+    six = measure(lambda: exercise, runs=3)
+    walk = measure(lambda: [[PETGATE, "walkthrough", "--cleanup"]], runs=3)
+    if aws_ok:
+        peer = measure(lambda: whole_cli, runs=3)
+        rows.append(("whole exercise: six petgate commands", fmt(six), fmt(peer), f"{peer[0] / six[0]:.1f}×"))
+        rows.append(("whole exercise: `walkthrough --local`", fmt(walk), fmt(peer), f"{peer[0] / walk[0]:.1f}×"))
+        targets.append(("whole exercise as six commands ≥ 3× faster", f"{peer[0] / six[0]:.1f}×", peer[0] / six[0] >= 3))
+    else:
+        rows.append(("whole exercise: six petgate commands", fmt(six), "aws CLI not installed", "–"))
+        rows.append(("whole exercise: `walkthrough --local`", fmt(walk), "–", "–"))
+    targets.append(("`walkthrough --local` under 3 s", f"{walk[0]:.2f} s", walk[0] < 3))
+
+    helped = measure(lambda: [[PETGATE, "--help"]], runs=10)
+    click_only = measure(lambda: [[sys.executable, "-c", "import click"]], runs=10)
+    rows.append(("`petgate --help` vs `python -c 'import click'`", fmt(helped, "ms"), fmt(click_only, "ms"), f"{helped[0] / click_only[0]:.2f}× as long"))
+    targets.append(("`petgate --help` ≤ 1.5× `import click`", f"{helped[0] / click_only[0]:.2f}×", helped[0] / click_only[0] <= 1.5))
+
+    gateway_rows, gateway_targets = bench_gateway(url, api_id)
+    rows += gateway_rows
+    targets += gateway_targets
+    rows += bench_evaluator()
+    return rows, targets
+
+
+def bench_gateway(url: str, api_id: str) -> tuple[list[Row], list[tuple[str, str, bool | None]]]:
+    rows: list[Row] = []
+    targets: list[tuple[str, str, bool | None]] = []
+    base = f"{url}/restapis/{api_id}/test/_user_request_"
+    auth = "AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/apigateway/aws4_request, SignedHeaders=host, Signature=0"
+    moto = run_load(url + "/restapis", auth)
+    rows.append(("moto control plane: GetRestApis (reference)", f"{moto.rps:.0f} req/s", f"p50 {moto.p50_ms:.1f} ms, p99 {moto.p99_ms:.1f} ms", "1.0×"))
+    scattered = [f"10.{n // 250}.{n % 250}.{(n * 7) % 250 + 1}/32" for n in range(2000)]
+    fit = policies.how_many_fit(None, scattered)
+    subprocess.run([PETGATE, "unblock", "--api", api_id, "--all"], env=ENV, check=True, capture_output=True)
+    for label, cidrs in (("no policy", []), (f"{fit}-CIDR deny list (the most that fits 8,192 chars)", scattered[:fit])):
+        if cidrs:
+            args = [a for c in cidrs for a in ("--cidr", c)]
+            subprocess.run([PETGATE, "block-my-ip", "--api", api_id, *args], env=ENV, check=True, capture_output=True)
+        for path in ("/", "/pets"):
+            result = run_load(base + path)
+            rows.append((f"gateway GET {path}, {label}", f"{result.rps:.0f} req/s",
+                         f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, {result.errors} errors", f"{result.rps / moto.rps:.1f}× moto"))
+            if path == "/" and cidrs:
+                targets.append((f"gateway ≥ 1,000 req/s for GET / with the {fit}-CIDR policy", f"{result.rps:.0f} req/s", result.rps >= 1000))
+    return rows, targets
+
+
+def run_load(url: str, authorization: str | None = None) -> load.LoadResult:
+    load.run(url, total=400, concurrency=4, authorization=authorization)  # warm-up
+    return load.run(url, total=4000, concurrency=4, authorization=authorization)
+
+
+def bench_evaluator() -> list[Row]:
+    rows: list[Row] = []
+    request = policies.Request("203.0.113.7", policies.request_arn("us-east-1", "123456789012", "abc", "test", "GET", "/"))
+    baseline = None
+    for count in (10, 100, 1000, 10000):
+        cidrs = [f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}/32" for n in range(0, count * 3, 3)]
+        compiled = policies.compile_policy(policies.build_deny(cidrs), "arn:aws:execute-api:us-east-1:123456789012:abc")
+        number = 20000
+        seconds = timeit.timeit(lambda compiled=compiled: compiled.evaluate(request), number=number) / number
+        baseline = baseline or seconds
+        rows.append((f"policy evaluation, {count} CIDRs (compiled once)", f"{seconds * 1e6:.1f} µs", "", f"{seconds / baseline:.2f}× the 10-CIDR cost"))
+    return rows
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    aws_version = "not installed"
+    if AWS.exists():
+        aws_version = subprocess.run([str(AWS), "--version"], capture_output=True, text=True).stdout.strip() or "installed"
+    return (f"{os.cpu_count()} cores, {cpu}; Python {platform.python_version()} on {platform.system()} "
+            f"{platform.release()}; aws CLI: {aws_version}; curl: {'yes' if shutil.which('curl') else 'no'}")
+
+
+def write(rows: list[Row], targets: list[tuple[str, str, bool | None]]) -> None:
+    lines = ["| what | petgate | peer | ratio |", "| --- | --- | --- | --- |"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    lines += ["", "| target | measured | met |", "| --- | --- | --- |"]
+    lines += [f"| {name} | {value} | {'yes' if ok else 'no' if ok is False else '–'} |" for name, value, ok in targets]
+    table = "\n".join(lines)
+    print(table)
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    results = ROOT / "bench" / "RESULTS.md"
+    notes = results.with_name("NOTES.md")
+    header = f"# petgate benchmark\n\nRun {stamp} on {machine()}.\nMedians, with min–max over the runs; warm-up runs excluded.\n\n"
+    extra = notes.read_text(encoding="utf-8") if notes.exists() else ""
+    results.write_text(header + table + "\n\n" + extra, encoding="utf-8")
+    print(f"\nwritten to {results}")
+
+
+if __name__ == "__main__":
+    main()

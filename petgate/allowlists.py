@@ -1,0 +1,158 @@
+"""The console's other resource-policy templates, merged like the deny list: pure functions.
+
+- "IP Range Whitelist": only these addresses may invoke (Deny with NotIpAddress + Allow);
+- "Account Whitelist": these AWS accounts may invoke (Allow with Principal AWS ...:root);
+- "VPC Whitelist": only these VPCs / VPC endpoints may invoke (Deny with StringNotEquals).
+Each has its own Sid; the user's statements are kept; petgate adds its `Allow *` statement only
+to a policy it creates (where the template itself has one).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from petgate import policy as p
+
+ONLY_IPS_SID = p.ONLY_IPS_SID
+ACCOUNTS_SID = p.ACCOUNTS_SID
+VPC_SID = p.VPC_SID
+VPCE_SID = p.VPCE_SID
+
+
+@dataclass(frozen=True)
+class ListStatement:
+    """A petgate statement that carries one list of values, and where that list lives."""
+
+    sid: str
+    build: Callable[[list[str]], p.Statement]
+    read: Callable[[p.Statement], list[str]]
+    write: Callable[[p.Statement, list[str]], None]
+    needs_allow: bool  # the template pairs a Deny with an Allow for everyone
+    canonical: Callable[[str], str] = str
+
+
+def _condition_list(operator: str, key: str) -> tuple[Callable[[p.Statement], list[str]], Callable[[p.Statement, list[str]], None]]:
+    def read(statement: p.Statement) -> list[str]:
+        value = statement.get("Condition", {}).get(operator, {}).get(key, [])
+        return [str(v) for v in (value if isinstance(value, list) else [value])]
+
+    def write(statement: p.Statement, values: list[str]) -> None:
+        statement.setdefault("Condition", {}).setdefault(operator, {})[key] = values
+
+    return read, write
+
+
+def _deny_unless(sid: str, operator: str, key: str) -> Callable[[list[str]], p.Statement]:
+    def build(values: list[str]) -> p.Statement:
+        return {
+            "Sid": sid, "Effect": "Deny", "Principal": "*", "Action": p.INVOKE_ACTION,
+            "Resource": [p.ALL_RESOURCES], "Condition": {operator: {key: values}},
+        }
+
+    return build
+
+
+def account_arn(account: str) -> str:
+    digits = account.strip()
+    if digits.startswith("arn:"):
+        return digits
+    if not (digits.isdigit() and len(digits) == 12):
+        raise p.PolicyError(f"not an AWS account id: {account!r} (12 digits)")
+    return f"arn:aws:iam::{digits}:root"
+
+
+def _read_accounts(statement: p.Statement) -> list[str]:
+    value = statement.get("Principal", {}).get("AWS", [])
+    return [str(v) for v in (value if isinstance(value, list) else [value])]
+
+
+def _write_accounts(statement: p.Statement, values: list[str]) -> None:
+    statement["Principal"] = {"AWS": values}
+
+
+ONLY_IPS = ListStatement(
+    ONLY_IPS_SID, _deny_unless(ONLY_IPS_SID, "NotIpAddress", "aws:SourceIp"),
+    *_condition_list("NotIpAddress", "aws:SourceIp"), needs_allow=True,
+    canonical=lambda c: p.parse_cidr(c).network,
+)
+ACCOUNTS = ListStatement(
+    ACCOUNTS_SID,
+    lambda values: {"Sid": ACCOUNTS_SID, "Effect": "Allow", "Principal": {"AWS": values},
+                    "Action": p.INVOKE_ACTION, "Resource": [p.ALL_RESOURCES]},
+    _read_accounts, _write_accounts, needs_allow=False, canonical=account_arn,
+)
+ONLY_VPCS = ListStatement(
+    VPC_SID, _deny_unless(VPC_SID, "StringNotEquals", "aws:SourceVpc"),
+    *_condition_list("StringNotEquals", "aws:SourceVpc"), needs_allow=True,
+)
+ONLY_VPCES = ListStatement(
+    VPCE_SID, _deny_unless(VPCE_SID, "StringNotEquals", "aws:SourceVpce"),
+    *_condition_list("StringNotEquals", "aws:SourceVpce"), needs_allow=True,
+)
+
+
+def _find(policy: p.Policy, sid: str) -> p.Statement | None:
+    return next((s for s in p.statements(policy) if s.get("Sid") == sid), None)
+
+
+def values(policy: p.Policy | None, kind: ListStatement) -> list[str]:
+    statement = _find(policy or {}, kind.sid)
+    return kind.read(statement) if statement else []
+
+
+def add(policy: p.Policy | None, kind: ListStatement, new: Iterable[str]) -> tuple[p.Policy, list[str]]:
+    """Merge values into the statement; return the policy and what was added."""
+    wanted = list(dict.fromkeys(kind.canonical(v) for v in new))
+    if not policy or not p.statements(policy):
+        statements = [kind.build(wanted)] + ([p.allow_statement()] if kind.needs_allow else [])
+        return {"Version": p.POLICY_VERSION, "Statement": statements}, wanted
+    result = copy.deepcopy(policy)
+    result["Statement"] = p.statements(result)
+    statement = _find(result, kind.sid)
+    current = kind.read(statement) if statement else []
+    added = [v for v in wanted if v not in current]
+    if statement is None:
+        result["Statement"].insert(0, kind.build(added))
+    elif added:
+        kind.write(statement, current + added)
+    return result, added
+
+
+def remove(policy: p.Policy | None, kind: ListStatement, gone: Iterable[str]) -> tuple[p.Policy | None, list[str]]:
+    """Remove values; the statement goes when empty, the policy when only petgate's Allow is left."""
+    if not policy:
+        return None, []
+    dropping = {kind.canonical(v) for v in gone}
+    result = copy.deepcopy(policy)
+    result["Statement"] = p.statements(result)
+    statement = _find(result, kind.sid)
+    if statement is None:
+        return result, []
+    current = kind.read(statement)
+    removed = [v for v in current if v in dropping]
+    remaining = [v for v in current if v not in dropping]
+    if remaining:
+        kind.write(statement, remaining)
+    else:
+        result["Statement"].remove(statement)
+    if all(s.get("Sid") == p.ALLOW_SID for s in result["Statement"]):
+        return None, removed
+    return result, removed
+
+
+def would_refuse(policy: p.Policy | None, source_ip: str, keys: dict[str, str] | None = None) -> p.Decision:
+    """How a GET of the stage's root from this address would fare under the policy."""
+    request = p.Request(source_ip=source_ip, resource_arn="arn:aws:execute-api:region:account:api/stage/GET/", keys=keys or {})
+    return p.evaluate(policy, request, resource_prefix="arn:aws:execute-api:region:account:api")
+
+
+def describe_kind(kind: ListStatement) -> str:
+    return {ONLY_IPS_SID: "allowed addresses", ACCOUNTS_SID: "allowed accounts",
+            VPC_SID: "allowed VPCs", VPCE_SID: "allowed VPC endpoints"}[kind.sid]
+
+
+def all_kinds() -> list[ListStatement]:
+    return [ONLY_IPS, ACCOUNTS, ONLY_VPCS, ONLY_VPCES]
+

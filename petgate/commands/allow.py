@@ -1,0 +1,159 @@
+"""allow-only, allow-accounts, allow-vpc: the console's allow-list templates, merged safely."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from petgate import actions, allowlists
+from petgate import policy as policies
+from petgate.app import App
+from petgate.commands.common import (
+    after_change,
+    api_options,
+    change_options,
+    my_cidr,
+    parse_cidrs,
+    pass_app,
+    render_deploy_lines,
+)
+from petgate.errors import UsageError
+from petgate.output import Output
+
+remove_option = click.option("--remove", is_flag=True, help="Take these values out of the list instead.")
+
+
+def change_list(
+    app: App,
+    api_ref: str,
+    stage: str,
+    kind: allowlists.ListStatement,
+    values: list[str],
+    remove: bool,
+    no_deploy: bool,
+    dry_run: bool,
+    command: str,
+    guard: Any = None,
+) -> dict[str, Any]:
+    """Add (or remove) values in one petgate list statement, then redeploy."""
+    try:
+        canonical = [kind.canonical(v) for v in values]
+    except policies.PolicyError as exc:
+        raise UsageError(str(exc)) from None
+
+    def edit(before: policies.Policy | None) -> tuple[policies.Policy | None, list[str]]:
+        after, touched = (allowlists.remove if remove else allowlists.add)(before, kind, canonical)
+        if guard is not None:
+            guard(after)
+        return after, touched
+
+    def intended(stored: policies.Policy | None) -> bool:
+        present = set(allowlists.values(stored, kind))
+        return present.isdisjoint(canonical) if remove else present.issuperset(canonical)
+
+    data = actions.change_policy(app, api_ref, stage, command, edit, intended, dry_run)
+    data.update({"values": canonical, "removed" if remove else "added": data.pop("touched"),
+                 "list": allowlists.values(data["policy"], kind), "kind": allowlists.describe_kind(kind)})
+    return after_change(app, data, no_deploy, f"petgate {command}")
+
+
+def render_list(out: Output, data: dict[str, Any]) -> None:
+    changed = data.get("added", data.get("removed", []))
+    verb = ("Would " if data["dry_run"] else "") + ("remove" if "removed" in data else "add")
+    if changed:
+        out.success(f"{verb.capitalize()} {', '.join(changed)} ({data['kind']}) on API {data['api_id']}.")
+    else:
+        out.info(f"Nothing to change in the {data['kind']}; the policy is unchanged.")
+    for line in policies.describe(data["policy"]):
+        out.detail(line)
+    render_deploy_lines(out, data)
+
+
+@click.command("allow-only")
+@api_options
+@click.option("--cidr", "cidrs", multiple=True, metavar="CIDR", help="An address or CIDR that may invoke (repeatable).")
+@click.option("--my-ip", is_flag=True, help="Add your own IP (from checkip) to the list.")
+@click.option("--force", is_flag=True, help="Write it even if it would lock out your own IP.")
+@remove_option
+@change_options
+@pass_app
+def allow_only(app: App, api_ref: str, stage: str, cidrs: tuple[str, ...], my_ip: bool, force: bool,
+               remove: bool, no_deploy: bool, dry_run: bool) -> None:
+    """Only these addresses may invoke the API (the console's "IP Range Whitelist").
+
+    Refuses (exit 2) to write a list that would lock out your own current IP, unless --force.
+
+    \b
+    Examples:
+      petgate allow-only --cidr 198.51.100.0/24 --my-ip
+      petgate allow-only --cidr 198.51.100.0/24 --remove
+    """
+    values = parse_cidrs(app, cidrs)
+    mine = my_cidr(app) if (my_ip or not force) else None
+    if my_ip and mine:
+        values.append(mine)
+    if not values:
+        raise UsageError("give at least one --cidr, or --my-ip")
+
+    def guard(after: policies.Policy | None) -> None:
+        if force or mine is None:
+            return
+        decision = allowlists.would_refuse(after, mine.split("/")[0])
+        if not decision.allowed:
+            raise policies.PolicyError(
+                f"this allow-list would lock out your own address {mine}; add --my-ip, "
+                "or pass --force if that is what you want (nothing was written)"
+            )
+
+    data = change_list(app, api_ref, stage, allowlists.ONLY_IPS, values, remove, no_deploy, dry_run, "allow-only", guard)
+    app.output.result(data, render_list)
+
+
+@click.command("allow-accounts")
+@api_options
+@click.argument("accounts", nargs=-1, required=True, metavar="ACCOUNT_ID...")
+@remove_option
+@change_options
+@pass_app
+def allow_accounts(app: App, api_ref: str, stage: str, accounts: tuple[str, ...], remove: bool,
+                   no_deploy: bool, dry_run: bool) -> None:
+    """Allow these AWS accounts to invoke (the console's "Account Whitelist").
+
+    It matters only for methods with IAM authorization (AWS_IAM): anonymous callers are no
+    account, so it never lets them in.
+
+    \b
+    Examples:
+      petgate allow-accounts 111122223333 444455556666
+      petgate allow-accounts 111122223333 --remove
+    """
+    app.output.warn("account allow-lists only apply to methods that use IAM authorization (AWS_IAM)")
+    data = change_list(app, api_ref, stage, allowlists.ACCOUNTS, list(accounts), remove, no_deploy, dry_run, "allow-accounts")
+    app.output.result(data, render_list)
+
+
+@click.command("allow-vpc")
+@api_options
+@click.option("--vpc", "vpcs", multiple=True, metavar="VPC_ID", help="A VPC that may invoke (repeatable).")
+@click.option("--vpce", "vpces", multiple=True, metavar="VPCE_ID", help="A VPC endpoint that may invoke (repeatable).")
+@remove_option
+@change_options
+@pass_app
+def allow_vpc(app: App, api_ref: str, stage: str, vpcs: tuple[str, ...], vpces: tuple[str, ...], remove: bool,
+              no_deploy: bool, dry_run: bool) -> None:
+    """Only these VPCs or VPC endpoints may invoke (the console's "VPC Whitelist").
+
+    aws:SourceVpc and aws:SourceVpce are set only for private APIs (endpoint type PRIVATE).
+
+    \b
+    Examples:
+      petgate allow-vpc --vpc vpc-0abc1234
+      petgate allow-vpc --vpce vpce-0def5678 --remove
+    """
+    if bool(vpcs) == bool(vpces):
+        raise UsageError("give --vpc or --vpce (one kind at a time)")
+    app.output.warn("VPC allow-lists apply to private APIs (endpoint type PRIVATE)")
+    kind, values = (allowlists.ONLY_VPCS, list(vpcs)) if vpcs else (allowlists.ONLY_VPCES, list(vpces))
+    data = change_list(app, api_ref, stage, kind, values, remove, no_deploy, dry_run, "allow-vpc")
+    app.output.result(data, render_list)

@@ -1,0 +1,168 @@
+"""petgate policy show / check: the policy in words, and would this request get through?"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from petgate import policy as policies
+from petgate.app import App
+from petgate.commands.common import api_options, pass_app
+from petgate.commands.verify import ExpectationNotMetError
+from petgate.errors import AwsError, UsageError
+from petgate.output import Output
+
+_ARN = re.compile(r"^arn:aws[\w-]*:execute-api:([^:]+):(\d{12}|\*+\d*):([^/]+)")
+
+
+@click.group()
+def policy() -> None:
+    """Show the resource policy, or check what it would do to a request.
+
+    \b
+    Examples:
+      petgate policy show
+      petgate policy check --ip 203.0.113.7 --method GET --path /pets
+    """
+
+
+def _load(app: App, api_ref: str | None, stage: str, deployed: bool, file: str | None) -> tuple[policies.Policy | None, str | None, str]:
+    """The policy to look at: a file, the stage's deployed one, or the API's stored one."""
+    if file is not None:
+        try:
+            with open(file, encoding="utf-8") as handle:
+                document = json.load(handle)
+            policies.validate(document)
+        except OSError as exc:
+            raise UsageError(f"cannot read policy file {file}: {exc.strerror}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError, policies.PolicyError) as exc:
+            raise UsageError(f"policy file {file}: {exc}") from None
+        return document, None, "file"
+    assert api_ref is not None
+    api = app.gateway.resolve_api(api_ref)
+    if deployed:
+        try:
+            exported = app.gateway.get_stage_export(api.id, stage)
+        except AwsError as exc:
+            raise UsageError(f"stage {stage!r} of API {api.id} cannot be read ({exc.message})", "run `petgate deploy` first") from None
+        found = exported.get("x-amazon-apigateway-policy")
+        return (policies.decode_stored(found) if isinstance(found, str) else found), api.id, "deployed"
+    return app.gateway.get_policy(api.id), api.id, "stored"
+
+
+source_options = [
+    click.option("--deployed", is_flag=True, help="The policy the stage serves, not the API's stored one."),
+    click.option("--file", "file", metavar="PATH", help="A policy JSON file instead (offline)."),
+]
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _with(options: list[Callable[[F], F]]) -> Callable[[F], F]:
+    def apply(func: F) -> F:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return apply
+
+
+@policy.command()
+@api_options
+@_with(source_options)
+@pass_app
+def show(app: App, api_ref: str, stage: str, deployed: bool, file: str | None) -> None:
+    """The policy in words and as JSON.
+
+    \b
+    Example:
+      petgate policy show --deployed
+    """
+    document, api_id, source = _load(app, api_ref, stage, deployed, file)
+    data = {"api_id": api_id, "stage": stage, "source": source, "policy": document, "policy_in_words": policies.describe(document)}
+    app.output.result(data, _render_show)
+
+
+def _render_show(out: Output, data: dict[str, Any]) -> None:
+    out.step(f"Resource policy ({data['source']})")
+    for line in data["policy_in_words"]:
+        out.info(f"  {line}")
+    if data["policy"] is not None:
+        out.detail(json.dumps(data["policy"], indent=2))
+
+
+def _arn_parts(document: policies.Policy | None, api_id: str | None) -> tuple[str, str, str]:
+    """Region, account and API id as the policy's own ARNs name them (placeholders otherwise)."""
+    for statement in policies.statements(document):
+        for key in ("Resource", "NotResource"):
+            value = statement.get(key, [])
+            for resource in value if isinstance(value, list) else [value]:
+                match = _ARN.match(str(resource))
+                if match and "*" not in match.group(3):
+                    return match.group(1), match.group(2), match.group(3)
+    return "us-east-1", "123456789012", api_id or "api"
+
+
+@policy.command()
+@api_options
+@_with(source_options)
+@click.option("--ip", "source_ip", required=True, metavar="ADDR", help="The caller's address (aws:SourceIp).")
+@click.option("--method", default="GET", show_default=True)
+@click.option("--path", default="/", show_default=True)
+@click.option("--vpc", help="aws:SourceVpc of the caller (private APIs).")
+@click.option("--vpce", help="aws:SourceVpce of the caller (private APIs).")
+@click.option("--user-agent", help="aws:UserAgent of the caller.")
+@click.option("--referer", help="aws:Referer of the caller.")
+@click.option("--expect", type=click.Choice(["allowed", "denied"]), help="Exit 1 unless the answer is this.")
+@pass_app
+def check(app: App, api_ref: str, stage: str, deployed: bool, file: str | None, source_ip: str, method: str,
+          path: str, vpc: str | None, vpce: str | None, user_agent: str | None, referer: str | None,
+          expect: str | None) -> None:
+    """Would this request be allowed, and which statement decides? Offline, with the same
+    evaluator the local gateway enforces.
+
+    \b
+    Examples:
+      petgate policy check --ip 203.0.113.7 --path /pets
+      petgate policy check --file policy.json --ip 10.0.0.1 --expect denied
+    """
+    try:
+        policies.parse_cidr(source_ip)
+    except policies.PolicyError as exc:
+        raise UsageError(str(exc)) from None
+    document, api_id, source = _load(app, None if file else api_ref, stage, deployed, file)
+    region, account, arn_api = _arn_parts(document, api_id)
+    keys = {k: v for k, v in {"aws:SourceVpc": vpc, "aws:SourceVpce": vpce, "aws:UserAgent": user_agent,
+                              "aws:Referer": referer, "aws:SecureTransport": "true"}.items() if v is not None}
+    request = policies.Request(source_ip=source_ip, resource_arn=policies.request_arn(region, account, arn_api, stage, method.upper(), path), keys=keys)
+    decision = policies.evaluate(document, request, resource_prefix=f"arn:aws:execute-api:{region}:{account}:{arn_api}")
+    data = {
+        "api_id": api_id, "stage": stage, "source": source, "ip": source_ip, "method": method.upper(), "path": path,
+        "resource_arn": request.resource_arn, "allowed": decision.allowed, "reason": decision.reason,
+        "statement_index": decision.statement_index, "statement": decision.statement,
+        "statement_sid": (decision.statement or {}).get("Sid"),
+    }
+    app.output.result(data, _render_check)
+    outcome = "allowed" if decision.allowed else "denied"
+    if expect is not None and expect != outcome:
+        raise ExpectationNotMetError(f"expected {expect}, the policy says {outcome} ({decision.reason})")
+
+
+def _render_check(out: Output, data: dict[str, Any]) -> None:
+    verdict = "allowed" if data["allowed"] else "denied"
+    request = f"{data['method']} {data['path']} from {data['ip']}"
+    reasons = {
+        "no-policy": "there is no policy",
+        "allowed": "a statement allows it and none denies it",
+        "explicit-deny": "a statement denies it",
+        "implicit-deny": "no statement allows it",
+    }
+    (out.success if data["allowed"] else out.error)(f"{request}: {verdict} ({reasons[data['reason']]})")
+    if data["statement"] is not None:
+        label = data["statement_sid"] or f"statement {data['statement_index'] + 1}"
+        out.detail(f"decided by {label}: {policies.describe({'Statement': [data['statement']]})[0]}")

@@ -1,0 +1,119 @@
+"""allow-only / allow-accounts / allow-vpc, and `policy check` agreeing with the gateway."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from petgate import allowlists
+from petgate import policy as policies
+from tests.conftest import run_subprocess
+from tests.e2e.test_dataplane import client_from, invoke
+
+
+def stored(apigw: Any, api_id: str) -> dict | None:
+    return policies.decode_stored(apigw.get_rest_api(restApiId=api_id).get("policy"))
+
+
+def test_allow_only_refuses_to_lock_me_out(petgate: Any, api_id: str, apigw: Any) -> None:
+    refused = petgate("allow-only", "--api", api_id, "--cidr", "198.51.100.0/24")
+    assert refused.exit_code == 2
+    assert "would lock out your own address 127.0.0.1/32" in refused.stderr
+    assert stored(apigw, api_id) is None, "nothing was written"
+    allowed = petgate("-o", "json", "allow-only", "--api", api_id, "--cidr", "198.51.100.0/24", "--my-ip")
+    assert allowed.exit_code == 0, allowed.stderr
+    assert allowed.json["list"] == ["198.51.100.0/24", "127.0.0.1/32"]
+    policy = stored(apigw, api_id)
+    assert [s["Sid"] for s in policy["Statement"]] == [allowlists.ONLY_IPS_SID, policies.ALLOW_SID]
+    forced = petgate("allow-only", "--api", api_id, "--cidr", "127.0.0.1", "--remove", "--force", "--no-deploy")
+    assert forced.exit_code == 0
+    assert allowlists.values(stored(apigw, api_id), allowlists.ONLY_IPS) == ["198.51.100.0/24"]
+
+
+def test_allow_only_is_enforced_by_the_gateway(petgate: Any, api_id: str, local_url: str) -> None:
+    result = petgate("--source-address", "127.0.0.7", "allow-only", "--api", api_id, "--cidr", "127.0.0.8", "--my-ip")
+    assert result.exit_code == 0, result.stderr
+    url = invoke(local_url, api_id)
+    assert client_from("127.0.0.7").get(url).status_code == 200
+    assert client_from("127.0.0.8").get(url).status_code == 200
+    assert client_from("127.0.0.9").get(url).status_code == 403
+
+
+def test_allow_accounts_and_vpcs_merge_with_their_own_sids(petgate: Any, api_id: str, apigw: Any) -> None:
+    accounts = petgate("allow-accounts", "--api", api_id, "111122223333", "444455556666", "--no-deploy")
+    assert accounts.exit_code == 0 and "IAM authorization" in accounts.stderr
+    assert petgate("allow-accounts", "--api", api_id, "12345").exit_code == 2
+    vpc = petgate("-o", "json", "allow-vpc", "--api", api_id, "--vpc", "vpc-0abc1234", "--no-deploy")
+    assert vpc.exit_code == 0 and "private APIs" in vpc.stderr
+    policy = stored(apigw, api_id)
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid[allowlists.ACCOUNTS_SID]["Principal"] == {
+        "AWS": ["arn:aws:iam::111122223333:root", "arn:aws:iam::444455556666:root"]
+    }
+    assert by_sid[allowlists.VPC_SID]["Condition"] == {"StringNotEquals": {"aws:SourceVpc": ["vpc-0abc1234"]}}
+    assert petgate("allow-vpc", "--api", api_id, "--vpc", "v", "--vpce", "e").exit_code == 2
+    undone = petgate("undo", "--no-deploy")
+    assert undone.exit_code == 0
+    assert allowlists.VPC_SID not in {s["Sid"] for s in stored(apigw, api_id)["Statement"]}
+
+
+REQUESTS = [
+    ("127.0.0.21", "GET", "/"),
+    ("127.0.0.22", "GET", "/"),
+    ("127.0.0.22", "GET", "/pets"),
+    ("127.0.0.23", "GET", "/pets/1"),
+    ("127.0.0.23", "POST", "/pets"),
+    ("127.0.0.24", "GET", "/pets"),
+]
+
+
+def test_policy_check_agrees_with_the_gateway(petgate: Any, api_id: str, apigw: Any, local_url: str) -> None:
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"},
+            {"Sid": "NoPetsFor22", "Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke",
+             "Resource": "execute-api:/*/GET/pets", "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.22/32"}}},
+            {"Sid": "ReadOnlyFor23", "Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke",
+             "NotResource": "execute-api:/*/GET/*", "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.23"}}},
+        ],
+    }
+    apigw.update_rest_api(restApiId=api_id, patchOperations=[{"op": "replace", "path": "/policy", "value": json.dumps(policy)}])
+    petgate("block-my-ip", "--api", api_id, "--cidr", "127.0.0.24")
+    for source, method, path in REQUESTS:
+        check = petgate("-o", "json", "policy", "check", "--api", api_id, "--deployed", "--ip", source, "--method", method, "--path", path)
+        assert check.exit_code == 0, check.stderr
+        response = client_from(source).request(method, invoke(local_url, api_id, path), json={"type": "cat"})
+        assert check.json["allowed"] is (response.status_code != 403), (source, method, path, check.json, response.status_code)
+    denied = petgate("-o", "json", "policy", "check", "--api", api_id, "--ip", "127.0.0.24")
+    assert denied.json["statement_sid"] == policies.DENY_SID and denied.json["reason"] == "explicit-deny"
+    assert petgate("policy", "check", "--api", api_id, "--ip", "127.0.0.24", "--expect", "allowed").exit_code == 1
+
+
+def test_policy_check_offline_from_a_file(tmp_path: Any) -> None:
+    document = tmp_path / "policy.json"
+    document.write_text(json.dumps(policies.build_deny(["10.0.0.0/8"])))
+    env = {"PETGATE_LOCAL": None, "AWS_ACCESS_KEY_ID": None, "AWS_PROFILE": None}
+    inside = run_subprocess("-o", "json", "policy", "check", "--file", str(document), "--ip", "10.1.2.3", env=env)
+    assert inside.exit_code == 0 and json.loads(inside.stdout)["allowed"] is False
+    outside = run_subprocess("policy", "check", "--file", str(document), "--ip", "11.1.2.3", "--expect", "allowed", env=env)
+    assert outside.exit_code == 0 and "allowed" in outside.stderr
+
+
+def test_policy_show(petgate: Any, api_id: str) -> None:
+    petgate("block-my-ip", "--api", api_id, "--cidr", "192.0.2.0/24", "--no-deploy")
+    shown = petgate("policy", "show", "--api", api_id)
+    assert shown.exit_code == 0 and "denies everyone from 192.0.2.0/24" in shown.stderr
+    assert '"PetgateDenyIps"' in shown.stderr
+    data = petgate("-o", "json", "policy", "show", "--api", api_id).json
+    assert data["source"] == "stored" and data["policy"]["Statement"][0]["Sid"] == policies.DENY_SID
+
+
+@pytest.mark.parametrize("env", [{"NO_COLOR": "1"}, {}])
+def test_piped_output_has_no_escape_codes(env: dict, local_env: str) -> None:
+    result = run_subprocess("--local", "walkthrough", "--name", "NoColor", "--cleanup", "--timeout", "10", env=env)
+    assert result.exit_code == 0, result.stderr
+    assert "\x1b[" not in result.stderr and "\x1b[" not in result.stdout
+    assert "All 13 steps passed." in result.stderr
