@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from petgate.output import Output
 from petgate.target import Target
@@ -13,6 +13,9 @@ if TYPE_CHECKING:
 
     from petgate.gateway import Gateway
     from petgate.journal import Journal
+
+
+_SECRET_HEADERS = {"authorization", "x-amz-security-token"}
 
 
 class App:
@@ -26,7 +29,17 @@ class App:
         gateway.on_quota_wait = lambda operation, seconds: self.output.warn(
             f"waiting {seconds:.1f}s for AWS quota ({operation} was throttled)"
         )
+        if self.output.verbosity > 0:
+            gateway.client.meta.events.register("before-send.api-gateway", self._log_request)
         return gateway
+
+    def _log_request(self, request: Any, **_: Any) -> None:
+        """-v: every control-plane request, with credentials redacted."""
+        headers = {
+            name: ("<redacted>" if name.lower() in _SECRET_HEADERS else value)
+            for name, value in request.headers.items()
+        }
+        self.output.debug(f"{request.method} {request.url} {headers}")
 
     @cached_property
     def journal(self) -> Journal:

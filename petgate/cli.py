@@ -105,6 +105,8 @@ Exit codes: 0 ok, 1 verify's expectation not met, 2 bad usage or input,
     help="Local address for checkip and verify requests, like curl --interface. "
     "[env: PETGATE_SOURCE_ADDRESS]",
 )
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
+@click.option("-v", "--verbose", is_flag=True, help="Log every AWS call (credentials redacted).")
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -115,6 +117,8 @@ def cli(
     output: str,
     checkip_url: str | None,
     source_address: str | None,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """petgate: API Gateway resource policies, one command per step.
 
@@ -125,6 +129,11 @@ def cli(
     """
     if local and endpoint_url:
         raise click.UsageError("--local and --endpoint-url do not go together")
+    if quiet and verbose:
+        raise click.UsageError("--quiet and --verbose do not go together")
+    if not local and not endpoint_url:
+        # AWS's own variables, as the aws CLI reads them (the invoke URL must follow them too)
+        endpoint_url = os.environ.get("AWS_ENDPOINT_URL_API_GATEWAY") or os.environ.get("AWS_ENDPOINT_URL") or None
     target = Target(
         profile=profile,
         region=region,
@@ -136,7 +145,7 @@ def cli(
     )
     from petgate.app import App
 
-    ctx.obj = App(target, Output(output))
+    ctx.obj = App(target, Output(output, verbosity=-1 if quiet else 1 if verbose else 0))
 
 
 def main(argv: list[str] | None = None) -> None:

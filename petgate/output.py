@@ -15,8 +15,9 @@ from typing import Any, TextIO
 
 
 class Output:
-    def __init__(self, mode: str = "text", stderr: TextIO | None = None) -> None:
+    def __init__(self, mode: str = "text", stderr: TextIO | None = None, verbosity: int = 0) -> None:
         self.mode = mode
+        self.verbosity = verbosity  # -1 quiet, 0 normal, 1 debug
         self._stderr = stderr or sys.stderr
         self._console: Any = None
 
@@ -47,13 +48,20 @@ class Output:
         self.console.print(f"[{style}]{escape(text)}[/]" if style else escape(text))
 
     def info(self, text: str) -> None:
-        self._say(text)
+        if self.verbosity >= 0:
+            self._say(text)
 
     def step(self, text: str) -> None:
-        self._say(text, "bold")
+        if self.verbosity >= 0:
+            self._say(text, "bold")
 
     def success(self, text: str) -> None:
-        self._say(text, "green")
+        if self.verbosity >= 0:
+            self._say(text, "green")
+
+    def debug(self, text: str) -> None:
+        if self.verbosity > 0:
+            self._say(f"debug: {text}", "dim")
 
     def warn(self, text: str) -> None:
         self._say(f"warning: {text}", "yellow")
@@ -62,7 +70,8 @@ class Output:
         self._say(f"error: {text}", "red")
 
     def detail(self, text: str) -> None:
-        self._say(f"  {text}", "dim")
+        if self.verbosity >= 0:
+            self._say(f"  {text}", "dim")
 
     def result(self, data: dict[str, Any], render: Callable[[Output, dict[str, Any]], None]) -> None:
         """The command's result: one JSON object on stdout, or `render` for people."""
@@ -79,6 +88,6 @@ class Output:
             with self.console.status(text):
                 yield
         else:
-            if not self.json:
+            if not self.json and self.verbosity >= 0:
                 self._say(text, "dim")
             yield

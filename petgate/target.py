@@ -133,6 +133,8 @@ class Target:
 
         session = requests.Session()
         session.trust_env = self.kind == "aws"  # never route loopback through a proxy
+        if os.environ.get("AWS_CA_BUNDLE"):
+            session.verify = os.environ["AWS_CA_BUNDLE"]
         if self.source_address:
             source = (self.source_address, 0)
 

@@ -77,3 +77,34 @@ def test_walkthrough_starts_its_own_gateway_when_none_answers() -> None:
     assert "Started a local gateway for this run" in result.stderr
     assert "All 13 steps passed." in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_quiet_keeps_only_warnings_and_errors(petgate: Any, api_id: str) -> None:
+    result = petgate("-q", "block-my-ip", "--api", api_id, "--cidr", "192.0.2.1", "--no-deploy")
+    assert result.exit_code == 0 and result.stderr.startswith("warning: Not redeployed")
+
+
+def test_verbose_logs_aws_calls_with_credentials_redacted(local_env: str, api_id: str) -> None:
+    env = {"PETGATE_LOCAL": "1"}
+    result = run_subprocess("-v", "deploy", "--api", api_id, env=env)
+    assert result.exit_code == 0, result.stderr
+    debug = [line for line in result.stderr.splitlines() if line.startswith("debug: POST")]
+    assert debug and f"/restapis/{api_id}/deployments" in debug[0]
+    assert "'Authorization': '<redacted>'" in debug[0]
+    assert "petgate-local" not in result.stderr and "Signature=" not in result.stderr
+
+
+def test_aws_endpoint_url_is_honoured(local_url: str, api_id: str) -> None:
+    env = {"AWS_ENDPOINT_URL": local_url, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y",
+           "AWS_REGION": "us-east-1", "PETGATE_LOCAL": None, "PETGATE_ENDPOINT_URL": None}
+    result = run_subprocess("-o", "json", "deploy", "--api", api_id, env=env)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["invoke_url"] == f"{local_url}/restapis/{api_id}/test/_user_request_"
+
+
+def test_shell_completion_script() -> None:
+    result = run_subprocess(env={"_PETGATE_COMPLETE": "bash_source"})
+    assert result.exit_code == 0
+    assert "_petgate_completion" in result.stdout
+    words = run_subprocess(env={"_PETGATE_COMPLETE": "bash_complete", "COMP_WORDS": "petgate allow", "COMP_CWORD": "1"})
+    assert "allow-only" in words.stdout and "allow-accounts" in words.stdout

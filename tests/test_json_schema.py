@@ -1,0 +1,48 @@
+"""The JSON keys each command documents (README, "JSON keys") stay present: scripts rely on them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+CHANGE = {"api_id", "api_name", "stage", "changed", "dry_run", "policy", "previous_policy", "journal_id",
+          "deployed", "deployment_id", "invoke_url", "quota_waits", "quota_wait_s"}
+SCHEMA: dict[str, set[str]] = {
+    "import-example": {"api_id", "api_name", "created"},
+    "deploy": {"api_id", "stage", "deployed", "deployment_id", "invoke_url", "quota_waits", "quota_wait_s"},
+    "block-my-ip": CHANGE | {"cidrs", "added", "blocked"},
+    "unblock": CHANGE | {"cidrs", "removed", "all"},
+    "set-403-template": {"api_id", "api_name", "stage", "response_type", "status_code", "content_type", "template",
+                         "previous", "dry_run", "journal_id", "deployed", "deployment_id", "invoke_url"},
+    "verify": {"api_id", "stage", "url", "status", "outcome", "expected", "ok", "attempts", "elapsed_s", "body", "leaks", "error"},
+    "status": {"api_id", "api_name", "stage", "deployed", "invoke_url", "stages", "policy", "policy_in_words", "blocked",
+               "access_denied", "policy_changed_since_deploy", "access_denied_changed_since_deploy"},
+    "allow-only": CHANGE | {"values", "added", "list", "kind"},
+    "history": {"journal", "entries"},
+    "undo": {"api_id", "stage", "undoes", "kind", "dry_run", "previous", "restored", "journal_id", "deployed", "deployment_id", "invoke_url"},
+    "policy show": {"api_id", "stage", "source", "policy", "policy_in_words"},
+    "policy check": {"api_id", "stage", "source", "ip", "method", "path", "resource_arn", "allowed", "reason",
+                     "statement_index", "statement", "statement_sid"},
+}
+
+
+def test_every_command_keeps_its_documented_keys(petgate: Any, api_id: str) -> None:
+    runs = {
+        "import-example": ["import-example", "--name", "SchemaTest", "--new"],
+        "deploy": ["deploy", "--api", api_id],
+        "block-my-ip": ["block-my-ip", "--api", api_id, "--cidr", "192.0.2.1"],
+        "unblock": ["unblock", "--api", api_id, "--cidr", "192.0.2.1"],
+        "set-403-template": ["set-403-template", "--api", api_id],
+        "verify": ["verify", "--api", api_id, "--timeout", "5"],
+        "status": ["status", "--api", api_id],
+        "allow-only": ["allow-only", "--api", api_id, "--cidr", "198.51.100.0/24", "--my-ip"],
+        "history": ["history"],
+        "undo": ["undo"],
+        "policy show": ["policy", "show", "--api", api_id],
+        "policy check": ["policy", "check", "--api", api_id, "--ip", "198.51.100.7"],
+    }
+    assert set(runs) == set(SCHEMA)
+    for name, args in runs.items():
+        result = petgate("-o", "json", *args)
+        assert result.exit_code == 0, (name, result.stderr)
+        missing = SCHEMA[name] - set(result.json)
+        assert not missing, f"{name} lost documented keys {sorted(missing)}"
