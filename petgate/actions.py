@@ -17,7 +17,7 @@ from typing import Any
 from petgate import policy as policies
 from petgate.app import App
 from petgate.errors import AwsError, UsageError
-from petgate.gateway import ACCESS_DENIED, ApiRef, looks_like_api_id
+from petgate.gateway import ACCESS_DENIED, ApiRef, decode_policy, looks_like_api_id
 
 MAX_WRITE_ATTEMPTS = 8
 Edit = Callable[[policies.Policy | None], tuple[policies.Policy | None, list[str]]]
@@ -39,23 +39,13 @@ def locked_api(app: App, ref: str) -> Iterator[tuple[ApiRef, dict[str, Any]]]:
         yield api, gateway.get_api(api.id)
 
 
-def decode_policy(api: ApiRef, doc: dict[str, Any]) -> policies.Policy | None:
-    try:
-        return policies.decode_stored(doc.get("policy"))
-    except policies.PolicyError as exc:
-        raise UsageError(
-            f"API {api.id}: {exc}; petgate leaves it as it is",
-            "fix it in the console, or remove the whole policy with `petgate unblock --all`",
-        ) from None
-
-
 def change_policy(
     app: App, ref: str, stage: str, command: str, edit: Edit, intended: Intended, dry_run: bool = False
 ) -> dict[str, Any]:
     """Apply `edit` to the API's policy until `intended` holds for what AWS stored."""
     for attempt in range(1, MAX_WRITE_ATTEMPTS + 1):
         with locked_api(app, ref) as (api, doc):
-            before = decode_policy(api, doc)
+            before = decode_policy(api.id, doc)
             try:
                 after, touched = edit(before)
                 if after is not None:
@@ -76,7 +66,7 @@ def change_policy(
             if dry_run or after == before:
                 return result
             written = app.gateway.set_policy(api.id, after)
-            stored = decode_policy(api, written)
+            stored = decode_policy(api.id, written)
         if intended(stored):
             result["policy"] = stored
             entry = app.journal.record(
@@ -208,7 +198,7 @@ def undo(app: App, entry: dict[str, Any], force: bool, dry_run: bool) -> dict[st
     result: dict[str, Any] = {"api_id": api_id, "stage": stage, "undoes": entry["id"], "kind": entry["kind"], "dry_run": dry_run}
     with locked_api(app, api_id) as (api, doc):
         if entry["kind"] == "policy":
-            current: Any = decode_policy(api, doc)
+            current: Any = decode_policy(api.id, doc)
             restored: Any = entry.get("before")
             if isinstance(restored, dict) and "unreadable" in restored:
                 raise UsageError(f"entry {entry['id']} replaced a policy petgate could not read; restore it by hand")

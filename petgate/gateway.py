@@ -6,6 +6,7 @@ own, so commands never see boto3 (after chalice's TypedAWSClient).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,6 +39,21 @@ class ApiRef:
 
 def looks_like_api_id(text: str) -> bool:
     return len(text) == _API_ID_LENGTH and text.isalnum() and text.islower()
+
+
+def decode_policy(api_id: str, api: dict[str, Any]) -> policies.Policy | None:
+    """The policy of a GetRestApi answer; one petgate cannot read is the user's to fix."""
+    try:
+        return policies.decode_stored(api.get("policy"))
+    except policies.PolicyError as exc:
+        raise UsageError(
+            f"API {api_id}: {exc}; petgate leaves it as it is",
+            "fix it in the console, or remove the whole policy with `petgate unblock --all`",
+        ) from None
+
+
+def _plain(response: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in response.items() if k != "ResponseMetadata"}
 
 
 @contextmanager
@@ -107,12 +123,17 @@ class Gateway:
         if name == "CreateDeployment":
             seconds = max(seconds, DEPLOY_QUOTA_S)
         seconds = max(seconds, min(2.0**attempts * 0.5, 20.0))
-        max_attempts = self.client.meta.config.retries.get("total_max_attempts") or 7
-        if attempts >= max_attempts:
+        if attempts >= self._max_attempts():
             return None  # out of attempts: let the error through
         self.quota_waits.append(seconds)
         self.on_quota_wait(str(name), seconds)
         return seconds
+
+    def _max_attempts(self) -> int:
+        """Total attempts botocore makes: our Config, else AWS_MAX_ATTEMPTS, else its default."""
+        retries = self.client.meta.config.retries or {}
+        configured = retries.get("total_max_attempts") or retries.get("max_attempts")
+        return int(configured or os.environ.get("AWS_MAX_ATTEMPTS") or 3)
 
     # --- APIs -----------------------------------------------------------------------------
 
@@ -145,14 +166,19 @@ class Gateway:
             )
         return matches[0]
 
-    def get_api_or_none(self, api_id: str) -> dict[str, Any] | None:
+    @staticmethod
+    def _or_none(what: str, call: Callable[[], Any]) -> dict[str, Any] | None:
+        """The call's answer, or None when AWS says the thing does not exist."""
         try:
-            with aws_errors(f"reading API {api_id}"):
-                return dict(self.client.get_rest_api(restApiId=api_id))
+            with aws_errors(what):
+                return _plain(call())
         except AwsError as exc:
             if exc.code == "NotFoundException":
                 return None
             raise
+
+    def get_api_or_none(self, api_id: str) -> dict[str, Any] | None:
+        return self._or_none(f"reading API {api_id}", lambda: self.client.get_rest_api(restApiId=api_id))
 
     def get_api(self, api_id: str) -> dict[str, Any]:
         with aws_errors(f"reading API {api_id}"):
@@ -176,14 +202,7 @@ class Gateway:
 
     def get_policy(self, api_id: str, api: dict[str, Any] | None = None) -> policies.Policy | None:
         """The API's stored policy, AWS's extra escaping undone."""
-        api = api if api is not None else self.get_api(api_id)
-        try:
-            return policies.decode_stored(api.get("policy"))
-        except policies.PolicyError as exc:
-            raise AwsError(
-                f"API {api_id}: {exc}",
-                "fix it in the console, or remove it with `petgate unblock --all`",
-            ) from None
+        return decode_policy(api_id, api if api is not None else self.get_api(api_id))
 
     def set_policy(self, api_id: str, policy: policies.Policy | None) -> dict[str, Any]:
         """Write the policy (None removes it)."""
@@ -199,17 +218,10 @@ class Gateway:
     # --- gateway responses ----------------------------------------------------------------
 
     def get_gateway_response(self, api_id: str, response_type: str) -> dict[str, Any] | None:
-        try:
-            with aws_errors(f"reading the {response_type} gateway response"):
-                response = self.client.get_gateway_response(
-                    restApiId=api_id, responseType=response_type
-                )
-        except AwsError as exc:
-            if exc.code == "NotFoundException":
-                return None
-            raise
-        response.pop("ResponseMetadata", None)
-        return dict(response)
+        return self._or_none(
+            f"reading the {response_type} gateway response",
+            lambda: self.client.get_gateway_response(restApiId=api_id, responseType=response_type),
+        )
 
     def put_gateway_response(
         self,
@@ -229,27 +241,20 @@ class Gateway:
         if parameters:
             kwargs["responseParameters"] = parameters
         with aws_errors(f"writing the {response_type} gateway response"):
-            response = self.client.put_gateway_response(**kwargs)
-        response.pop("ResponseMetadata", None)
-        return dict(response)
+            return _plain(self.client.put_gateway_response(**kwargs))
 
     # --- stages and deployments -----------------------------------------------------------
 
     def deploy(self, api_id: str, stage: str, description: str = "") -> dict[str, Any]:
         with aws_errors(f"deploying API {api_id} to stage {stage!r}"):
-            response = self.client.create_deployment(
-                restApiId=api_id, stageName=stage, description=description
-            )
-        response.pop("ResponseMetadata", None)
-        return dict(response)
+            return _plain(self.client.create_deployment(restApiId=api_id, stageName=stage, description=description))
 
     def delete_gateway_response(self, api_id: str, response_type: str) -> None:
-        try:
-            with aws_errors(f"resetting the {response_type} gateway response"):
-                self.client.delete_gateway_response(restApiId=api_id, responseType=response_type)
-        except AwsError as exc:
-            if exc.code != "NotFoundException":  # already the default
-                raise
+        """Back to AWS's default (already the default is fine)."""
+        self._or_none(
+            f"resetting the {response_type} gateway response",
+            lambda: self.client.delete_gateway_response(restApiId=api_id, responseType=response_type),
+        )
 
     def point_stage_at(self, api_id: str, stage: str, deployment_id: str) -> None:
         with aws_errors(f"moving stage {stage!r} to deployment {deployment_id}"):
@@ -260,15 +265,7 @@ class Gateway:
             )
 
     def get_stage(self, api_id: str, stage: str) -> dict[str, Any] | None:
-        try:
-            with aws_errors(f"reading stage {stage!r}"):
-                response = self.client.get_stage(restApiId=api_id, stageName=stage)
-        except AwsError as exc:
-            if exc.code == "NotFoundException":
-                return None
-            raise
-        response.pop("ResponseMetadata", None)
-        return dict(response)
+        return self._or_none(f"reading stage {stage!r}", lambda: self.client.get_stage(restApiId=api_id, stageName=stage))
 
     def get_stages(self, api_id: str) -> list[dict[str, Any]]:
         with aws_errors(f"listing the stages of API {api_id}"):

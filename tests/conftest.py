@@ -49,14 +49,14 @@ def state_dir(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     return directory
 
 
-@pytest.fixture(scope="session")
-def local_url() -> Iterator[str]:
-    """One `petgate local` process for the session, as a user would run it."""
+@contextlib.contextmanager
+def petgate_local(*options: str) -> Iterator[str]:
+    """A real `petgate local` process on a free port, as a user would run it; its URL."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "petgate", "local", "--port", str(port)],
+        [sys.executable, "-m", "petgate", "local", "--port", str(port), *options],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -65,6 +65,13 @@ def local_url() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def local_url() -> Iterator[str]:
+    """One `petgate local` for the whole session."""
+    with petgate_local() as url:
+        yield url
 
 
 @pytest.fixture()

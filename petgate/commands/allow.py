@@ -16,7 +16,7 @@ from petgate.commands.common import (
     my_cidr,
     parse_cidrs,
     pass_app,
-    render_deploy_lines,
+    render_policy_tail,
 )
 from petgate.errors import UsageError
 from petgate.output import Output
@@ -65,9 +65,7 @@ def render_list(out: Output, data: dict[str, Any]) -> None:
         out.success(f"{verb.capitalize()} {', '.join(changed)} ({data['kind']}) on API {data['api_id']}.")
     else:
         out.info(f"Nothing to change in the {data['kind']}; the policy is unchanged.")
-    for line in policies.describe(data["policy"]):
-        out.detail(line)
-    render_deploy_lines(out, data)
+    render_policy_tail(out, data)
 
 
 @click.command("allow-only")

@@ -108,6 +108,15 @@ def my_cidr(app: App) -> str:
     return checkip.as_cidr(address)
 
 
+def render_policy_tail(out: Any, data: dict[str, Any]) -> None:
+    """The policy in words, then what happened to the stage."""
+    from petgate import policy as policies
+
+    for line in policies.describe(data["policy"]):
+        out.detail(line)
+    render_deploy_lines(out, data)
+
+
 def render_deploy_lines(out: Any, data: dict[str, Any]) -> None:
     if data.get("dry_run"):
         out.info("Dry run: nothing was changed.")

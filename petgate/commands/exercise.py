@@ -7,7 +7,6 @@ from typing import Any
 import click
 
 from petgate import actions, example
-from petgate import policy as policies
 from petgate.app import App
 from petgate.commands.common import (
     after_change,
@@ -19,6 +18,7 @@ from petgate.commands.common import (
     pass_app,
     redeploy,
     render_deploy_lines,
+    render_policy_tail,
 )
 from petgate.errors import AwsError, UsageError
 from petgate.gateway import looks_like_api_id
@@ -132,9 +132,7 @@ def _render_block(out: Output, data: dict[str, Any]) -> None:
         out.success(f"{verb} {', '.join(data['added'])} on API {data['api_id']}.")
     else:
         out.info(f"Already blocked: {', '.join(data['cidrs'])}; the policy is unchanged.")
-    for line in policies.describe(data["policy"]):
-        out.detail(line)
-    render_deploy_lines(out, data)
+    render_policy_tail(out, data)
 
 
 @click.command()
@@ -184,9 +182,7 @@ def _render_unblock(out: Output, data: dict[str, Any]) -> None:
         out.success(f"{would} {', '.join(data['removed'])} from the deny list.")
     else:
         out.info(f"Not blocked: {', '.join(data['cidrs'])}; the policy is unchanged.")
-    for line in policies.describe(data["policy"]):
-        out.detail(line)
-    render_deploy_lines(out, data)
+    render_policy_tail(out, data)
 
 
 def _read_template(template: str | None, template_file: str | None) -> str:

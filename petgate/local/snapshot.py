@@ -51,7 +51,6 @@ def take(api: Any, deployment_id: str) -> Snapshot:
     responses = {
         kind: copy.deepcopy(response.to_json()) for kind, response in api.gateway_responses.items()
     }
-    snapshot_policy = copy.deepcopy(policy)
     return Snapshot(
         api_id=api.id,
         api_name=api.name,
@@ -59,10 +58,10 @@ def take(api: Any, deployment_id: str) -> Snapshot:
         account_id=api.account_id,
         region=api.region_name,
         resources=tuple(resources),
-        policy=snapshot_policy,
+        policy=policy,
         gateway_responses=responses,
         compiled_policy=policies.compile_policy(
-            snapshot_policy, f"arn:aws:execute-api:{api.region_name}:{api.account_id}:{api.id}"
+            policy, f"arn:aws:execute-api:{api.region_name}:{api.account_id}:{api.id}"
         ),
     )
 

@@ -17,24 +17,14 @@ import requests
 
 from petgate import policy as policies
 from petgate.local.throttle import TokenBucket
-from tests.conftest import LoopbackServer, free_port, run_cli, wait_until_up
+from tests.conftest import LoopbackServer, petgate_local, run_cli
 from tests.test_errors import assert_one_clear_line
 
 
 @pytest.fixture(scope="module")
 def throttled_url() -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "petgate", "local", "--port", str(port), "--throttle"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url, process)
+    with petgate_local("--throttle") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_token_bucket() -> None:
