@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from importlib import resources
 from typing import Any
 
 NAME = "PetStore"
@@ -17,5 +16,7 @@ def definition_bytes(name: str = NAME) -> bytes:
 
 
 def definition() -> dict[str, Any]:
+    from importlib import resources  # only when the definition is needed: start-up stays quick
+
     text = resources.files(__package__).joinpath("petstore.json").read_text(encoding="utf-8")
     return dict(json.loads(text))
