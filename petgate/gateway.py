@@ -52,6 +52,15 @@ def decode_policy(api_id: str, api: dict[str, Any]) -> policies.Policy | None:
         ) from None
 
 
+def _one_line(message: str, exc: Any) -> str:
+    """AWS's message on one short line; an HTML page (a proxy, a wrong endpoint) is named, not shown."""
+    text = " ".join(message.split())
+    if text.lstrip().startswith("<"):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
+        return f"HTTP {status} with an HTML page, not an API Gateway answer (is the endpoint right?)"
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
 def _plain(response: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in response.items() if k != "ResponseMetadata"}
 
@@ -66,7 +75,7 @@ def aws_errors(what: str) -> Iterator[None]:
     except bex.ClientError as exc:
         error = exc.response.get("Error", {})
         code = str(error.get("Code", ""))
-        message = str(error.get("Message", "")) or code
+        message = _one_line(str(error.get("Message", "")) or code, exc)
         if code in _CREDENTIAL_CODES:
             raise AwsError(
                 f"{what}: AWS refused the credentials ({code}: {message})",

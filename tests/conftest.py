@@ -183,7 +183,7 @@ class LoopbackServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            do_GET = do_POST = do_PUT = do_DELETE = _serve  # noqa: N815
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve  # noqa: N815
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -202,3 +202,50 @@ def test_the_gateway_under_load_and_bad_requests(petgate: Any, api_id: str, loca
     slow.close()
     assert errors == []
     assert requests.get(base + "3").json()["id"] == 3
+
+
+def _aws_error(status: int, code: str, message: str) -> tuple[int, dict[str, str], bytes]:
+    import json as _json
+
+    return status, {"Content-Type": "application/json", "x-amzn-ErrorType": code}, _json.dumps({"message": message}).encode()
+
+
+def run_against(server: LoopbackServer, *args: str) -> Any:
+    env = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y", "AWS_MAX_ATTEMPTS": "1"}
+    from tests.conftest import run_subprocess
+
+    return run_subprocess("--endpoint-url", server.url, "--region", "us-east-1", *args, env=env)
+
+
+def test_expired_credentials() -> None:
+    server = LoopbackServer(lambda *_: _aws_error(403, "ExpiredTokenException", "The security token included in the request is expired"))
+    try:
+        result = run_against(server, "deploy", "--api", "abcdefghij")
+    finally:
+        server.close()
+    assert_one_clear_line(result, 3, "AWS refused the credentials (ExpiredTokenException")
+    assert "refresh an expired session" in result.stderr
+
+
+def test_an_api_deleted_between_two_calls() -> None:
+    def answer(method: str, path: str, *_: Any) -> tuple[int, dict[str, str], bytes]:
+        if method == "GET":  # the read still sees it...
+            return 200, {"Content-Type": "application/json"}, b'{"id": "abcdefghij", "name": "PetStore"}'
+        return _aws_error(404, "NotFoundException", "Invalid API identifier specified")  # ...the write does not
+
+    server = LoopbackServer(answer)
+    try:
+        result = run_against(server, "block-my-ip", "--api", "abcdefghij", "--cidr", "192.0.2.1")
+    finally:
+        server.close()
+    assert_one_clear_line(result, 3, "NotFoundException: Invalid API identifier specified")
+
+
+def test_an_html_error_page_is_named_on_one_line() -> None:
+    page = b"<!DOCTYPE HTML>\n<html>\n<body>\n<h1>502 Bad Gateway</h1>\n</body>\n</html>\n"
+    server = LoopbackServer(lambda *_: (502, {"Content-Type": "text/html"}, page))
+    try:
+        result = run_against(server, "deploy", "--api", "abcdefghij")
+    finally:
+        server.close()
+    assert_one_clear_line(result, 3, "HTTP 502 with an HTML page, not an API Gateway answer")
