@@ -44,5 +44,7 @@ def local(app: App, host: str, port: int, throttle: bool) -> None:
     app.output.success(f"petgate local gateway on http://{host}:{server.server_port}{quotas} (Ctrl-C to stop)")
     try:
         server.serve_forever()
+    except KeyboardInterrupt:  # Ctrl-C is how a foreground server is stopped
+        app.output.info("stopped")
     finally:
         server.server_close()

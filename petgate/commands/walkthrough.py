@@ -14,8 +14,8 @@ from petgate.app import App
 from petgate.commands.common import my_cidr, pass_app, redeploy
 from petgate.commands.exercise import DEFAULT_403_TEMPLATE
 from petgate.commands.verify import ExpectationNotMetError, run_probe
-from petgate.errors import PetgateError
-from petgate.gateway import ApiRef
+from petgate.errors import PetgateError, UsageError
+from petgate.gateway import ACCESS_DENIED, ApiRef
 from petgate.output import Output
 
 
@@ -60,10 +60,11 @@ class Story:
 @click.command()
 @click.option("--name", default=example.NAME, show_default=True, help="Name of the API to import or reuse.")
 @click.option("--stage", default="test", show_default=True)
+@click.option("--new", is_flag=True, help="Import a fresh copy even if an API of that name exists.")
 @click.option("--cleanup", is_flag=True, help="Delete the API at the end.")
 @click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds each check may wait for a change to show.")
 @pass_app
-def walkthrough(app: App, name: str, stage: str, cleanup: bool, timeout: float) -> None:
+def walkthrough(app: App, name: str, stage: str, new: bool, cleanup: bool, timeout: float) -> None:
     """Run the whole exercise, checking each step: import, deploy, allowed; block my IP,
     denied with AWS's leaky body; custom 403 template, denied without leaks; unblock, allowed.
 
@@ -80,7 +81,7 @@ def walkthrough(app: App, name: str, stage: str, cleanup: bool, timeout: float) 
         story = Story(app)
         failed: str | None = None
         try:
-            _run(app, story, name, stage, cleanup, timeout)
+            _run(app, story, name, stage, new, cleanup, timeout)
         except ExpectationNotMetError as exc:
             failed = exc.message
         except PetgateError as exc:
@@ -122,13 +123,14 @@ def _ensure_local_gateway(app: App, stack: ExitStack) -> None:
     app.output.info(f"Started a local gateway for this run at {running.url}")
 
 
-def _run(app: App, story: Story, name: str, stage: str, cleanup: bool, timeout: float) -> None:
+def _run(app: App, story: Story, name: str, stage: str, new: bool, cleanup: bool, timeout: float) -> None:
     gateway = app.gateway
 
     def do_import() -> dict[str, Any]:
-        existing = gateway.find_apis_named(name)
+        existing = [] if new else gateway.find_apis_named(name)
         if len(existing) == 1:
             api = existing[0]
+            _check_reusable(app, api.id)
             app.output.info(f"   reusing API {api.id}")
         else:
             imported = gateway.import_api(example.definition_bytes(name), "REGIONAL")
@@ -194,6 +196,16 @@ def _run(app: App, story: Story, name: str, stage: str, cleanup: bool, timeout: 
             return {"api_id": api_id, "deleted": True}
 
         story.step("Clean up: delete the API", delete)
+
+
+def _check_reusable(app: App, api_id: str) -> None:
+    """The exercise starts from an API with no policy and AWS's 403; petgate will not reset
+    someone's API to get there."""
+    if app.gateway.get_policy(api_id) is not None:
+        raise UsageError(f"API {api_id} already has a resource policy", "run with --new, or remove it with `petgate unblock --all`")
+    denied = app.gateway.get_gateway_response(api_id, ACCESS_DENIED) or {}
+    if not denied.get("defaultResponse", True):
+        raise UsageError(f"API {api_id} already has a custom ACCESS_DENIED response", "run with --new for a fresh API")
 
 
 def _render_summary(out: Output, data: dict[str, Any]) -> None:
