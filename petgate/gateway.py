@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
 from petgate import policy as policies
 from petgate.errors import AwsError, NetworkError, UsageError
 
-ACCESS_DENIED = "ACCESS_DENIED"
+if TYPE_CHECKING:
+    from mypy_boto3_apigateway import APIGatewayClient
+    from mypy_boto3_apigateway.literals import GatewayResponseTypeType
+
+ACCESS_DENIED: Final = "ACCESS_DENIED"
 _API_ID_LENGTH = 10
 DEPLOY_QUOTA_S = 5.0  # CreateDeployment: 1 request every 5 seconds per account
 
@@ -61,7 +65,7 @@ def _one_line(message: str, exc: Any) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
-def _plain(response: dict[str, Any]) -> dict[str, Any]:
+def _plain(response: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in response.items() if k != "ResponseMetadata"}
 
 
@@ -107,14 +111,14 @@ def aws_errors(what: str) -> Iterator[None]:
 
 
 class Gateway:
-    def __init__(self, client: Any, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, client: APIGatewayClient, sleep: Callable[[float], None] = time.sleep) -> None:
         self.client = client
         self.sleep = sleep
         self.quota_waits: list[float] = []  # seconds waited for AWS's quotas, for JSON output
         self.on_quota_wait: Callable[[str, float], None] = lambda _operation, _seconds: None
         # botocore's standard retry mode does the waiting; this hook makes it visible and
         # stretches a throttled CreateDeployment's wait to what its quota allows.
-        client.meta.events.register_first("needs-retry.apigateway", self._throttled)
+        client.meta.events.register_first("needs-retry.apigateway", self._throttled)  # type: ignore[arg-type]
 
     def _throttled(self, response: Any = None, attempts: int = 0, operation: Any = None, **_: Any) -> float | None:
         if not response or not isinstance(response, tuple) or response[1] is None:
@@ -140,7 +144,7 @@ class Gateway:
 
     def _max_attempts(self) -> int:
         """Total attempts botocore makes: our Config, else AWS_MAX_ATTEMPTS, else its default."""
-        retries = self.client.meta.config.retries or {}
+        retries = getattr(self.client.meta.config, "retries", None) or {}
         configured = retries.get("total_max_attempts") or retries.get("max_attempts")
         return int(configured or os.environ.get("AWS_MAX_ATTEMPTS") or 3)
 
@@ -149,7 +153,7 @@ class Gateway:
     def list_apis(self) -> list[dict[str, Any]]:
         with aws_errors("listing REST APIs"):
             pages = self.client.get_paginator("get_rest_apis").paginate()
-            return [item for page in pages for item in page.get("items", [])]
+            return [dict(item) for page in pages for item in page.get("items", [])]
 
     def find_apis_named(self, name: str) -> list[ApiRef]:
         return [ApiRef(a["id"], a.get("name", "")) for a in self.list_apis() if a.get("name") == name]
@@ -226,7 +230,7 @@ class Gateway:
 
     # --- gateway responses ----------------------------------------------------------------
 
-    def get_gateway_response(self, api_id: str, response_type: str) -> dict[str, Any] | None:
+    def get_gateway_response(self, api_id: str, response_type: GatewayResponseTypeType) -> dict[str, Any] | None:
         return self._or_none(
             f"reading the {response_type} gateway response",
             lambda: self.client.get_gateway_response(restApiId=api_id, responseType=response_type),
@@ -235,7 +239,7 @@ class Gateway:
     def put_gateway_response(
         self,
         api_id: str,
-        response_type: str,
+        response_type: GatewayResponseTypeType,
         status_code: str | None,
         templates: dict[str, str],
         parameters: dict[str, str] | None = None,
@@ -258,7 +262,7 @@ class Gateway:
         with aws_errors(f"deploying API {api_id} to stage {stage!r}"):
             return _plain(self.client.create_deployment(restApiId=api_id, stageName=stage, description=description))
 
-    def delete_gateway_response(self, api_id: str, response_type: str) -> None:
+    def delete_gateway_response(self, api_id: str, response_type: GatewayResponseTypeType) -> None:
         """Back to AWS's default (already the default is fine)."""
         self._or_none(
             f"resetting the {response_type} gateway response",
@@ -278,12 +282,12 @@ class Gateway:
 
     def get_stages(self, api_id: str) -> list[dict[str, Any]]:
         with aws_errors(f"listing the stages of API {api_id}"):
-            return list(self.client.get_stages(restApiId=api_id).get("item", []))
+            return [dict(stage) for stage in self.client.get_stages(restApiId=api_id).get("item", [])]
 
     def get_deployments(self, api_id: str) -> list[dict[str, Any]]:
         with aws_errors(f"listing the deployments of API {api_id}"):
             pages = self.client.get_paginator("get_deployments").paginate(restApiId=api_id)
-            return [item for page in pages for item in page.get("items", [])]
+            return [dict(item) for page in pages for item in page.get("items", [])]
 
     def get_stage_export(self, api_id: str, stage: str) -> dict[str, Any]:
         """The definition the stage really serves (with policy and gateway responses)."""

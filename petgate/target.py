@@ -104,7 +104,9 @@ class Target:
         retries: Any = {"mode": "standard"}
         if "AWS_MAX_ATTEMPTS" not in os.environ:  # AWS's own variable still wins
             retries["max_attempts"] = 6  # AWS's control-plane quotas are tight: wait, don't fail
-        config = Config(retries=retries, connect_timeout=5, read_timeout=30)
+        # a hung endpoint fails instead of hanging: PETGATE_CONTROL_TIMEOUT bounds each read
+        read_timeout = float(os.environ.get("PETGATE_CONTROL_TIMEOUT") or 30)
+        config = Config(retries=retries, connect_timeout=5, read_timeout=read_timeout)
         client = self.boto3_session().client(
             "apigateway", endpoint_url=self.control_url, config=config
         )

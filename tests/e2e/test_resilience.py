@@ -249,3 +249,15 @@ def test_an_html_error_page_is_named_on_one_line() -> None:
     finally:
         server.close()
     assert_one_clear_line(result, 3, "HTTP 502 with an HTML page, not an API Gateway answer")
+
+
+def test_a_control_plane_that_hangs_times_out() -> None:
+    from tests.conftest import run_subprocess
+
+    with socket.socket() as listener:  # accepts into its backlog, never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        env = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y", "AWS_MAX_ATTEMPTS": "2", "PETGATE_CONTROL_TIMEOUT": "0.5"}
+        result = run_subprocess("--endpoint-url", url, "--region", "us-east-1", "deploy", "--api", "abcdefghij", env=env, timeout=30)
+    assert_one_clear_line(result, 4, "cannot reach the control plane")
