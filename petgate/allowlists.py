@@ -151,8 +151,3 @@ def would_refuse(policy: p.Policy | None, source_ip: str, keys: dict[str, str] |
 def describe_kind(kind: ListStatement) -> str:
     return {ONLY_IPS_SID: "allowed addresses", ACCOUNTS_SID: "allowed accounts",
             VPC_SID: "allowed VPCs", VPCE_SID: "allowed VPC endpoints"}[kind.sid]
-
-
-def all_kinds() -> list[ListStatement]:
-    return [ONLY_IPS, ACCOUNTS, ONLY_VPCS, ONLY_VPCES]
-

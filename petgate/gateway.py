@@ -269,14 +269,6 @@ class Gateway:
             lambda: self.client.delete_gateway_response(restApiId=api_id, responseType=response_type),
         )
 
-    def point_stage_at(self, api_id: str, stage: str, deployment_id: str) -> None:
-        with aws_errors(f"moving stage {stage!r} to deployment {deployment_id}"):
-            self.client.update_stage(
-                restApiId=api_id,
-                stageName=stage,
-                patchOperations=[{"op": "replace", "path": "/deploymentId", "value": deployment_id}],
-            )
-
     def get_stage(self, api_id: str, stage: str) -> dict[str, Any] | None:
         return self._or_none(f"reading stage {stage!r}", lambda: self.client.get_stage(restApiId=api_id, stageName=stage))
 
