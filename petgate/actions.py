@@ -24,6 +24,13 @@ Edit = Callable[[policies.Policy | None], tuple[policies.Policy | None, list[str
 Intended = Callable[[policies.Policy | None], bool]
 
 
+def journal(app: App, result: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """Record a change made against the current target; its entry id joins the result."""
+    entry = app.journal.record(target=app.target.describe(), **fields)
+    result["journal_id"] = entry["id"] if entry else None
+    return result
+
+
 @contextmanager
 def locked_api(app: App, ref: str) -> Iterator[tuple[ApiRef, dict[str, Any]]]:
     """Resolve the API and read it fresh while holding its lock (one GetRestApi for an id)."""
@@ -69,12 +76,7 @@ def change_policy(
             stored = decode_policy(api.id, written)
         if intended(stored):
             result["policy"] = stored
-            entry = app.journal.record(
-                kind="policy", command=command, target=app.target.describe(), api_id=api.id,
-                stage=stage, before=before, after=stored,
-            )
-            result["journal_id"] = entry["id"] if entry else None
-            return result
+            return journal(app, result, kind="policy", command=command, api_id=api.id, stage=stage, before=before, after=stored)
         app.output.warn("another writer changed the policy at the same moment; merging again")
         time.sleep(random.uniform(0.05, 0.25) * attempt)  # jitter: writers must not retry in step
     raise AwsError(
@@ -128,12 +130,7 @@ def remove_policy(app: App, ref: str, stage: str, dry_run: bool = False) -> dict
         if dry_run or before is None:
             return result
         app.gateway.set_policy(api.id, None)
-    entry = app.journal.record(
-        kind="policy", command="unblock --all", target=app.target.describe(), api_id=api.id,
-        stage=stage, before=before, after=None,
-    )
-    result["journal_id"] = entry["id"] if entry else None
-    return result
+    return journal(app, result, kind="policy", command="unblock --all", api_id=api.id, stage=stage, before=before, after=None)
 
 
 def set_access_denied(
@@ -154,13 +151,10 @@ def set_access_denied(
         if dry_run:
             return result
         written = app.gateway.put_gateway_response(api.id, ACCESS_DENIED, status_code, templates, parameters)
-    entry = app.journal.record(
-        kind="gateway_response", command="set-403-template", target=app.target.describe(),
-        api_id=api.id, stage=stage, response_type=ACCESS_DENIED,
-        before=previous if customised else None, after=written,
+    return journal(
+        app, result, kind="gateway_response", command="set-403-template", api_id=api.id, stage=stage,
+        response_type=ACCESS_DENIED, before=previous if customised else None, after=written,
     )
-    result["journal_id"] = entry["id"] if entry else None
-    return result
 
 
 def deploy(app: App, api_id: str, stage: str, description: str) -> dict[str, Any]:
@@ -169,10 +163,7 @@ def deploy(app: App, api_id: str, stage: str, description: str) -> dict[str, Any
     with app.output.waiting(f"Deploying {api_id} to stage {stage}..."):
         deployment = app.gateway.deploy(api_id, stage, description)
     waits = app.gateway.quota_waits[waits_before:]
-    app.journal.record(
-        kind="deployment", command="deploy", target=app.target.describe(), api_id=api_id,
-        stage=stage, deployment_id=deployment["id"], description=description,
-    )
+    journal(app, {}, kind="deployment", command="deploy", api_id=api_id, stage=stage, deployment_id=deployment["id"], description=description)
     return {
         "deployed": True,
         "deployment_id": deployment["id"],
@@ -224,12 +215,10 @@ def undo(app: App, entry: dict[str, Any], force: bool, dry_run: bool) -> dict[st
                 api.id, ACCESS_DENIED, restored.get("statusCode"), restored.get("responseTemplates") or {},
                 restored.get("responseParameters"),
             )
-    recorded = app.journal.record(
-        kind=entry["kind"], command="undo", undoes=entry["id"], target=app.target.describe(), api_id=api_id,
-        stage=stage, response_type=entry.get("response_type"), before=current, after=restored,
+    return journal(
+        app, result, kind=entry["kind"], command="undo", undoes=entry["id"], api_id=api_id, stage=stage,
+        response_type=entry.get("response_type"), before=current, after=restored,
     )
-    result["journal_id"] = recorded["id"] if recorded else None
-    return result
 
 
 def _comparable(value: Any) -> Any:
