@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
+from petgate import actions
 from petgate import policy as policies
 from petgate.app import App
 from petgate.errors import NetworkError, UsageError
@@ -52,13 +53,6 @@ def cidr_option(help_text: str) -> Callable[[F], F]:
     )
 
 
-def redeploy(app: App, api_id: str, stage: str, description: str) -> dict[str, Any]:
-    """Deploy the stage so a change takes effect; the keys join the command's JSON."""
-    from petgate import actions
-
-    return actions.deploy(app, api_id, stage, description)
-
-
 def after_change(app: App, result: dict[str, Any], no_deploy: bool, description: str) -> dict[str, Any]:
     """Redeploy after a change unless --no-deploy or --dry-run."""
     if result.get("dry_run"):
@@ -66,7 +60,7 @@ def after_change(app: App, result: dict[str, Any], no_deploy: bool, description:
     if no_deploy:
         result.update({"deployed": False, "invoke_url": app.target.invoke_url(result["api_id"], result["stage"])})
     else:
-        result.update(redeploy(app, result["api_id"], result["stage"], description))
+        result.update(actions.deploy(app, result["api_id"], result["stage"], description))
     return result
 
 
@@ -110,8 +104,6 @@ def my_cidr(app: App) -> str:
 
 def render_policy_tail(out: Any, data: dict[str, Any]) -> None:
     """The policy in words, then what happened to the stage."""
-    from petgate import policy as policies
-
     for line in policies.describe(data["policy"]):
         out.detail(line)
     render_deploy_lines(out, data)

@@ -16,7 +16,6 @@ from petgate.commands.common import (
     my_cidr,
     parse_cidrs,
     pass_app,
-    redeploy,
     render_deploy_lines,
     render_policy_tail,
 )
@@ -87,13 +86,13 @@ def deploy(app: App, api_ref: str, stage: str, description: str) -> None:
     data: dict[str, Any] = {"stage": stage}
     if looks_like_api_id(api_ref):  # one call: CreateDeployment says if the id is unknown
         try:
-            data.update(redeploy(app, api_ref, stage, description), api_id=api_ref)
+            data.update(actions.deploy(app, api_ref, stage, description), api_id=api_ref)
         except AwsError as exc:
             if exc.code != "NotFoundException":
                 raise
     if "api_id" not in data:
         api = app.gateway.resolve_api(api_ref)
-        data.update(redeploy(app, api.id, stage, description), api_id=api.id, api_name=api.name)
+        data.update(actions.deploy(app, api.id, stage, description), api_id=api.id, api_name=api.name)
     app.output.result(data, _render_deploy)
 
 

@@ -11,7 +11,7 @@ import click
 
 from petgate import actions, example, probe
 from petgate.app import App
-from petgate.commands.common import my_cidr, pass_app, redeploy
+from petgate.commands.common import my_cidr, pass_app
 from petgate.commands.exercise import DEFAULT_403_TEMPLATE
 from petgate.commands.verify import ExpectationNotMetError, run_probe
 from petgate.errors import PetgateError, UsageError
@@ -143,7 +143,7 @@ def _run(app: App, story: Story, name: str, stage: str, new: bool, cleanup: bool
 
     def deploy_step(title: str) -> None:
         def action() -> dict[str, Any]:
-            deployed = redeploy(app, api_id, stage, f"petgate walkthrough: {title}")
+            deployed = actions.deploy(app, api_id, stage, f"petgate walkthrough: {title}")
             app.output.info(f"   deployment {deployed['deployment_id']} on {deployed['invoke_url']}")
             return {"api_id": api_id, "stage": stage, **deployed}
 
