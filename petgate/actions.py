@@ -31,6 +31,26 @@ def journal(app: App, result: dict[str, Any], **fields: Any) -> dict[str, Any]:
     return result
 
 
+def import_example(app: App, name: str, new: bool, endpoint_type: str = "REGIONAL") -> dict[str, Any]:
+    """Reuse the one API of that name, or import the example (always with --new)."""
+    from petgate import example
+
+    existing = [] if new else app.gateway.find_apis_named(name)
+    if len(existing) > 1:
+        ids = ", ".join(a.id for a in existing)
+        raise UsageError(
+            f"{len(existing)} REST APIs are named {name!r} ({ids})",
+            "pass --new to import another, or use --api ID with the other commands",
+        )
+    if existing:
+        return {"api_id": existing[0].id, "api_name": existing[0].name, "created": False}
+    with app.output.waiting(f"Importing the example API as {name!r}..."):
+        imported = app.gateway.import_api(example.definition_bytes(name), endpoint_type.upper())
+    result = {"api_id": imported["id"], "api_name": imported.get("name", name), "created": True}
+    journal(app, {}, kind="import", command="import-example", api_id=imported["id"])
+    return result
+
+
 @contextmanager
 def locked_api(app: App, ref: str) -> Iterator[tuple[ApiRef, dict[str, Any]]]:
     """Resolve the API and read it fresh while holding its lock (one GetRestApi for an id)."""

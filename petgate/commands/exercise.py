@@ -46,21 +46,7 @@ def import_example(app: App, name: str, new: bool, endpoint_type: str) -> None:
     Example:
       petgate --local import-example
     """
-    existing = [] if new else app.gateway.find_apis_named(name)
-    if len(existing) > 1:
-        ids = ", ".join(a.id for a in existing)
-        raise UsageError(
-            f"{len(existing)} REST APIs are named {name!r} ({ids})",
-            "pass --new to import another, or use --api ID with the other commands",
-        )
-    if existing:
-        api_id, api_name, created = existing[0].id, existing[0].name, False
-    else:
-        with app.output.waiting(f"Importing the example API as {name!r}..."):
-            imported = app.gateway.import_api(example.definition_bytes(name), endpoint_type.upper())
-        api_id, api_name, created = imported["id"], imported.get("name", name), True
-        app.journal.record(kind="import", command="import-example", target=app.target.describe(), api_id=api_id)
-    app.output.result({"api_id": api_id, "api_name": api_name, "created": created}, _render_import)
+    app.output.result(actions.import_example(app, name, new, endpoint_type), _render_import)
 
 
 def _render_import(out: Output, data: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from petgate.commands.common import my_cidr, pass_app
 from petgate.commands.exercise import DEFAULT_403_TEMPLATE
 from petgate.commands.verify import ExpectationNotMetError, run_probe
 from petgate.errors import PetgateError, UsageError
-from petgate.gateway import ACCESS_DENIED, ApiRef
+from petgate.gateway import ACCESS_DENIED
 from petgate.output import Output
 
 
@@ -127,16 +127,13 @@ def _run(app: App, story: Story, name: str, stage: str, new: bool, cleanup: bool
     gateway = app.gateway
 
     def do_import() -> dict[str, Any]:
-        existing = [] if new else gateway.find_apis_named(name)
-        if len(existing) == 1:
-            api = existing[0]
-            _check_reusable(app, api.id)
-            app.output.info(f"   reusing API {api.id}")
+        api = actions.import_example(app, name, new)
+        if api["created"]:
+            app.output.info(f"   imported API {api['api_id']}")
         else:
-            imported = gateway.import_api(example.definition_bytes(name), "REGIONAL")
-            api = ApiRef(imported["id"], name)
-            app.output.info(f"   imported API {api.id}")
-        return {"api_id": api.id, "api_name": api.name, "stage": stage}
+            _check_reusable(app, api["api_id"])
+            app.output.info(f"   reusing API {api['api_id']}")
+        return {**api, "stage": stage}
 
     api_id = story.step(f"Import the Example API ({name})", do_import)["api_id"]
     url = app.target.invoke_url(api_id, stage) + "/"
