@@ -38,6 +38,11 @@ class Output:
             self._console = Console(file=self._stderr, force_terminal=True, highlight=False, soft_wrap=True)
         return self._console
 
+    def _tell(self, text: str, style: str = "") -> None:
+        """Progress and results for people: silenced by -q (warnings and errors never are)."""
+        if self.verbosity >= 0:
+            self._say(text, style)
+
     def _say(self, text: str, style: str = "") -> None:
         if not self.interactive:  # pipes and logs get plain lines, no escape codes
             self._stderr.write(text + "\n")
@@ -48,16 +53,13 @@ class Output:
         self.console.print(f"[{style}]{escape(text)}[/]" if style else escape(text))
 
     def info(self, text: str) -> None:
-        if self.verbosity >= 0:
-            self._say(text)
+        self._tell(text)
 
     def step(self, text: str) -> None:
-        if self.verbosity >= 0:
-            self._say(text, "bold")
+        self._tell(text, "bold")
 
     def success(self, text: str) -> None:
-        if self.verbosity >= 0:
-            self._say(text, "green")
+        self._tell(text, "green")
 
     def debug(self, text: str) -> None:
         if self.verbosity > 0:
@@ -70,8 +72,7 @@ class Output:
         self._say(f"error: {text}", "red")
 
     def detail(self, text: str) -> None:
-        if self.verbosity >= 0:
-            self._say(f"  {text}", "dim")
+        self._tell(f"  {text}", "dim")
 
     def result(self, data: dict[str, Any], render: Callable[[Output, dict[str, Any]], None]) -> None:
         """The command's result: one JSON object on stdout, or `render` for people."""
@@ -88,6 +89,6 @@ class Output:
             with self.console.status(text):
                 yield
         else:
-            if not self.json and self.verbosity >= 0:
-                self._say(text, "dim")
+            if not self.json:
+                self._tell(text, "dim")
             yield

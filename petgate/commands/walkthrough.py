@@ -13,7 +13,7 @@ from petgate import actions, example, probe
 from petgate.app import App
 from petgate.commands.common import my_cidr, pass_app
 from petgate.commands.exercise import DEFAULT_403_TEMPLATE
-from petgate.commands.verify import ExpectationNotMetError, run_probe
+from petgate.commands.verify import ExpectationNotMetError, render_verify, run_probe
 from petgate.errors import PetgateError, UsageError
 from petgate.gateway import ACCESS_DENIED
 from petgate.output import Output
@@ -43,14 +43,7 @@ class Story:
         def action() -> dict[str, Any]:
             result = run_probe(self.app, url, expect, timeout, api_id)
             outcome["result"] = result
-            out = self.app.output
-            status = result.status if result.status is not None else "no answer"
-            line = f"   {result.outcome} (HTTP {status}) after {result.attempts} attempt(s)"
-            (out.success if result.ok else out.error)(line)
-            if result.status == 403:
-                out.detail(f" body: {result.body[:300]}")
-            for leak in result.leaks:
-                out.warn(f"the 403 body leaks {leak['kind'].replace('_', ' ')}: {leak['value']}")
+            render_verify(self.app.output, result.to_dict())
             return {"ok": result.ok, "verify": result.to_dict()}
 
         self.step(title, action)

@@ -100,13 +100,6 @@ class ControlPlane:
             ("GET", re.compile(r"/restapis/(?P<api>[^/]+)/stages/(?P<stage>[^/]+)/exports/(?P<kind>[^/]+)/?$"), self.get_export),
         ]
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        status, headers, body = self.handle(environ)
-        from werkzeug.http import HTTP_STATUS_CODES
-
-        start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'Unknown')}", list(headers.items()))
-        return [body]
-
     def handle(self, environ: dict[str, Any]) -> Response:
         method = environ["REQUEST_METHOD"]
         path = urllib.parse.unquote(environ.get("PATH_INFO", ""))
