@@ -22,6 +22,7 @@ class App:
     def __init__(self, target: Target, output: Output) -> None:
         self.target = target
         self.output = output
+        self.checkip_address: str | None = None  # asked at most once per command
 
     @cached_property
     def gateway(self) -> Gateway:

@@ -641,6 +641,33 @@ def evaluate(policy: Policy | None, request: Request, resource_prefix: str | Non
     return CompiledPolicy(policy, resource_prefix).evaluate(request)
 
 
+PLACEHOLDER_ACCOUNT = "123456789012"
+_EXECUTE_API_ARN = re.compile(r"^arn:aws[\w-]*:execute-api:([^:]*):(\d{12}):([^/]+)")
+
+
+def account_in(policy: Policy | None, api_id: str | None = None) -> str:
+    """The account id the policy's own ARNs name (for this API, if given); a placeholder if none.
+
+    API Gateway expands `execute-api:/...` to full ARNs when it saves a policy, so a stored or
+    deployed policy names its account; nothing else petgate reads does.
+    """
+    fallback = None
+    for statement in statements(policy):
+        for key in ("Resource", "NotResource"):
+            for resource in _as_list(statement.get(key)):
+                match = _EXECUTE_API_ARN.match(str(resource))
+                if match and (api_id is None or match.group(3) == api_id):
+                    return match.group(2)
+                if match and fallback is None:
+                    fallback = match.group(2)
+    return fallback or PLACEHOLDER_ACCOUNT
+
+
+def api_arn(region: str, account_id: str, api_id: str) -> str:
+    """The ARN prefix of every call to the API, which `execute-api:/...` expands to."""
+    return f"arn:aws:execute-api:{region}:{account_id}:{api_id}"
+
+
 def request_arn(region: str, account_id: str, api_id: str, stage: str, method: str, path: str) -> str:
     """The execute-api ARN of one call: `.../API_ID/STAGE/METHOD/path-without-leading-slash`."""
     return f"arn:aws:execute-api:{region}:{account_id}:{api_id}/{stage}/{method}/{path.lstrip('/')}"

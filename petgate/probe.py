@@ -5,6 +5,7 @@ The loop takes its clock, sleep and fetch as arguments so it is tested without w
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -21,10 +22,20 @@ _MASKED_ACCOUNT = re.compile(r"\*{4,}\d{4}")
 _ACCOUNT = re.compile(r"(?<!\d)\d{12}(?!\d)")
 
 
+# Why an answer is what it is (DESIGN: "verify"). Only these satisfy `--expect denied`:
+DENIED_REASONS = ("policy-explicit-deny", "policy-implicit-deny", "policy-deny", "waf-block")
+REASONS = ("allowed", *DENIED_REASONS, "missing-route", "stage-not-found", "forbidden", "other", "unreachable")
+# Reasons that the answer alone cannot settle; the control plane is asked (see `corroborate`).
+AMBIGUOUS = ("forbidden",)
+
+_POLICY_MESSAGE = "User: anonymous is not authorized to perform: execute-api:Invoke"
+
+
 @dataclass
 class Answer:
     status: int
     body: str
+    error_type: str | None = None  # the x-amzn-ErrorType header (its part before any ':')
 
 
 @dataclass
@@ -39,18 +50,78 @@ class ProbeResult:
     body: str = ""
     leaks: list[dict[str, str]] = field(default_factory=list)
     error: str | None = None
+    reason: str = "unreachable"
+    error_type: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def classify(status: int) -> str:
-    """allowed (2xx/3xx), denied (403), or other."""
-    if 200 <= status < 400:
+def classify(answer: Answer) -> str:
+    """The reason for an answer, from its status, x-amzn-ErrorType and body alone.
+
+    API Gateway marks every refusal by the resource policy with AccessDeniedException, whatever
+    the body (a custom template may say anything); the body then tells explicit from implicit.
+    Without the header no body is trusted (a backend can send AWS's words): a 403 is
+    `forbidden` until the control plane says more (`corroborate`).
+    """
+    if 200 <= answer.status < 400:
         return "allowed"
-    if status == 403:
-        return "denied"
+    error_type = (answer.error_type or "").split(":")[0].strip()
+    policy_message = _policy_message(answer.body)
+    if error_type == "AccessDeniedException":
+        if policy_message is None:
+            return "policy-deny"  # a custom template: explicit or implicit is not said
+        return "policy-explicit-deny" if policy_message.endswith("with an explicit deny") else "policy-implicit-deny"
+    if error_type == "MissingAuthenticationTokenException":
+        return "missing-route"
+    if error_type == "ForbiddenException" or answer.status == 403:
+        return "forbidden"  # an unknown stage, WAF, a missing API key, or a backend's own 403
     return "other"
+
+
+def _policy_message(body: str) -> str | None:
+    """AWS's own resource-policy refusal message, if the body is that."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    message = data.get("Message") if isinstance(data, dict) else None
+    return message if isinstance(message, str) and message.startswith(_POLICY_MESSAGE) else None
+
+
+def outcome_of(reason: str) -> str:
+    """allowed, denied (only a refusal by the API's access control), other, or unreachable."""
+    if reason in ("allowed", "unreachable"):
+        return reason
+    return "denied" if reason in DENIED_REASONS else "other"
+
+
+@dataclass
+class Facts:
+    """What the control plane can tell about a refusal, each asked only when needed.
+
+    `stage_exists()`: does the stage exist (and so serve a deployment)?
+    `policy_refusal()`: the deployed policy's verdict on this caller: "explicit", "implicit",
+    or None when it lets the caller in (or cannot be known).
+    """
+
+    stage_exists: Callable[[], bool] | None = None
+    policy_refusal: Callable[[], str | None] | None = None
+
+
+def corroborate(reason: str, facts: Facts, error_type: str | None = None) -> str:
+    """Settle a bare 403 with the control plane: a missing stage, or (no header at all, as behind
+    a proxy that strips it) a refusal the deployed policy really makes for this caller."""
+    if reason != "forbidden":
+        return reason
+    if facts.stage_exists is not None and not facts.stage_exists():
+        return "stage-not-found"
+    if facts.policy_refusal is not None and not error_type:
+        kind = facts.policy_refusal()
+        if kind:  # no header, but the deployed policy refuses exactly this caller
+            return f"policy-{kind}-deny"
+    return "forbidden"
 
 
 def meets(outcome: str, expected: str) -> bool:
@@ -87,11 +158,14 @@ def run(
     sleep: Callable[[float], None] = time.sleep,
     network_errors: tuple[type[BaseException], ...] = (OSError,),
     on_attempt: Callable[[ProbeResult], None] | None = None,
+    facts: Facts | None = None,
 ) -> ProbeResult:
     """Fetch at once, then back off until the expectation holds or the timeout passes.
 
-    With `expected="any"` one answer is enough.
+    With `expected="any"` one answer is enough. An ambiguous answer is settled with `facts`
+    (once per distinct answer: the control plane is not asked again on every retry).
     """
+    settled: dict[tuple[int, str | None, str, str], str] = {}
     result = ProbeResult(url=url, expected=expected)
     start = clock()
     while True:
@@ -100,12 +174,18 @@ def run(
             answer = fetch()
         except network_errors as exc:
             result.error = str(exc) or type(exc).__name__
-            result.status, result.outcome, result.body = None, "unreachable", ""
+            result.status, result.reason, result.error_type, result.body = None, "unreachable", None, ""
         else:
             result.error = None
-            result.status = answer.status
-            result.outcome = classify(answer.status)
+            result.status, result.error_type = answer.status, answer.error_type
+            result.reason = classify(answer)
+            if facts is not None and result.reason in AMBIGUOUS:
+                key = (answer.status, answer.error_type, answer.body, result.reason)
+                if key not in settled:
+                    settled[key] = corroborate(result.reason, facts, answer.error_type)
+                result.reason = settled[key]
             result.body = answer.body[:MAX_BODY_CHARS]
+        result.outcome = outcome_of(result.reason)
         result.ok = meets(result.outcome, expected)
         result.elapsed_s = round(clock() - start, 3)
         if on_attempt is not None:
@@ -116,6 +196,6 @@ def run(
         if clock() - start + wait > timeout_s:
             break
         sleep(wait)
-    result.leaks = find_leaks(result.body, api_id) if result.status == 403 else []
+    result.leaks = find_leaks(result.body, api_id) if result.status is not None and result.status >= 400 else []
     result.elapsed_s = round(clock() - start, 3)
     return result

@@ -114,7 +114,7 @@ def test_walkthrough_will_not_reset_someone_elses_api(petgate: Any) -> None:
     api_id = petgate("-o", "json", "import-example", "--name", "Lived-in", "--new").json["api_id"]
     petgate("block-my-ip", "--api", api_id, "--cidr", "192.0.2.1", "--no-deploy")
     result = petgate("walkthrough", "--name", "Lived-in")
-    assert result.exit_code == 1
-    assert f"API {api_id} already has a resource policy" in result.stderr
+    assert result.exit_code == 2  # bad input, said first: no step ran
+    assert result.stderr.startswith(f"error: API {api_id} already has a resource policy")
     fresh = petgate("-o", "json", "walkthrough", "--name", "Lived-in", "--new", "--cleanup", "--timeout", "10")
     assert fresh.exit_code == 0 and fresh.json["api_id"] != api_id

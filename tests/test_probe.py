@@ -15,11 +15,84 @@ AWS_BODY = (
 )
 
 
+IMPLICIT_BODY = AWS_BODY.replace(" with an explicit deny", "")
+
+
 @pytest.mark.parametrize(
-    ("status", "outcome"), [(200, "allowed"), (302, "allowed"), (403, "denied"), (404, "other"), (500, "other")]
+    ("status", "error_type", "body", "reason", "outcome"),
+    [
+        (200, None, "ok", "allowed", "allowed"),
+        (302, None, "", "allowed", "allowed"),
+        (403, "AccessDeniedException", AWS_BODY, "policy-explicit-deny", "denied"),
+        (403, "AccessDeniedException", IMPLICIT_BODY, "policy-implicit-deny", "denied"),
+        # a custom ACCESS_DENIED template: AWS still says AccessDeniedException
+        (403, "AccessDeniedException", '{"message":"Access denied"}', "policy-deny", "denied"),
+        (401, "AccessDeniedException", "nope", "policy-deny", "denied"),  # a custom status code
+        (403, "AccessDeniedException:http://internal.amazon.com/coral/", AWS_BODY, "policy-explicit-deny", "denied"),
+        (403, "MissingAuthenticationTokenException", '{"message":"Missing Authentication Token"}', "missing-route", "other"),
+        (403, "ForbiddenException", '{"message":"Forbidden"}', "forbidden", "other"),
+        # AWS's body without AWS's header (a backend can send anything): not denied on its own
+        (403, None, AWS_BODY, "forbidden", "other"),
+        (403, None, '{"message":"Access denied"}', "forbidden", "other"),
+        (404, None, "", "other", "other"),
+        (500, None, "boom", "other", "other"),
+    ],
 )
-def test_classify(status: int, outcome: str) -> None:
-    assert probe.classify(status) == outcome
+def test_classify(status: int, error_type: str | None, body: str, reason: str, outcome: str) -> None:
+    found = probe.classify(probe.Answer(status, body, error_type))
+    assert found == reason
+    assert probe.outcome_of(found) == outcome
+
+
+class Asked:
+    """Facts that count how often the control plane is asked."""
+
+    def __init__(self, stage_exists: bool, refusal: str | None) -> None:
+        self.calls: list[str] = []
+        self._stage, self._refusal = stage_exists, refusal
+
+    def facts(self) -> probe.Facts:
+        def stage_exists() -> bool:
+            self.calls.append("stage")
+            return self._stage
+
+        def policy_refusal() -> str | None:
+            self.calls.append("policy")
+            return self._refusal
+
+        return probe.Facts(stage_exists, policy_refusal)
+
+
+@pytest.mark.parametrize(
+    ("error_type", "stage_exists", "refusal", "reason"),
+    [
+        ("ForbiddenException", False, None, "stage-not-found"),
+        ("ForbiddenException", True, "explicit", "forbidden"),  # AWS said Forbidden, not the policy
+        (None, False, None, "stage-not-found"),
+        (None, True, "explicit", "policy-explicit-deny"),  # header stripped on the way: policy corroborates
+        (None, True, "implicit", "policy-implicit-deny"),
+        (None, True, None, "forbidden"),  # the policy lets this caller in: someone else's 403
+    ],
+)
+def test_corroborate_a_bare_403(error_type: str | None, stage_exists: bool, refusal: str | None, reason: str) -> None:
+    asked = Asked(stage_exists, refusal)
+    assert probe.corroborate("forbidden", asked.facts(), error_type) == reason
+
+
+@pytest.mark.parametrize("reason", ["allowed", "policy-deny", "policy-explicit-deny", "missing-route", "other"])
+def test_only_a_bare_403_asks_the_control_plane(reason: str) -> None:
+    asked = Asked(False, "explicit")
+    assert probe.corroborate(reason, asked.facts()) == reason
+    assert asked.calls == []
+
+
+def test_the_control_plane_is_asked_once_per_distinct_answer() -> None:
+    asked = Asked(False, None)
+    clock = FakeClock()
+    forbidden = probe.Answer(403, '{"message":"Forbidden"}', "ForbiddenException")
+    result = probe.run("http://x", lambda: forbidden, "denied", 5, "abc123defg", clock, clock.sleep, facts=asked.facts())
+    assert not result.ok and result.reason == "stage-not-found" and result.outcome == "other"
+    assert result.attempts > 3 and asked.calls == ["stage"]
 
 
 def test_find_leaks_in_the_aws_body() -> None:
@@ -51,7 +124,7 @@ def test_retries_until_expected_with_capped_backoff() -> None:
     answers = iter([200, 200, 200, 200, 200, 200, 403])
     clock = FakeClock()
     result = probe.run(
-        "http://x", lambda: probe.Answer(next(answers), AWS_BODY), "denied", 60, "abc123defg", clock, clock.sleep
+        "http://x", lambda: probe.Answer(next(answers), AWS_BODY, "AccessDeniedException"), "denied", 60, "abc123defg", clock, clock.sleep
     )
     assert result.ok and result.attempts == 7 and result.status == 403
     assert clock.sleeps == [0.25, 0.5, 1.0, 2.0, 2.0, 2.0]
@@ -89,7 +162,9 @@ def scripted_server(statuses: list[int]) -> LoopbackServer:
 
     def answer(*_: object) -> tuple[int, dict[str, str], bytes]:
         status = remaining.pop(0) if len(remaining) > 1 else remaining[0]
-        return status, {}, b'{"message":"Access denied"}' if status == 403 else b"hello"
+        if status == 403:  # a custom ACCESS_DENIED template, as AWS sends it
+            return status, {"x-amzn-ErrorType": "AccessDeniedException"}, b'{"message":"Access denied"}'
+        return status, {}, b"hello"
 
     return LoopbackServer(answer)
 
@@ -106,6 +181,7 @@ def test_verify_command_retries_against_a_real_server(server_200_200_403: Loopba
     assert result.exit_code == 0, result.stderr
     data = result.json
     assert data["status"] == 403 and data["outcome"] == "denied" and data["ok"] is True
+    assert data["reason"] == "policy-deny" and data["error_type"] == "AccessDeniedException"
     assert data["attempts"] == 3 == server_200_200_403.requests
     assert data["leaks"] == [] and data["body"] == '{"message":"Access denied"}'
     assert set(data) >= {"url", "status", "outcome", "expected", "ok", "attempts", "elapsed_s", "body", "leaks"}
@@ -120,6 +196,17 @@ def test_verify_exits_1_when_the_expectation_is_not_met() -> None:
     assert result.exit_code == 1
     assert "expected denied, got allowed" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_verify_url_does_not_call_a_bare_403_denied() -> None:
+    """Without AWS's header and with no API to ask, a 403 is just `forbidden`."""
+    server = LoopbackServer(lambda *_: (403, {}, b'{"message":"Forbidden"}'))
+    try:
+        result = run_cli("-o", "json", "verify", "--url", server.url, "--expect", "denied", "--timeout", "0.3")
+    finally:
+        server.close()
+    assert result.exit_code == 1
+    assert result.json["reason"] == "forbidden" and result.json["outcome"] == "other"
 
 
 def test_verify_exits_4_when_nothing_answers() -> None:

@@ -80,6 +80,19 @@ def parse_cidrs(app: App, given: tuple[str, ...]) -> list[str]:
 
 def my_cidr(app: App) -> str:
     """The caller's address from checkip, as a /32 or /128."""
+    from petgate import checkip
+
+    return checkip.as_cidr(checkip.parse_answer(my_address(app)))
+
+
+def my_address(app: App) -> str:
+    """The caller's address as checkip sees it (asked once per command)."""
+    if app.checkip_address is None:
+        app.checkip_address = _ask_checkip(app)
+    return app.checkip_address
+
+
+def _ask_checkip(app: App) -> str:
     import requests
 
     from petgate import checkip
@@ -99,7 +112,7 @@ def my_cidr(app: App) -> str:
         app.output.warn(
             f"checkip says {address}, a private or loopback address: that is not the address AWS will see"
         )
-    return checkip.as_cidr(address)
+    return str(address)
 
 
 def render_policy_tail(out: Any, data: dict[str, Any]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -15,8 +14,6 @@ from petgate.commands.common import api_options, pass_app
 from petgate.commands.verify import ExpectationNotMetError
 from petgate.errors import AwsError, UsageError
 from petgate.output import Output
-
-_ARN = re.compile(r"^arn:aws[\w-]*:execute-api:([^:]+):(\d{12}|\*+\d*):([^/]+)")
 
 
 @click.group()
@@ -96,18 +93,6 @@ def _render_show(out: Output, data: dict[str, Any]) -> None:
         out.detail(json.dumps(data["policy"], indent=2))
 
 
-def _arn_parts(document: policies.Policy | None, api_id: str | None) -> tuple[str, str, str]:
-    """Region, account and API id as the policy's own ARNs name them (placeholders otherwise)."""
-    for statement in policies.statements(document):
-        for key in ("Resource", "NotResource"):
-            value = statement.get(key, [])
-            for resource in value if isinstance(value, list) else [value]:
-                match = _ARN.match(str(resource))
-                if match and "*" not in match.group(3):
-                    return match.group(1), match.group(2), match.group(3)
-    return "us-east-1", "123456789012", api_id or "api"
-
-
 @policy.command()
 @api_options
 @_with(source_options)
@@ -119,38 +104,62 @@ def _arn_parts(document: policies.Policy | None, api_id: str | None) -> tuple[st
 @click.option("--user-agent", help="aws:UserAgent of the caller.")
 @click.option("--referer", help="aws:Referer of the caller.")
 @click.option("--expect", type=click.Choice(["allowed", "denied"]), help="Exit 1 unless the answer is this.")
+@click.option("--api-id", "file_api_id", metavar="ID", help="With --file: the id of the API the policy is for.")
+@click.option("--account", metavar="ACCOUNT_ID", help="With --file: the account the API belongs to.")
 @pass_app
 def check(app: App, api_ref: str, stage: str, deployed: bool, file: str | None, source_ip: str, method: str,
           path: str, vpc: str | None, vpce: str | None, user_agent: str | None, referer: str | None,
-          expect: str | None) -> None:
+          expect: str | None, file_api_id: str | None, account: str | None) -> None:
     """Would this request be allowed, and which statement decides? Offline, with the same
     evaluator the local gateway enforces.
+
+    The request is the API's own: its region (--region), account and id (from --api; with
+    --file, from --api-id and --account, else placeholders), so a statement naming another
+    API, account or region does not apply to it.
 
     \b
     Examples:
       petgate policy check --ip 203.0.113.7 --path /pets
-      petgate policy check --file policy.json --ip 10.0.0.1 --expect denied
+      petgate policy check --file policy.json --api-id a1b2c3d4e5 --account 111122223333 --ip 10.0.0.1
     """
+    if (file_api_id or account) and not file:
+        raise UsageError("--api-id and --account go with --file (with --api they are read from AWS)")
+    if account is not None and not (account.isdigit() and len(account) == 12):
+        raise UsageError(f"--account must be a 12-digit AWS account id, not {account!r}")
     try:
         policies.parse_cidr(source_ip)
     except policies.PolicyError as exc:
         raise UsageError(str(exc)) from None
     document, api_id, source = _load(app, None if file else api_ref, stage, deployed, file)
-    region, account, arn_api = _arn_parts(document, api_id)
+    region = app.target.region_or_none() or "us-east-1"
+    arn_api = api_id or file_api_id or "a1b2c3d4e5"  # a placeholder id for a file alone
+    if not file:  # AWS saved the policy with the API's full ARNs, account included
+        account = policies.account_in(document, api_id)
+    account = account or policies.PLACEHOLDER_ACCOUNT
     keys = {k: v for k, v in {"aws:SourceVpc": vpc, "aws:SourceVpce": vpce, "aws:UserAgent": user_agent,
                               "aws:Referer": referer, "aws:SecureTransport": "true"}.items() if v is not None}
     request = policies.Request(source_ip=source_ip, resource_arn=policies.request_arn(region, account, arn_api, stage, method.upper(), path), keys=keys)
-    decision = policies.evaluate(document, request, resource_prefix=f"arn:aws:execute-api:{region}:{account}:{arn_api}")
+    decision = policies.evaluate(document, request, resource_prefix=policies.api_arn(region, account, arn_api))
     data = {
         "api_id": api_id, "stage": stage, "source": source, "ip": source_ip, "method": method.upper(), "path": path,
-        "resource_arn": request.resource_arn, "allowed": decision.allowed, "reason": decision.reason,
+        "resource_arn": request.resource_arn, "allowed": decision.allowed, "reason": VERIFY_REASONS[decision.reason],
+        "decision": decision.reason,
         "statement_index": decision.statement_index, "statement": decision.statement,
         "statement_sid": (decision.statement or {}).get("Sid"),
     }
     app.output.result(data, _render_check)
     outcome = "allowed" if decision.allowed else "denied"
     if expect is not None and expect != outcome:
-        raise ExpectationNotMetError(f"expected {expect}, the policy says {outcome} ({decision.reason})")
+        raise ExpectationNotMetError(f"expected {expect}, the policy says {outcome} ({data['reason']})")
+
+
+# the evaluator's decision in verify's words, so scripts compare one vocabulary
+VERIFY_REASONS = {
+    "no-policy": "allowed",
+    "allowed": "allowed",
+    "explicit-deny": "policy-explicit-deny",
+    "implicit-deny": "policy-implicit-deny",
+}
 
 
 def _render_check(out: Output, data: dict[str, Any]) -> None:
@@ -162,7 +171,7 @@ def _render_check(out: Output, data: dict[str, Any]) -> None:
         "explicit-deny": "a statement denies it",
         "implicit-deny": "no statement allows it",
     }
-    (out.success if data["allowed"] else out.error)(f"{request}: {verdict} ({reasons[data['reason']]})")
+    (out.success if data["allowed"] else out.error)(f"{request}: {verdict}, {data['reason']} ({reasons[data['decision']]})")
     if data["statement"] is not None:
         label = data["statement_sid"] or f"statement {data['statement_index'] + 1}"
         out.detail(f"decided by {label}: {policies.describe({'Statement': [data['statement']]})[0]}")

@@ -37,11 +37,11 @@ class Story:
         self.steps.append(record)
         return record
 
-    def check(self, title: str, url: str, expect: str, timeout: float, api_id: str) -> probe.ProbeResult:
+    def check(self, title: str, url: str, expect: str, timeout: float, api_id: str, stage: str) -> probe.ProbeResult:
         outcome: dict[str, probe.ProbeResult] = {}
 
         def action() -> dict[str, Any]:
-            result = run_probe(self.app, url, expect, timeout, api_id)
+            result = run_probe(self.app, url, expect, timeout, api_id, stage)
             outcome["result"] = result
             render_verify(self.app.output, result.to_dict())
             return {"ok": result.ok, "verify": result.to_dict()}
@@ -71,10 +71,11 @@ def walkthrough(app: App, name: str, stage: str, new: bool, cleanup: bool, timeo
     with ExitStack() as stack:
         if app.target.local:
             _ensure_local_gateway(app, stack)
+        reused = None if new else _reusable_api(app, name)  # refuses first, before any step
         story = Story(app)
         failed: str | None = None
         try:
-            _run(app, story, name, stage, new, cleanup, timeout)
+            _run(app, story, name, stage, reused, cleanup, timeout)
         except ExpectationNotMetError as exc:
             failed = exc.message
         except PetgateError as exc:
@@ -116,16 +117,15 @@ def _ensure_local_gateway(app: App, stack: ExitStack) -> None:
     app.output.info(f"Started a local gateway for this run at {running.url}")
 
 
-def _run(app: App, story: Story, name: str, stage: str, new: bool, cleanup: bool, timeout: float) -> None:
+def _run(app: App, story: Story, name: str, stage: str, reused: str | None, cleanup: bool, timeout: float) -> None:
     gateway = app.gateway
 
     def do_import() -> dict[str, Any]:
-        api = actions.import_example(app, name, new)
-        if api["created"]:
-            app.output.info(f"   imported API {api['api_id']}")
-        else:
-            _check_reusable(app, api["api_id"])
-            app.output.info(f"   reusing API {api['api_id']}")
+        if reused is not None:
+            app.output.info(f"   reusing API {reused}")
+            return {"api_id": reused, "api_name": name, "created": False, "stage": stage}
+        api = actions.import_example(app, name, new=True)
+        app.output.info(f"   imported API {api['api_id']}")
         return {**api, "stage": stage}
 
     api_id = story.step(f"Import the Example API ({name})", do_import)["api_id"]
@@ -141,10 +141,10 @@ def _run(app: App, story: Story, name: str, stage: str, new: bool, cleanup: bool
 
     def require(result: probe.ProbeResult) -> None:
         if not result.ok:
-            raise ExpectationNotMetError(f"step {len(story.steps)}: expected {result.expected}, got {result.outcome}")
+            raise ExpectationNotMetError(f"step {len(story.steps)}: expected {result.expected}, got {result.outcome} ({result.reason})")
 
     deploy_step(f"Deploy to stage {stage}")
-    require(story.check("Verify everyone may call it", url, "allowed", timeout, api_id))
+    require(story.check("Verify everyone may call it", url, "allowed", timeout, api_id, stage))
 
     def block() -> dict[str, Any]:
         cidr = my_cidr(app)
@@ -154,7 +154,7 @@ def _run(app: App, story: Story, name: str, stage: str, new: bool, cleanup: bool
 
     story.step("Block my IP with a resource policy", block)
     deploy_step("Redeploy so the policy takes effect")
-    leaky = story.check("Verify I am denied (and see what AWS's 403 reveals)", url, "denied", timeout, api_id)
+    leaky = story.check("Verify I am denied (and see what AWS's 403 reveals)", url, "denied", timeout, api_id, stage)
     require(leaky)
 
     def template() -> dict[str, Any]:
@@ -164,7 +164,7 @@ def _run(app: App, story: Story, name: str, stage: str, new: bool, cleanup: bool
 
     story.step("Replace the 403 message with a custom template", template)
     deploy_step("Redeploy so the template takes effect")
-    quiet = story.check("Verify I am denied with the new body, no leaks", url, "denied", timeout, api_id)
+    quiet = story.check("Verify I am denied with the new body, no leaks", url, "denied", timeout, api_id, stage)
     require(quiet)
     if quiet.leaks or quiet.body == leaky.body:
         story.steps[-1]["ok"] = False
@@ -177,25 +177,37 @@ def _run(app: App, story: Story, name: str, stage: str, new: bool, cleanup: bool
 
     story.step("Remove the resource policy", unblock)
     deploy_step("Redeploy so the removal takes effect")
-    require(story.check("Verify everyone may call it again", url, "allowed", timeout, api_id))
+    require(story.check("Verify everyone may call it again", url, "allowed", timeout, api_id, stage))
 
     if cleanup:
         def delete() -> dict[str, Any]:
             gateway.delete_api(api_id)
             app.output.info(f"   deleted API {api_id}")
-            return {"api_id": api_id, "deleted": True}
+            # journaled, so that `undo` explains why an earlier change cannot be put back
+            return actions.journal(app, {"api_id": api_id, "deleted": True}, kind="delete", command="walkthrough --cleanup", api_id=api_id)
 
         story.step("Clean up: delete the API", delete)
 
 
-def _check_reusable(app: App, api_id: str) -> None:
-    """The exercise starts from an API with no policy and AWS's 403; petgate will not reset
-    someone's API to get there."""
+def _reusable_api(app: App, name: str) -> str | None:
+    """The one API of that name, if the exercise can start from it (None: import one).
+
+    The exercise starts from an API with no policy and AWS's 403; petgate will not reset
+    someone's API to get there.
+    """
+    existing = app.gateway.find_apis_named(name)
+    if len(existing) > 1:
+        ids = ", ".join(a.id for a in existing)
+        raise UsageError(f"{len(existing)} REST APIs are named {name!r} ({ids})", "pass --new, or another --name")
+    if not existing:
+        return None
+    api_id = existing[0].id
     if app.gateway.get_policy(api_id) is not None:
         raise UsageError(f"API {api_id} already has a resource policy", "run with --new, or remove it with `petgate unblock --all`")
     denied = app.gateway.get_gateway_response(api_id, ACCESS_DENIED) or {}
     if not denied.get("defaultResponse", True):
         raise UsageError(f"API {api_id} already has a custom ACCESS_DENIED response", "run with --new for a fresh API")
+    return api_id
 
 
 def _render_summary(out: Output, data: dict[str, Any]) -> None:

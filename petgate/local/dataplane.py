@@ -5,7 +5,9 @@ answering errors with the API's gateway responses.
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import re
 import threading
 import time
@@ -19,6 +21,7 @@ from petgate.local import gateway_responses, petstore, routing, vtl
 from petgate.local.snapshot import Snapshot, SnapshotStore
 
 Response = tuple[int, dict[str, str], bytes]
+FORBIDDEN_BODY = b'{"message":"Forbidden"}'
 DEFAULT_TIMEOUT_MS = 29000
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length", "proxy-authorization", "proxy-connection"}
 _ERROR_TYPES = {
@@ -40,21 +43,45 @@ class Call:
     stage: str
     api_id: str
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    # AWS's x-amz-apigw-id / $context.extendedRequestId: 16 characters of base64
+    extended_request_id: str = field(default_factory=lambda: base64.b64encode(os.urandom(10)).decode()[:15] + "=")
     path_parameters: dict[str, str] = field(default_factory=dict)
     resource_path: str = ""
+    resource_id: str = ""
     stage_variables: dict[str, str] = field(default_factory=dict)
+    account_id: str = ""
+    protocol: str = "HTTP/1.1"
+    received: float = field(default_factory=time.time)
 
     def context(self, error: dict[str, str] | None = None) -> dict[str, Any]:
+        """`$context` with the variables AWS documents for mapping templates and gateway
+        responses (an anonymous caller: the identity's account and user are empty)."""
+        host = self.headers.get("host", "")
         context: dict[str, Any] = {
-            "requestId": self.request_id,
-            "extendedRequestId": self.request_id,
+            "accountId": self.account_id,
             "apiId": self.api_id,
-            "stage": self.stage,
+            "domainName": host,
+            "domainPrefix": host.split(".")[0] if host else "",
+            "extendedRequestId": self.extended_request_id,
             "httpMethod": self.http_method,
-            "resourcePath": self.resource_path,
             "path": f"/{self.stage}{self.path}",
-            "requestTimeEpoch": int(time.time() * 1000),
-            "identity": {"sourceIp": self.source_ip, "userAgent": self.headers.get("user-agent", "")},
+            "protocol": self.protocol,
+            "requestId": self.request_id,
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(self.received)),
+            "requestTimeEpoch": int(self.received * 1000),
+            "resourceId": self.resource_id,
+            "resourcePath": self.resource_path,
+            "stage": self.stage,
+            "identity": {
+                "sourceIp": self.source_ip,
+                "userAgent": self.headers.get("user-agent", ""),
+                "accountId": "",
+                "apiKey": "",
+                "apiKeyId": "",
+                "caller": "",
+                "user": "",
+                "userArn": "",
+            },
         }
         if error is not None:
             context["error"] = error
@@ -71,15 +98,24 @@ class DataPlane:
 
     def handle(self, environ: dict[str, Any], api_id: str, stage: str, path: str) -> Response:
         call = _call_from(environ, api_id, stage, path)
-        found = self._snapshot(api_id, stage)
-        if found is None:
-            return _json(403, {"message": "Forbidden"}, call)
+        status, headers, body = self._answer(call)
+        # every answer, error or not, carries both ids, as AWS's do
+        headers["x-amzn-RequestId"] = call.request_id
+        headers["x-amz-apigw-id"] = call.extended_request_id
+        return status, headers, body
+
+    def _answer(self, call: Call) -> Response:
+        found = self._snapshot(call.api_id, call.stage)
+        if found is None:  # no such API or stage: AWS's plain Forbidden, no gateway response
+            return 403, {"Content-Type": "application/json", "x-amzn-ErrorType": "ForbiddenException"}, FORBIDDEN_BODY
         snap, call.stage_variables = found
+        call.account_id = snap.account_id
         route = routing.find(snap.resources, call.path, call.http_method)
         if route is None:
             return self.gateway_response(snap, call, "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
         call.path_parameters = route.path_parameters
         call.resource_path = route.resource.path
+        call.resource_id = route.resource.id
         decision = snap.compiled_policy.evaluate(self._policy_request(snap, call))
         if not decision.allowed:
             message = (
@@ -123,7 +159,7 @@ class DataPlane:
 
     def gateway_response(self, snap: Snapshot, call: Call, response_type: str, message: str) -> Response:
         selected = gateway_responses.select(response_type, snap.gateway_responses)
-        error = {"message": message, "messageString": json.dumps(message), "responseType": response_type}
+        error = {"message": message, "messageString": json.dumps(message), "responseType": response_type, "validationErrorString": ""}
         content_type, template = _pick_template(selected.templates, call.headers.get("accept", ""))
         body = ""
         if template:
@@ -132,7 +168,6 @@ class DataPlane:
         headers.update(_mapped_headers(selected.parameters, "gatewayresponse.header.", call, {}))
         if response_type in _ERROR_TYPES:
             headers["x-amzn-ErrorType"] = _ERROR_TYPES[response_type]
-        headers["x-amzn-RequestId"] = call.request_id
         return selected.status, headers, body.encode()
 
     # --- integrations --------------------------------------------------------------------
@@ -159,7 +194,6 @@ class DataPlane:
                 return self.gateway_response(snap, call, "INTEGRATION_FAILURE", "Internal server error")
             if proxy:
                 passed = {k: v for k, v in backend_headers.items() if k.lower() not in _HOP_BY_HOP}
-                passed["x-amzn-RequestId"] = call.request_id
                 return status, passed, backend_body
             return self._integration_response(snap, call, integration, status, backend_headers, backend_body)
         return self.gateway_response(snap, call, "API_CONFIGURATION_ERROR", "Internal server error")
@@ -186,7 +220,6 @@ class DataPlane:
             content_type = _header(backend_headers, "content-type") or content_type or "application/json"
         headers = {"Content-Type": content_type or "application/json"}
         headers.update(_mapped_headers(response.get("responseParameters") or {}, "method.response.header.", call, backend_headers, text))
-        headers["x-amzn-RequestId"] = call.request_id
         return int(code), headers, body
 
 
@@ -212,6 +245,7 @@ def _call_from(environ: dict[str, Any], api_id: str, stage: str, path: str) -> C
         body=body,
         # the TCP peer, never X-Forwarded-For: a client cannot choose its aws:SourceIp
         source_ip=environ.get("REMOTE_ADDR", ""),
+        protocol=environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
         stage=stage,
         api_id=api_id,
     )
@@ -339,7 +373,3 @@ def _call_backend(method: str, url: str, headers: dict[str, str], body: bytes, t
     except requests.RequestException as exc:
         raise OSError(str(exc)) from None
     return response.status_code, dict(response.headers), response.content
-
-
-def _json(status: int, data: Any, call: Call) -> Response:
-    return status, {"Content-Type": "application/json", "x-amzn-RequestId": call.request_id}, json.dumps(data).encode()

@@ -19,6 +19,7 @@ class ResourceSpec:
     path: str
     segments: tuple[str, ...]
     methods: dict[str, dict[str, Any]]  # moto's Method.to_json(), deep-copied
+    id: str = ""
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def take(api: Any, deployment_id: str) -> Snapshot:
         path = resource.get_path()
         methods = {name: copy.deepcopy(m.to_json()) for name, m in resource.resource_methods.items()}
         segments = tuple(p for p in path.split("/") if p)
-        resources.append(ResourceSpec(path, segments, methods))
+        resources.append(ResourceSpec(path, segments, methods, resource.id))
     stored = api.policy
     policy = policies.decode_stored(stored) if stored else None
     responses = {

@@ -88,7 +88,7 @@ def test_policy_check_agrees_with_the_gateway(petgate: Any, api_id: str, apigw: 
         response = client_from(source).request(method, invoke(local_url, api_id, path), json={"type": "cat"})
         assert check.json["allowed"] is (response.status_code != 403), (source, method, path, check.json, response.status_code)
     denied = petgate("-o", "json", "policy", "check", "--api", api_id, "--ip", "127.0.0.24")
-    assert denied.json["statement_sid"] == policies.DENY_SID and denied.json["reason"] == "explicit-deny"
+    assert denied.json["statement_sid"] == policies.DENY_SID and denied.json["reason"] == "policy-explicit-deny" and denied.json["decision"] == "explicit-deny"
     assert petgate("policy", "check", "--api", api_id, "--ip", "127.0.0.24", "--expect", "allowed").exit_code == 1
 
 
