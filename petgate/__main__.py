@@ -1,3 +1,3 @@
-from petgate.cli import main
+from petgate.entry import run
 
-main()
+run()

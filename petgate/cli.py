@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from petgate import __version__
-from petgate.errors import EXIT_INTERRUPTED, EXIT_USAGE, PetgateError
+from petgate.errors import EXIT_INTERRUPTED, EXIT_USAGE, PetgateError, UsageError
 from petgate.output import Output
 from petgate.target import DEFAULT_LOCAL_URL, Target
 
@@ -34,6 +37,52 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "local": ("petgate.commands.local:local", "Run petgate's local API Gateway."),
 }
 
+# The global options: (declarations, settings). The group reads them with their environment
+# variables; every command accepts them too (after its name, as the aws CLI does), and a value
+# given there wins.
+GLOBAL_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+    (("--profile",), {"envvar": "AWS_PROFILE", "help": "AWS profile. [env: AWS_PROFILE]"}),
+    (("--region",), {"help": "AWS region. [env: AWS_REGION, AWS_DEFAULT_REGION]"}),
+    (("--endpoint-url",), {"envvar": "PETGATE_ENDPOINT_URL", "metavar": "URL",
+                           "help": "API Gateway control-plane endpoint. [env: PETGATE_ENDPOINT_URL]"}),
+    (("--local",), {"is_flag": True, "envvar": "PETGATE_LOCAL",
+                    "help": "Use petgate's local gateway (PETGATE_LOCAL_URL, default "
+                    f"{DEFAULT_LOCAL_URL}): dummy credentials, us-east-1. [env: PETGATE_LOCAL=1]"}),
+    (("-o", "--output"), {"type": click.Choice(["text", "json"]), "envvar": "PETGATE_OUTPUT", "default": "text",
+                          "help": "text for people (stderr; data on stdout); json: one object on stdout. "
+                          "[env: PETGATE_OUTPUT]"}),
+    (("--checkip-url",), {"envvar": "PETGATE_CHECKIP_URL", "metavar": "URL",
+                          "help": "Where to ask for your public IP. [env: PETGATE_CHECKIP_URL]"}),
+    (("--source-address",), {"envvar": "PETGATE_SOURCE_ADDRESS", "metavar": "ADDR",
+                             "help": "Local address for checkip and verify requests, like curl --interface. "
+                             "[env: PETGATE_SOURCE_ADDRESS]"}),
+    (("-q", "--quiet"), {"is_flag": True, "help": "Only warnings and errors on stderr."}),
+    (("-v", "--verbose"), {"is_flag": True, "help": "Log every AWS call (credentials redacted)."}),
+]
+_SETTINGS = "petgate.settings"
+
+
+def _remember_if_given(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """A global option given after the command name overrides the group's value."""
+    if param.name and ctx.get_parameter_source(param.name) == ParameterSource.COMMANDLINE:
+        ctx.find_root().meta.setdefault(_SETTINGS, {})[param.name] = value
+
+
+def _with_global_options(command: click.Command) -> click.Command:
+    """Let the command (and a group's subcommands) take the global options too."""
+    if getattr(command, "_petgate_globals", False):
+        return command
+    for declarations, settings in GLOBAL_OPTIONS:
+        local_settings = {k: v for k, v in settings.items() if k not in ("envvar", "default")}
+        command.params.append(
+            click.Option(list(declarations), expose_value=False, callback=_remember_if_given, **local_settings)
+        )
+    command._petgate_globals = True  # type: ignore[attr-defined]
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _with_global_options(sub)
+    return command
+
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -44,11 +93,12 @@ class LazyGroup(click.Group):
             return None
         module, attribute = COMMANDS[cmd_name][0].split(":")
         command: click.Command = getattr(importlib.import_module(module), attribute)
-        return command
+        return _with_global_options(command)
 
     def format_commands(self, ctx: click.Context, formatter: Any) -> None:
         with formatter.section("Commands"):
             formatter.write_dl([(name, short) for name, (_, short) in COMMANDS.items()])
+
 
 EPILOG = """\b
 The exercise, offline:
@@ -61,65 +111,25 @@ The exercise, offline:
   petgate --local unblock --all
   petgate --local verify --expect allowed
 
+Global options go before or after the command name: `petgate -o json verify` and
+`petgate verify -o json` are the same.
+
 Exit codes: 0 ok, 1 verify's expectation not met, 2 bad usage or input,
-3 AWS / control-plane error, 4 network error.
+3 AWS / control-plane error, 4 network error, 130 interrupted.
 """
+
+
+def _global_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    for declarations, settings in reversed(GLOBAL_OPTIONS):
+        func = click.option(*declarations, show_default="default" in settings, **settings)(func)
+    return func
 
 
 @click.group(cls=LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="petgate")
-@click.option("--profile", envvar="AWS_PROFILE", help="AWS profile. [env: AWS_PROFILE]")
-@click.option("--region", help="AWS region. [env: AWS_REGION, AWS_DEFAULT_REGION]")
-@click.option(
-    "--endpoint-url",
-    envvar="PETGATE_ENDPOINT_URL",
-    metavar="URL",
-    help="API Gateway control-plane endpoint. [env: PETGATE_ENDPOINT_URL]",
-)
-@click.option(
-    "--local",
-    is_flag=True,
-    envvar="PETGATE_LOCAL",
-    help="Use petgate's local gateway (PETGATE_LOCAL_URL, default "
-    f"{DEFAULT_LOCAL_URL}): dummy credentials, us-east-1. [env: PETGATE_LOCAL=1]",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Choice(["text", "json"]),
-    envvar="PETGATE_OUTPUT",
-    default="text",
-    show_default=True,
-    help="text for people (stderr); json: one object on stdout. [env: PETGATE_OUTPUT]",
-)
-@click.option(
-    "--checkip-url",
-    envvar="PETGATE_CHECKIP_URL",
-    metavar="URL",
-    help="Where to ask for your public IP. [env: PETGATE_CHECKIP_URL]",
-)
-@click.option(
-    "--source-address",
-    envvar="PETGATE_SOURCE_ADDRESS",
-    metavar="ADDR",
-    help="Local address for checkip and verify requests, like curl --interface. "
-    "[env: PETGATE_SOURCE_ADDRESS]",
-)
-@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
-@click.option("-v", "--verbose", is_flag=True, help="Log every AWS call (credentials redacted).")
+@_global_options
 @click.pass_context
-def cli(
-    ctx: click.Context,
-    profile: str | None,
-    region: str | None,
-    endpoint_url: str | None,
-    local: bool,
-    output: str,
-    checkip_url: str | None,
-    source_address: str | None,
-    quiet: bool,
-    verbose: bool,
-) -> None:
+def cli(ctx: click.Context, /, **options: Any) -> None:
     """petgate: API Gateway resource policies, one command per step.
 
     Runs the "control access with a resource policy" exercise: import the Example API
@@ -127,43 +137,115 @@ def cli(
     policy again, and check the effect after each step. Against AWS by default, or offline
     against petgate's own local gateway with --local.
     """
+    given = ctx.meta.get(_SETTINGS, {})
+    ctx.meta[_SETTINGS] = {**options, **given}
+
+
+def build_app(ctx: click.Context) -> Any:
+    """The App for this run, from the global options wherever they were given (built once)."""
+    root = ctx.find_root()
+    if isinstance(root.obj, _app_class()):
+        return root.obj
+    options = root.meta.get(_SETTINGS, {})
+    local, endpoint_url = bool(options.get("local")), options.get("endpoint_url")
     if local and endpoint_url:
-        raise click.UsageError("--local and --endpoint-url do not go together")
-    if quiet and verbose:
-        raise click.UsageError("--quiet and --verbose do not go together")
+        raise UsageError("--local and --endpoint-url do not go together")
+    if options.get("quiet") and options.get("verbose"):
+        raise UsageError("--quiet and --verbose do not go together")
     if not local and not endpoint_url:
         # AWS's own variables, as the aws CLI reads them (the invoke URL must follow them too)
         endpoint_url = os.environ.get("AWS_ENDPOINT_URL_API_GATEWAY") or os.environ.get("AWS_ENDPOINT_URL") or None
     target = Target(
-        profile=profile,
-        region=region,
+        profile=options.get("profile"),
+        region=options.get("region"),
         endpoint_url=endpoint_url,
         local=local,
         local_url=os.environ.get("PETGATE_LOCAL_URL", DEFAULT_LOCAL_URL),
-        checkip_url=checkip_url,
-        source_address=source_address,
+        checkip_url=options.get("checkip_url"),
+        source_address=options.get("source_address"),
     )
+    target.validate()
+    verbosity = -1 if options.get("quiet") else 1 if options.get("verbose") else 0
+    root.obj = _app_class()(target, _current.output_for(options.get("output") or "text", verbosity))
+    return root.obj
+
+
+def _app_class() -> Any:
     from petgate.app import App
 
-    ctx.obj = App(target, Output(output, verbosity=-1 if quiet else 1 if verbose else 0))
+    return App
+
+
+class _Run:
+    """What main() needs to know to report a failure: the run's Output, once there is one."""
+
+    def __init__(self) -> None:
+        self.output: Output | None = None
+
+    def output_for(self, mode: str, verbosity: int) -> Output:
+        self.output = Output(mode, verbosity=verbosity)
+        return self.output
+
+
+_current = _Run()
+
+
+def _json_requested(argv: list[str]) -> bool:
+    """Whether -o json was asked for, read from the arguments (for errors before parsing ends)."""
+    mode = os.environ.get("PETGATE_OUTPUT", "text")
+    for index, word in enumerate(argv):
+        if word in ("-o", "--output") and index + 1 < len(argv):
+            mode = argv[index + 1]
+        elif word.startswith("--output="):
+            mode = word.split("=", 1)[1]
+        elif word.startswith("-o") and len(word) > 2 and not word.startswith("--"):
+            mode = word[2:]
+        elif word == "--":
+            break
+    return mode == "json"
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; expected failures end with one line on stderr and their exit code."""
+    """Run the CLI; expected failures end with one line on stderr and their exit code (and,
+    with -o json, the error object on stdout)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    global _current
+    _current = _Run()
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # from here on, Ctrl-C is ours to report
     try:
-        cli.main(args=argv, prog_name="petgate", standalone_mode=False)
+        cli.main(args=args, prog_name="petgate", standalone_mode=False)
     except PetgateError as exc:
-        _fail(exc.line(), exc.exit_code)
+        _fail(args, exc.line(), exc.exit_code, _error_code(exc), exc.message, exc.hint)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
+        if _json_requested(args):
+            _print_error_object("UsageError", exc.format_message(), None, exc.exit_code or EXIT_USAGE)
         exc.show()
         sys.exit(exc.exit_code if exc.exit_code else EXIT_USAGE)
     except (KeyboardInterrupt, click.exceptions.Abort):
-        _fail("interrupted", EXIT_INTERRUPTED)
+        _fail(args, "interrupted", EXIT_INTERRUPTED, "Interrupted", "interrupted", None)
     sys.exit(0)
 
 
-def _fail(line: str, code: int) -> None:
-    Output().error(line)
-    sys.exit(code)
+def _error_code(exc: PetgateError) -> str:
+    """AWS's error code when there is one, else the kind of failure (UsageError, ...)."""
+    return str(getattr(exc, "code", "") or type(exc).__name__)
+
+
+def _fail(args: list[str], line: str, exit_code: int, code: str, message: str, hint: str | None) -> None:
+    output = _current.output
+    wants_json = output.json if output is not None else _json_requested(args)
+    if wants_json and not (output is not None and output.result_printed):
+        _print_error_object(code, message, hint, exit_code)  # exactly one object: not after a result
+    (output or Output()).error(line)
+    sys.exit(exit_code)
+
+
+def _print_error_object(code: str, message: str, hint: str | None, exit_code: int) -> None:
+    import json
+
+    error = {"code": code, "message": message, "hint": hint}
+    sys.stdout.write(json.dumps({"error": error, "exit_code": exit_code}, indent=2, sort_keys=True) + "\n")
+    sys.stdout.flush()

@@ -13,6 +13,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x09), *range(0x0b, 0x20), 0x7F, *range(0x80, 0xA0)]}
+
+
+def printable(text: str) -> str:
+    """Text with control characters escaped (an API name must not move the cursor or clear the
+    screen); newlines and tabs, which our own lines use, are kept."""
+    return text.translate(_CONTROL)
+
+
+def shown(value: object) -> str:
+    """A value from AWS or the user (a name, a Sid) for one line: every control character
+    escaped, newlines and tabs included."""
+    return str(value).translate(_CONTROL).replace("\n", "\\n").replace("\t", "\\t")
+
 
 class Output:
     def __init__(self, mode: str = "text", stderr: TextIO | None = None, verbosity: int = 0) -> None:
@@ -20,6 +34,7 @@ class Output:
         self.verbosity = verbosity  # -1 quiet, 0 normal, 1 debug
         self._stderr = stderr or sys.stderr
         self._console: Any = None
+        self.result_printed = False  # a JSON result is on stdout: an error must not add another
 
     @property
     def json(self) -> bool:
@@ -44,6 +59,7 @@ class Output:
             self._say(text, style)
 
     def _say(self, text: str, style: str = "") -> None:
+        text = printable(text)
         if not self.interactive:  # pipes and logs get plain lines, no escape codes
             self._stderr.write(text + "\n")
             self._stderr.flush()
@@ -74,11 +90,17 @@ class Output:
     def detail(self, text: str) -> None:
         self._tell(f"  {text}", "dim")
 
+    def data(self, text: str = "") -> None:
+        """A line of what the command shows (policy show, status, history): stdout, so that
+        `> file` and `| grep` work; never silenced by -q."""
+        sys.stdout.write(printable(text) + "\n")
+
     def result(self, data: dict[str, Any], render: Callable[[Output, dict[str, Any]], None]) -> None:
         """The command's result: one JSON object on stdout, or `render` for people."""
         if self.json:
             sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
             sys.stdout.flush()
+            self.result_printed = True
         else:
             render(self, data)
 

@@ -22,6 +22,27 @@ LOCAL_REGION = "us-east-1"
 LOCAL_CREDENTIALS = ("petgate-local", "petgate-local")  # the local gateway accepts any
 
 
+def check_url(url: str, where: str) -> tuple[str, int]:
+    """The host and port of an http(s) URL; anything else is the user's to fix (exit 2)."""
+    import urllib.parse
+
+    hint = "give a URL like http://127.0.0.1:4599"
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+        port = parts.port  # ValueError when out of range or not a number
+    except ValueError as exc:
+        raise UsageError(f"{where} {url!r} is not a usable URL ({exc})", hint) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"{where} {url!r} is not an http(s) URL with a host", hint)
+    if port == 0:
+        raise UsageError(f"{where} {url!r} names port 0", hint)
+    return parts.hostname, port or (443 if parts.scheme == "https" else 80)
+
+
+def _profile_not_found(profile: str | None) -> UsageError:
+    return UsageError(f"AWS profile {profile!r} not found", "check --profile / AWS_PROFILE")
+
+
 @dataclass
 class Target:
     profile: str | None = None
@@ -31,6 +52,13 @@ class Target:
     local_url: str = DEFAULT_LOCAL_URL
     checkip_url: str | None = None
     source_address: str | None = None
+
+    def validate(self) -> None:
+        """Refuse an address that cannot be an endpoint before anything is sent to it."""
+        if self.local:
+            check_url(self.local_url, "PETGATE_LOCAL_URL")
+        elif self.endpoint_url:
+            check_url(self.endpoint_url, "--endpoint-url")
 
     @property
     def kind(self) -> str:
@@ -69,12 +97,15 @@ class Target:
         return region
 
     def _profile_region(self) -> str | None:
+        import botocore.exceptions
         import botocore.session
 
         try:
             session = botocore.session.Session(profile=self.profile)
             value = session.get_config_variable("region")
-        except Exception:  # an unknown profile is reported when the session is built
+        except botocore.exceptions.ProfileNotFound:
+            raise _profile_not_found(self.profile) from None
+        except Exception:  # an unreadable config is reported when the session is built
             return None
         return str(value) if value else None
 
@@ -92,9 +123,7 @@ class Target:
                 )
             return boto3.Session(profile_name=self.profile, region_name=self.resolved_region())
         except botocore.exceptions.ProfileNotFound as exc:
-            raise UsageError(
-                f"AWS profile {exc.kwargs.get('profile')!r} not found", "check --profile / AWS_PROFILE"
-            ) from None
+            raise _profile_not_found(exc.kwargs.get("profile")) from None
 
     def gateway(self) -> Gateway:
         from botocore.config import Config

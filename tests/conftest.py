@@ -7,9 +7,11 @@ import contextlib
 import io
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -50,16 +52,31 @@ def state_dir(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 @contextlib.contextmanager
-def petgate_local(*options: str) -> Iterator[str]:
-    """A real `petgate local` process on a free port, as a user would run it; its URL."""
-    port = free_port()
+def petgate_local(*options: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """A real `petgate local` process, as a user would run it; its URL.
+
+    It binds port 0 itself and names the port it got on its first stderr line: no window in
+    which another process can take a port we picked."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "petgate", "local", "--port", str(port), *options],
+        [sys.executable, "-m", "petgate", "local", "--port", "0", *options],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
     )
-    url = f"http://127.0.0.1:{port}"
     try:
+        assert process.stderr is not None
+        seen = []
+        match = None
+        while match is None:  # warnings may come first; then "petgate local gateway on http://HOST:PORT"
+            line = process.stderr.readline()
+            if not line:
+                raise RuntimeError(f"petgate local did not start: {''.join(seen)!r}")
+            seen.append(line)
+            match = re.search(r"gateway on (http://\S+)", line)
+        url = match.group(1)
+        # keep draining stderr so the server never blocks on a full pipe
+        threading.Thread(target=process.stderr.read, daemon=True).start()
         wait_until_up(url, process)
         yield url
     finally:

@@ -53,9 +53,16 @@ def test_text_mode_keeps_stdout_for_what_scripts_capture(petgate: Any, api_id: s
     outputs = {args[0]: petgate(*args) for args in exercise_commands(api_id)}
     assert all(r.exit_code == 0 for r in outputs.values())
     assert outputs["deploy"].stdout.strip().endswith(f"/restapis/{api_id}/test/_user_request_")
-    for name in ("block-my-ip", "verify", "set-403-template", "unblock", "status"):
+    for name in ("block-my-ip", "verify", "set-403-template", "unblock"):
         assert outputs[name].stdout == "", f"{name} prints for people on stderr only"
-        assert outputs[name].stderr
+    assert "Blocked 192.0.2.1/32" in outputs["block-my-ip"].stderr
+    assert "allowed (allowed, HTTP 200)" in outputs["verify"].stderr
+    assert "Set the ACCESS_DENIED response" in outputs["set-403-template"].stderr
+    assert "Removed 192.0.2.1/32 from the deny list" in outputs["unblock"].stderr
+    # status shows something: that is data, on stdout, so `> file` and `| grep` work
+    status = outputs["status"]
+    assert status.stdout.startswith(f"API {api_id} (") and "ACCESS_DENIED response" in status.stdout
+    assert status.stderr == ""
 
 
 def test_walkthrough_json_report(petgate: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -14,7 +15,15 @@ from petgate.errors import NetworkError, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-pass_app = click.make_pass_decorator(App)
+def pass_app(func: F) -> F:
+    """Hand the command the App, built from the global options wherever they were given."""
+    from petgate.cli import build_app
+
+    @functools.wraps(func)
+    def with_app(*args: Any, **kwargs: Any) -> Any:
+        return func(build_app(click.get_current_context()), *args, **kwargs)
+
+    return with_app  # type: ignore[return-value]
 
 
 def api_options(func: F) -> F:

@@ -21,7 +21,7 @@ from petgate.commands.common import (
 )
 from petgate.errors import AwsError, UsageError
 from petgate.gateway import looks_like_api_id
-from petgate.output import Output
+from petgate.output import Output, shown
 
 DEFAULT_403_TEMPLATE = '{"message":"Access denied"}'
 
@@ -51,9 +51,9 @@ def import_example(app: App, name: str, new: bool, endpoint_type: str) -> None:
 
 def _render_import(out: Output, data: dict[str, Any]) -> None:
     if data["created"]:
-        out.success(f"Imported {data['api_name']} as API {data['api_id']}.")
+        out.success(f"Imported {shown(data['api_name'])} as API {data['api_id']}.")
     else:
-        out.info(f"Reusing API {data['api_id']} ({data['api_name']}); pass --new for another.")
+        out.info(f"Reusing API {data['api_id']} ({shown(data['api_name'])}); pass --new for another.")
     click.echo(data["api_id"])
 
 

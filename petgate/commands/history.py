@@ -10,7 +10,7 @@ from petgate import actions
 from petgate.app import App
 from petgate.commands.common import after_change, pass_app, render_deploy_lines
 from petgate.errors import UsageError
-from petgate.output import Output
+from petgate.output import Output, shown
 
 
 @click.command()
@@ -42,6 +42,8 @@ def _summary(entry: dict[str, Any]) -> str:
         return f"deployed {entry.get('deployment_id')} to {entry.get('stage')}"
     if kind == "import":
         return "imported the example API"
+    if kind == "delete":
+        return f"deleted the API ({entry.get('command')})"
     what = "policy" if kind == "policy" else "403 template"
     verb = f"undid {entry.get('undoes')}:" if entry.get("undoes") else f"{entry.get('command')}:"
     return f"{verb} {what} changed"
@@ -52,7 +54,7 @@ def _render_history(out: Output, data: dict[str, Any]) -> None:
         out.info(f"No changes journaled yet ({data['journal']}).")
     for entry in data["entries"]:
         mark = " (undone)" if entry["undone"] else ""
-        out.info(f"{entry['id']}  {entry['time']}  {entry.get('api_id')}  {_summary(entry)}{mark}")
+        out.data(f"{shown(entry['id'])}  {shown(entry.get('time'))}  {shown(entry.get('api_id'))}  {shown(_summary(entry))}{mark}")
 
 
 @click.command()

@@ -9,19 +9,32 @@ import click
 from petgate.app import App
 from petgate.commands.common import pass_app
 from petgate.errors import UsageError
+from petgate.target import check_url
+
+
+def reachable_url(host: str, port: int) -> str:
+    """A URL a client on this machine can use: a wildcard address is reached on loopback."""
+    if host in ("0.0.0.0", ""):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=4599, show_default=True, type=int, help="Port to listen on.")
+@click.option("--host", help="Address to listen on. [default: PETGATE_LOCAL_URL's host, else 127.0.0.1]")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port to listen on; 0 picks a free one. "
+              "[default: PETGATE_LOCAL_URL's port, else 4599]")
 @click.option("--throttle", is_flag=True, help="Enforce AWS's control-plane quotas (429 beyond them).")
 @pass_app
-def local(app: App, host: str, port: int, throttle: bool) -> None:
+def local(app: App, host: str | None, port: int | None, throttle: bool) -> None:
     """Run petgate's local API Gateway (control plane, data plane, checkip) on one port.
 
-    Point the other commands at it with --local (or PETGATE_LOCAL=1). Deployed stages are
-    served at http://HOST:PORT/restapis/API_ID/STAGE/_user_request_/PATH, resource policies
-    are enforced against the real client address, and /_petgate/checkip answers that address.
+    Point the other commands at it with --local (or PETGATE_LOCAL=1); it listens where
+    PETGATE_LOCAL_URL says unless --host / --port say otherwise. Deployed stages are served at
+    http://HOST:PORT/restapis/API_ID/STAGE/_user_request_/PATH, resource policies are enforced
+    against the real client address, and /_petgate/checkip answers that address. The first
+    line on stderr names the URL it listens on.
 
     \b
     Example:
@@ -30,6 +43,9 @@ def local(app: App, host: str, port: int, throttle: bool) -> None:
     """
     from petgate.local.server import make_server
 
+    url_host, url_port = check_url(app.target.local_url, "PETGATE_LOCAL_URL")
+    host = url_host if host is None else host
+    port = url_port if port is None else port
     try:
         loopback = ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -39,9 +55,9 @@ def local(app: App, host: str, port: int, throttle: bool) -> None:
     try:
         server = make_server(host, port, throttle)
     except OSError as exc:
-        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}", "choose another --port") from None
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", "choose another --port") from None
     quotas = " with AWS's control-plane quotas" if throttle else ""
-    app.output.success(f"petgate local gateway on http://{host}:{server.server_port}{quotas} (Ctrl-C to stop)")
+    app.output.success(f"petgate local gateway on {reachable_url(host, server.server_port)}{quotas} (Ctrl-C to stop)")
     try:
         server.serve_forever()
     except KeyboardInterrupt:  # Ctrl-C is how a foreground server is stopped

@@ -86,11 +86,11 @@ def show(app: App, api_ref: str, stage: str, deployed: bool, file: str | None) -
 
 
 def _render_show(out: Output, data: dict[str, Any]) -> None:
-    out.step(f"Resource policy ({data['source']})")
+    out.data(f"Resource policy ({data['source']})")
     for line in data["policy_in_words"]:
-        out.info(f"  {line}")
+        out.data(f"  {line}")
     if data["policy"] is not None:
-        out.detail(json.dumps(data["policy"], indent=2))
+        out.data(json.dumps(data["policy"], indent=2))
 
 
 @policy.command()

@@ -11,7 +11,7 @@ from petgate.app import App
 from petgate.commands.common import api_options, pass_app
 from petgate.errors import AwsError
 from petgate.gateway import ACCESS_DENIED
-from petgate.output import Output
+from petgate.output import Output, shown
 
 
 @click.command()
@@ -85,22 +85,23 @@ def _undeployed_changes(
 
 
 def _render(out: Output, data: dict[str, Any]) -> None:
-    out.step(f"API {data['api_id']} ({data['api_name']})")
+    """What the API is, on stdout; warnings about undeployed changes on stderr."""
+    out.data(f"API {data['api_id']} ({shown(data['api_name'])})")
     if not data["stages"]:
-        out.info("  no stages: run `petgate deploy`")
+        out.data("  no stages: run `petgate deploy`")
     for stage in data["stages"]:
-        out.info(f"  stage {stage['stage']}: deployment {stage['deployment_id']} ({stage['deployed_at']})")
-        out.detail(stage["invoke_url"])
-    out.step("Resource policy")
+        out.data(f"  stage {shown(stage['stage'])}: deployment {stage['deployment_id']} ({stage['deployed_at']})")
+        out.data(f"    {stage['invoke_url']}")
+    out.data("Resource policy")
     for line in data["policy_in_words"]:
-        out.info(f"  {line}")
+        out.data(f"  {line}")
     if data["policy_changed_since_deploy"]:
         out.warn(f"the policy changed since stage {data['stage']} was deployed (not deployed yet: run `petgate deploy`)")
-    out.step("ACCESS_DENIED response")
+    out.data("ACCESS_DENIED response")
     denied = data["access_denied"]
     if not denied["custom"]:
-        out.info("  AWS's default: the body names the region, account (masked), API id, stage, method and path")
+        out.data("  AWS's default: the body names the region, account (masked), API id, stage, method and path")
     for content_type, template in denied["templates"].items():
-        out.info(f"  {denied['status_code']} {content_type}: {template}")
+        out.data(f"  {denied['status_code']} {shown(content_type)}: {shown(template)}")
     if data["access_denied_changed_since_deploy"]:
         out.warn(f"the ACCESS_DENIED response changed since stage {data['stage']} was deployed (not deployed yet: run `petgate deploy`)")

@@ -74,6 +74,10 @@ def read_request(rfile: Any, wfile: Any) -> tuple[str, str, str, list[tuple[str,
             raise BadRequestError(400, "malformed header")
         headers.append((name.decode("latin-1"), value.strip().decode("latin-1")))
     lowered = {name.lower(): value for name, value in headers}
+    lengths = {value for name, value in headers if name.lower() == "content-length"}
+    if len(lengths) > 1 or (lengths and "transfer-encoding" in lowered):
+        # RFC 9112 §6.3: the framing is ambiguous (request smuggling): refuse and close
+        raise BadRequestError(400, "conflicting Content-Length / Transfer-Encoding")
     if lowered.get("expect", "").lower() == "100-continue":
         wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
     if "chunked" in lowered.get("transfer-encoding", "").lower():

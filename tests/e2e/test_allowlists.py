@@ -105,8 +105,8 @@ def test_policy_check_offline_from_a_file(tmp_path: Any) -> None:
 def test_policy_show(petgate: Any, api_id: str) -> None:
     petgate("block-my-ip", "--api", api_id, "--cidr", "192.0.2.0/24", "--no-deploy")
     shown = petgate("policy", "show", "--api", api_id)
-    assert shown.exit_code == 0 and "denies everyone from 192.0.2.0/24" in shown.stderr
-    assert '"PetgateDenyIps"' in shown.stderr
+    assert shown.exit_code == 0 and "denies everyone from 192.0.2.0/24" in shown.stdout
+    assert '"PetgateDenyIps"' in shown.stdout
     data = petgate("-o", "json", "policy", "show", "--api", api_id).json
     assert data["source"] == "stored" and data["policy"]["Statement"][0]["Sid"] == policies.DENY_SID
 

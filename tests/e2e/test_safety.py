@@ -41,7 +41,7 @@ def test_history_and_undo_of_a_policy_change(petgate: Any, api_id: str, apigw: A
     assert [e["kind"] for e in history[:2]] == ["deployment", "policy"]
     assert history[1]["id"] == journal_id and history[1]["before"] == before
     text = petgate("history", "--api", api_id)
-    assert journal_id in text.stderr and "block-my-ip: policy changed" in text.stderr
+    assert journal_id in text.stdout and "block-my-ip: policy changed" in text.stdout
 
     undone = petgate("-o", "json", "undo")
     assert undone.exit_code == 0, undone.stderr

@@ -57,6 +57,11 @@ def test_repeated_headers_are_joined(server: tuple[str, int]) -> None:
     assert b" a,b" in exchange(server, b"GET / HTTP/1.1\r\nX-Twice: a\r\nX-Twice: b\r\nConnection: close\r\n\r\n")
 
 
+def test_the_same_content_length_twice_is_one_length(server: tuple[str, int]) -> None:
+    answer = exchange(server, b"POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+    assert answer.startswith(b"HTTP/1.1 200") and b"POST /  2 b'ok'" in answer
+
+
 def test_head_has_no_body(server: tuple[str, int]) -> None:
     answer = exchange(server, b"HEAD /x HTTP/1.1\r\nConnection: close\r\n\r\n")
     head, _, body = answer.partition(b"\r\n\r\n")
@@ -74,6 +79,10 @@ def test_head_has_no_body(server: tuple[str, int]) -> None:
         (b"POST / HTTP/1.1\r\nContent-Length: nope\r\n\r\n", b"400"),
         (b"POST / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n", b"413"),
         (b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nshort", b"400"),
+        # RFC 9112 §6.3: ambiguous framing is refused (request smuggling)
+        (b"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", b"400"),
+        (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc", b"400"),
+        (b"POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nabcde", b"400"),
     ],
 )
 def test_bad_requests_get_an_error_and_a_close(server: tuple[str, int], raw: bytes, status: bytes) -> None:
