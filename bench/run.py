@@ -9,7 +9,10 @@ runs excluded):
 - the local gateway's throughput and latency (bounded load on loopback) for GET / (MOCK) and
   GET /pets (HTTP integration), without a policy and with the largest deny list that fits
   AWS's 8,192-character quota, and moto's control plane (GetRestApis) as the reference;
-- the policy evaluator alone against 10 to 10,000 CIDRs.
+- the policy evaluator alone against 10 to 10,000 CIDRs;
+- the cost of the lease that keeps writers on different machines from losing each other's
+  updates: one policy change in-process with it (CreateModel, GetRestApi, UpdateRestApi,
+  DeleteModel) against the bare read-modify-write (GetRestApi, UpdateRestApi).
 Prints one markdown table and writes it, with the machine and date, to bench/RESULTS.md.
 """
 
@@ -176,7 +179,38 @@ def run_all(url: str) -> tuple[list[Row], list[tuple[str, str, bool | None]]]:
     rows += gateway_rows
     targets += gateway_targets
     rows += bench_evaluator()
+    rows += bench_lease(url, api_id)
     return rows, targets
+
+
+def bench_lease(url: str, api_id: str) -> list[Row]:
+    """One policy change with and without the lease, in one process (no start-up cost)."""
+    from petgate import lease
+    from petgate.target import Target
+
+    gateway = Target(local=True, local_url=url).gateway()
+    cidrs = [f"198.51.100.{n}/32" for n in range(1, 101)]
+
+    def bare(cidr: str) -> None:
+        policy = gateway.get_policy(api_id)
+        gateway.set_policy(api_id, policies.block(policy, [cidr])[0])
+
+    def leased(cidr: str) -> None:
+        with lease.held(gateway, api_id):
+            bare(cidr)
+
+    def per_change(change: Callable[[str], None]) -> float:
+        started = time.perf_counter()
+        for cidr in cidrs:
+            change(cidr)
+        elapsed = (time.perf_counter() - started) / len(cidrs)
+        gateway.set_policy(api_id, None)
+        return elapsed
+
+    per_change(bare)  # warm-up
+    without, with_lease = per_change(bare), per_change(leased)
+    return [("one policy change under the lease (4 calls) vs bare read-modify-write (2 calls)",
+             f"{with_lease * 1000:.1f} ms", f"{without * 1000:.1f} ms", f"{with_lease / without:.2f}× the bare cost")]
 
 
 def bench_gateway(url: str, api_id: str) -> tuple[list[Row], list[tuple[str, str, bool | None]]]:

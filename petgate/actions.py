@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from petgate import lease as leases
 from petgate import policy as policies
 from petgate.app import App
 from petgate.errors import AwsError, UsageError
@@ -52,18 +53,32 @@ def import_example(app: App, name: str, new: bool, endpoint_type: str = "REGIONA
 
 
 @contextmanager
-def locked_api(app: App, ref: str) -> Iterator[tuple[ApiRef, dict[str, Any]]]:
-    """Resolve the API and read it fresh while holding its lock (one GetRestApi for an id)."""
-    gateway, journal = app.gateway, app.journal
+def locked_api(app: App, ref: str, dry_run: bool = False) -> Iterator[tuple[ApiRef, dict[str, Any]]]:
+    """Resolve the API and read it fresh while it is ours alone: petgate processes on this
+    machine take turns on a lock file, and writers on every machine on the API's lease.
+    A dry run only reads, and takes neither."""
+    if dry_run:
+        doc = app.gateway.get_api_or_none(ref) if looks_like_api_id(ref) else None
+        if doc is None:
+            doc = app.gateway.get_api(app.gateway.resolve_api(ref).id)
+        yield ApiRef(doc["id"], doc.get("name", "")), doc
+        return
     if looks_like_api_id(ref):
-        with journal.lock(ref):
-            doc = gateway.get_api_or_none(ref)
-            if doc is not None:
-                yield ApiRef(doc["id"], doc.get("name", "")), doc
-                return
-    api = gateway.resolve_api(ref)
-    with journal.lock(api.id):
-        yield api, gateway.get_api(api.id)
+        try:
+            with _held(app, ref) as held:
+                yield held
+            return
+        except leases.NoSuchApiError:
+            pass  # not an id after all: perhaps a name that looks like one
+    with _held(app, app.gateway.resolve_api(ref).id) as held:
+        yield held
+
+
+@contextmanager
+def _held(app: App, api_id: str) -> Iterator[tuple[ApiRef, dict[str, Any]]]:
+    with app.journal.lock(api_id), leases.held(app.gateway, api_id, app.output.warn):
+        doc = app.gateway.get_api(api_id)
+        yield ApiRef(doc["id"], doc.get("name", "")), doc
 
 
 def change_policy(
@@ -71,7 +86,7 @@ def change_policy(
 ) -> dict[str, Any]:
     """Apply `edit` to the API's policy until `intended` holds for what AWS stored."""
     for attempt in range(1, MAX_WRITE_ATTEMPTS + 1):
-        with locked_api(app, ref) as (api, doc):
+        with locked_api(app, ref, dry_run) as (api, doc):
             before = decode_policy(api.id, doc)
             try:
                 after, touched = edit(before)
@@ -136,7 +151,7 @@ def unblock(app: App, ref: str, stage: str, cidrs: list[str], dry_run: bool = Fa
 
 def remove_policy(app: App, ref: str, stage: str, dry_run: bool = False) -> dict[str, Any]:
     """`unblock --all`: the whole policy goes, even one petgate cannot read."""
-    with locked_api(app, ref) as (api, doc):
+    with locked_api(app, ref, dry_run) as (api, doc):
         stored = doc.get("policy")
         try:
             before = policies.decode_stored(stored)
@@ -157,7 +172,7 @@ def set_access_denied(
     app: App, ref: str, stage: str, template: str, content_type: str, status_code: str, dry_run: bool = False
 ) -> dict[str, Any]:
     """Put the ACCESS_DENIED response, keeping the templates of other content types and headers."""
-    with locked_api(app, ref) as (api, _doc):
+    with locked_api(app, ref, dry_run) as (api, _doc):
         previous = app.gateway.get_gateway_response(api.id, ACCESS_DENIED)
         customised = previous is not None and not previous.get("defaultResponse", False)
         templates = dict((previous or {}).get("responseTemplates") or {}) if customised else {}
@@ -207,7 +222,7 @@ def undo(app: App, entry: dict[str, Any], force: bool, dry_run: bool) -> dict[st
         )
     api_id, stage = entry["api_id"], entry.get("stage") or "test"
     result: dict[str, Any] = {"api_id": api_id, "stage": stage, "undoes": entry["id"], "kind": entry["kind"], "dry_run": dry_run}
-    with locked_api(app, api_id) as (api, doc):
+    with locked_api(app, api_id, dry_run) as (api, doc):
         if entry["kind"] == "policy":
             current: Any = decode_policy(api.id, doc)
             restored: Any = entry.get("before")

@@ -125,9 +125,11 @@ class Gateway:
             return None
         parsed = response[1]
         code = parsed.get("Error", {}).get("Code")
+        name = getattr(operation, "name", "the call")
         if code not in ("TooManyRequestsException", "ConflictException"):
             return None
-        name = getattr(operation, "name", "the call")
+        if code == "ConflictException" and name == "CreateModel":
+            return None  # the lease is taken: that is an answer, not a hiccup (see lease.py)
         retry_after = parsed.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("retry-after")
         try:
             seconds = float(retry_after) if retry_after else 0.0
@@ -294,3 +296,30 @@ class Gateway:
                 accepts="application/json",
             )
         return dict(json.loads(response["body"].read()))
+
+    # --- models (petgate's lease; see lease.py) -------------------------------------------
+
+    def create_model(self, api_id: str, name: str, description: str) -> dict[str, Any]:
+        schema = '{"type": "object", "properties": {"lease": {"type": "string"}}}'
+        with aws_errors(f"taking the lease on API {api_id}"):
+            return _plain(
+                self.client.create_model(
+                    restApiId=api_id, name=name, description=description, schema=schema, contentType="application/json"
+                )
+            )
+
+    def get_model_or_none(self, api_id: str, name: str) -> dict[str, Any] | None:
+        return self._or_none(f"reading model {name}", lambda: self.client.get_model(restApiId=api_id, modelName=name))
+
+    def delete_model_if(self, api_id: str, name: str, description: str | None) -> None:
+        """Delete the model if its description is still the given one (already gone is fine).
+
+        Not atomic (API Gateway has no conditional delete): the read narrows the window in
+        which a lease someone else just took could be deleted.
+        """
+        current = self.get_model_or_none(api_id, name)
+        if current is not None and current.get("description") == description:
+            self.delete_model(api_id, name)
+
+    def delete_model(self, api_id: str, name: str) -> None:
+        self._or_none(f"deleting model {name}", lambda: self.client.delete_model(restApiId=api_id, modelName=name))

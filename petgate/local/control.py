@@ -97,6 +97,7 @@ class ControlPlane:
             ("PUT", re.compile(r"/restapis/(?P<api>[^/]+)/gatewayresponses/(?P<type>[^/]+)/?$"), self.put_response),
             ("DELETE", re.compile(r"/restapis/(?P<api>[^/]+)/gatewayresponses/(?P<type>[^/]+)/?$"), self.delete_response),
             ("POST", re.compile(r"/restapis/(?P<api>[^/]+)/deployments/?$"), self.create_deployment),
+            ("POST", re.compile(r"/restapis/(?P<api>[^/]+)/models/?$"), self.create_model),
             ("GET", re.compile(r"/restapis/(?P<api>[^/]+)/stages/(?P<stage>[^/]+)/exports/(?P<kind>[^/]+)/?$"), self.get_export),
         ]
 
@@ -227,6 +228,24 @@ class ControlPlane:
             raise ApiError("NotFoundException", f"Gateway response {kind} is not customised.")
         del api.gateway_responses[kind]
         return 202, {"Content-Type": "application/json"}, b"{}"
+
+    # --- models ---------------------------------------------------------------------------
+
+    def create_model(self, caller: Caller, match: dict[str, str], _: dict[str, list[str]], body: bytes) -> Response:
+        """As AWS: a name that exists is a ConflictException (moto replaces it silently), which
+        petgate's lease relies on."""
+        backend = caller.backend
+        api = backend.get_rest_api(match["api"])
+        request = json.loads(body or b"{}")
+        name = request.get("name")
+        if not name:
+            raise ApiError("BadRequestException", "Model name must be non-empty")
+        if name in api.models:
+            raise ApiError("ConflictException", "Model name already exists for this REST API")
+        model = backend.create_model(
+            api.id, name, request.get("contentType", "application/json"), request.get("description"), request.get("schema")
+        )
+        return _json(201, model.to_json())
 
     # --- deployments ---------------------------------------------------------------------
 

@@ -6,7 +6,10 @@ import json
 import os
 import subprocess
 import sys
+import time
 from typing import Any
+
+import pytest
 
 from petgate import policy as policies
 from petgate.actions import change_policy
@@ -140,3 +143,78 @@ def test_a_writer_elsewhere_is_caught_by_reading_back(api_id: str, apigw: Any, l
     policy = stored(apigw, api_id)
     assert policies.blocked_cidrs(policy) == ["192.0.2.0/24"]
     assert "ColleagueAllowOffice" in [s.get("Sid") for s in policy["Statement"]], "the rival's statement is kept"
+
+
+def test_eight_machines_lose_nothing(api_id: str, apigw: Any, local_env: str, tmp_path: Any) -> None:
+    """Eight writers, each with its own state dir (eight machines: no shared lock file)."""
+    put_policy(apigw, api_id, {"Version": "2012-10-17", "Statement": [COLLEAGUE]})
+    cidrs = [f"203.0.113.{n}/32" for n in range(30, 36)]
+    accounts = ["111122223333", "444455556666"]
+    commands = [["block-my-ip", "--api", api_id, "--cidr", c, "--no-deploy"] for c in cidrs]
+    commands += [["allow-accounts", "--api", api_id, a, "--no-deploy"] for a in accounts]
+
+    def machines(commands: list[list[str]]) -> list[subprocess.CompletedProcess[str]]:
+        processes = []
+        for index, command in enumerate(commands):
+            env = {**os.environ, "PETGATE_LOCAL": "1", "PETGATE_STATE_DIR": str(tmp_path / f"machine-{index}")}
+            processes.append(subprocess.Popen([sys.executable, "-m", "petgate", *command], stdout=subprocess.PIPE,
+                                              stderr=subprocess.PIPE, text=True, env=env))
+        return [subprocess.CompletedProcess(c, p.wait(timeout=180), *p.communicate()) for p, c in zip(processes, commands, strict=True)]
+
+    results = machines(commands)
+    assert all(r.returncode == 0 for r in results), [r.stderr for r in results if r.returncode]
+    policy = stored(apigw, api_id)
+    assert sorted(policies.blocked_cidrs(policy)) == sorted(policies.collapse(cidrs))
+    assert "ColleagueAllowOffice" in [s.get("Sid") for s in policy["Statement"]]
+    allowed_accounts = [s for s in policy["Statement"] if s.get("Sid") == "PetgateAllowAccounts"]
+    assert len(allowed_accounts) == 1
+    assert sorted(allowed_accounts[0]["Principal"]["AWS"]) == sorted(f"arn:aws:iam::{a}:root" for a in accounts)
+    assert apigw.get_models(restApiId=api_id)["items"] and all(
+        m["name"] != "PetgateLease" for m in apigw.get_models(restApiId=api_id)["items"]
+    ), "every lease was released"
+
+    results = machines([["unblock", "--api", api_id, "--cidr", c, "--no-deploy"] for c in cidrs])
+    assert all(r.returncode == 0 for r in results), [r.stderr for r in results if r.returncode]
+    assert policies.blocked_cidrs(stored(apigw, api_id)) == []
+
+
+def lease_model(apigw: Any, api_id: str, expires_in: float, kind: str = "petgate-lease") -> None:
+    description = json.dumps({"kind": kind, "holder": "elsewhere:1:abc", "expires": time.time() + expires_in})
+    apigw.create_model(restApiId=api_id, name="PetgateLease", description=description,
+                       schema='{"type": "object"}', contentType="application/json")
+
+
+def test_a_crashed_holders_lease_is_taken_over(petgate: Any, api_id: str, apigw: Any) -> None:
+    lease_model(apigw, api_id, expires_in=-5)
+    result = petgate("block-my-ip", "--api", api_id, "--cidr", "192.0.2.7", "--no-deploy")
+    assert result.exit_code == 0, result.stderr
+    assert policies.blocked_cidrs(stored(apigw, api_id)) == ["192.0.2.7/32"]
+    assert "PetgateLease" not in [m["name"] for m in apigw.get_models(restApiId=api_id)["items"]]
+
+
+def test_a_live_lease_is_waited_for(petgate: Any, api_id: str, apigw: Any) -> None:
+    lease_model(apigw, api_id, expires_in=1.5)
+    result = petgate("block-my-ip", "--api", api_id, "--cidr", "192.0.2.8", "--no-deploy")
+    assert result.exit_code == 0, result.stderr
+    assert "another petgate (elsewhere:1:abc) is changing API" in result.stderr
+    assert policies.blocked_cidrs(stored(apigw, api_id)) == ["192.0.2.8/32"]
+
+
+def test_a_model_of_that_name_that_is_not_a_lease_is_left_alone(petgate: Any, api_id: str, apigw: Any) -> None:
+    lease_model(apigw, api_id, expires_in=-5, kind="the user's own model")
+    result = petgate("block-my-ip", "--api", api_id, "--cidr", "192.0.2.9", "--no-deploy")
+    assert result.exit_code == 2
+    assert f"API {api_id} has a model named PetgateLease that petgate did not create" in result.stderr
+    assert stored(apigw, api_id) is None
+    assert "PetgateLease" in [m["name"] for m in apigw.get_models(restApiId=api_id)["items"]]
+
+
+def test_the_local_gateway_refuses_a_model_name_twice(api_id: str, apigw: Any) -> None:
+    import botocore.exceptions
+
+    apigw.create_model(restApiId=api_id, name="Twice", schema='{"type": "object"}', contentType="application/json")
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        apigw.create_model(restApiId=api_id, name="Twice", schema='{"type": "object"}', contentType="application/json")
+    error = refused.value.response["Error"]
+    assert error["Code"] == "ConflictException" and error["Message"] == "Model name already exists for this REST API"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
