@@ -89,6 +89,7 @@ def change_policy(
         with locked_api(app, ref, dry_run) as (api, doc):
             before = decode_policy(api.id, doc)
             try:
+                policies.check_own_statements_unique(before)
                 after, touched = edit(before)
                 if after is not None:
                     policies.validate(after)

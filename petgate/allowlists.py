@@ -143,9 +143,14 @@ def remove(policy: p.Policy | None, kind: ListStatement, gone: Iterable[str]) ->
 
 
 def would_refuse(policy: p.Policy | None, source_ip: str, keys: dict[str, str] | None = None) -> p.Decision:
-    """How a GET of the stage's root from this address would fare under the policy."""
-    request = p.Request(source_ip=source_ip, resource_arn="arn:aws:execute-api:region:account:api/stage/GET/", keys=keys or {})
-    return p.evaluate(policy, request, resource_prefix="arn:aws:execute-api:region:account:api")
+    """How a GET of the stage's root from this address would fare under the policy.
+
+    The request is made in the API's own ARN context when the policy names it (a stored
+    policy does: AWS expanded it), so statements AWS already saved apply as they will.
+    """
+    prefix = p.api_arn_in(policy) or "arn:aws:execute-api:region:111122223333:api"
+    request = p.Request(source_ip=source_ip, resource_arn=f"{prefix}/stage/GET/", keys=keys or {})
+    return p.evaluate(policy, request, resource_prefix=prefix)
 
 
 def describe_kind(kind: ListStatement) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from petgate.errors import PetgateError
 from petgate.output import Output
 from petgate.target import Target
 
@@ -23,6 +24,7 @@ class App:
         self.target = target
         self.output = output
         self.checkip_address: str | None = None  # asked at most once per command
+        self.pending_error: PetgateError | None = None  # a failure to report after the result
 
     @cached_property
     def gateway(self) -> Gateway:

@@ -12,10 +12,14 @@ def _interrupted_while_starting(_signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(130)
 
 
-def run() -> None:
+def quiet_interrupts_while_starting() -> None:
     # a process started with SIGINT ignored (a background job) keeps ignoring it
     if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
         signal.signal(signal.SIGINT, _interrupted_while_starting)
+
+
+def run() -> None:
+    quiet_interrupts_while_starting()
     from petgate.cli import main  # click, rich, boto3: imports take a while
 
     main()

@@ -48,8 +48,11 @@ class Journal:
             self.directory.mkdir(parents=True, exist_ok=True)
             line = json.dumps(entry, sort_keys=True) + "\n"
             # one write() of a line under O_APPEND: concurrent writers never interleave lines
-            descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            descriptor = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             try:
+                size = os.fstat(descriptor).st_size
+                if size and os.pread(descriptor, 1, size - 1) != b"\n":
+                    line = "\n" + line  # a line torn by a crash must not swallow this entry
                 os.write(descriptor, line.encode())
             finally:
                 os.close(descriptor)
@@ -61,16 +64,33 @@ class Journal:
         return entry
 
     def entries(self) -> list[dict[str, Any]]:
+        """Every readable entry, oldest first; unreadable lines are skipped with a warning."""
         try:
-            text = self.path.read_text(encoding="utf-8")
+            text = self.path.read_text(encoding="utf-8", errors="replace")
         except FileNotFoundError:
             return []
-        entries = []
-        for line in text.splitlines():
+        except OSError as exc:
+            from petgate.errors import UsageError
+
+            raise UsageError(
+                f"cannot read the journal {self.path}: {exc.strerror}",
+                "PETGATE_STATE_DIR must be a directory petgate can write to",
+            ) from None
+        entries, skipped = [], []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
             try:
-                entries.append(json.loads(line))
+                entry = json.loads(line)
             except json.JSONDecodeError:
-                continue  # a torn line from a crash: skip it, keep the rest
+                entry = None
+            if isinstance(entry, dict) and isinstance(entry.get("id"), str) and entry["id"]:
+                entries.append(entry)
+            else:
+                skipped.append(number)  # torn by a crash, or edited by hand: the rest still counts
+        if skipped:
+            listed = ", ".join(map(str, skipped[:10])) + (" ..." if len(skipped) > 10 else "")
+            self._warn(f"skipped {len(skipped)} unreadable line(s) of {self.path} (line {listed})")
         return entries
 
     @contextmanager

@@ -216,8 +216,20 @@ def blocked_cidrs(policy: Policy | None) -> list[str]:
     return [str(v) for v in _as_list(condition.get("aws:SourceIp"))]
 
 
+def check_own_statements_unique(policy: Policy | None) -> None:
+    """Each of petgate's Sids appears at most once: with two, which one is petgate's list?"""
+    sids = [s.get("Sid") for s in statements(policy) if s.get("Sid") in PETGATE_SIDS]
+    twice = sorted({str(sid) for sid in sids if sids.count(sid) > 1})
+    if twice:
+        raise PolicyError(
+            f"statement {', '.join(twice)} appears more than once (edited by hand); petgate will not guess "
+            "which one is its own: merge them yourself, or remove the whole policy with `unblock --all`"
+        )
+
+
 def check_known_shape(policy: Policy | None) -> None:
     """petgate only edits a policy whose own statements still have the shape it wrote."""
+    check_own_statements_unique(policy)
     statement = _find(policy, DENY_SID)
     if statement is None:
         return
@@ -661,6 +673,17 @@ def account_in(policy: Policy | None, api_id: str | None = None) -> str:
                 if match and fallback is None:
                     fallback = match.group(2)
     return fallback or PLACEHOLDER_ACCOUNT
+
+
+def api_arn_in(policy: Policy | None) -> str | None:
+    """The API ARN (`arn:aws:execute-api:REGION:ACCOUNT:API_ID`) the policy's own full ARNs name."""
+    for statement in statements(policy):
+        for key in ("Resource", "NotResource"):
+            for resource in _as_list(statement.get(key)):
+                match = _EXECUTE_API_ARN.match(str(resource))
+                if match and "*" not in match.group(3):
+                    return match.group(0)
+    return None
 
 
 def api_arn(region: str, account_id: str, api_id: str) -> str:

@@ -98,11 +98,23 @@ def allow_only(app: App, api_ref: str, stage: str, cidrs: tuple[str, ...], my_ip
         if force or mine is None:
             return
         decision = allowlists.would_refuse(after, mine.split("/")[0])
-        if not decision.allowed:
+        if decision.allowed:
+            return
+        decider = (decision.statement or {}).get("Sid")
+        if decider == policies.DENY_SID:  # the allow-list is not the problem: the deny list is
             raise policies.PolicyError(
-                f"this allow-list would lock out your own address {mine}; add --my-ip, "
-                "or pass --force if that is what you want (nothing was written)"
+                f"your address {mine} is on petgate's deny list ({policies.DENY_SID}), so it would stay "
+                "locked out; run `petgate unblock` first, or pass --force (nothing was written)"
             )
+        if decider and decider != policies.ONLY_IPS_SID:
+            raise policies.PolicyError(
+                f"statement {decider} of the policy refuses your address {mine}, so it would stay locked "
+                "out; pass --force if that is what you want (nothing was written)"
+            )
+        raise policies.PolicyError(
+            f"this allow-list would lock out your own address {mine}; add --my-ip, "
+            "or pass --force if that is what you want (nothing was written)"
+        )
 
     data = change_list(app, api_ref, stage, allowlists.ONLY_IPS, values, remove, no_deploy, dry_run, "allow-only", guard)
     app.output.result(data, render_list)
@@ -135,14 +147,16 @@ def allow_accounts(app: App, api_ref: str, stage: str, accounts: tuple[str, ...]
 @api_options
 @click.option("--vpc", "vpcs", multiple=True, metavar="VPC_ID", help="A VPC that may invoke (repeatable).")
 @click.option("--vpce", "vpces", multiple=True, metavar="VPCE_ID", help="A VPC endpoint that may invoke (repeatable).")
+@click.option("--force", is_flag=True, help="Write it even on an API that is not PRIVATE (it then refuses everyone).")
 @remove_option
 @change_options
 @pass_app
-def allow_vpc(app: App, api_ref: str, stage: str, vpcs: tuple[str, ...], vpces: tuple[str, ...], remove: bool,
-              no_deploy: bool, dry_run: bool) -> None:
+def allow_vpc(app: App, api_ref: str, stage: str, vpcs: tuple[str, ...], vpces: tuple[str, ...], force: bool,
+              remove: bool, no_deploy: bool, dry_run: bool) -> None:
     """Only these VPCs or VPC endpoints may invoke (the console's "VPC Whitelist").
 
-    aws:SourceVpc and aws:SourceVpce are set only for private APIs (endpoint type PRIVATE).
+    aws:SourceVpc and aws:SourceVpce are set only for private APIs (endpoint type PRIVATE):
+    on any other API the list refuses every caller, so it is refused unless --force.
 
     \b
     Examples:
@@ -151,7 +165,15 @@ def allow_vpc(app: App, api_ref: str, stage: str, vpcs: tuple[str, ...], vpces: 
     """
     if bool(vpcs) == bool(vpces):
         raise UsageError("give --vpc or --vpce (one kind at a time)")
-    app.output.warn("VPC allow-lists apply to private APIs (endpoint type PRIVATE)")
+    if not remove and not force:
+        api = app.gateway.resolve_api(api_ref)
+        types = (app.gateway.get_api(api.id).get("endpointConfiguration") or {}).get("types") or []
+        if "PRIVATE" not in types:
+            raise UsageError(
+                f"API {api.id} is {'/'.join(types) or 'not PRIVATE'}: its callers have no aws:SourceVpc / "
+                "aws:SourceVpce, so a VPC allow-list would refuse every one of them (nothing was written)",
+                "pass --force if that is what you want",
+            )
     kind, values = (allowlists.ONLY_VPCS, list(vpcs)) if vpcs else (allowlists.ONLY_VPCES, list(vpces))
     data = change_list(app, api_ref, stage, kind, values, remove, no_deploy, dry_run, "allow-vpc")
     app.output.result(data, render_list)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -11,7 +12,7 @@ import click
 from petgate import actions
 from petgate import policy as policies
 from petgate.app import App
-from petgate.errors import NetworkError, UsageError
+from petgate.errors import NetworkError, PetgateError, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -21,9 +22,25 @@ def pass_app(func: F) -> F:
 
     @functools.wraps(func)
     def with_app(*args: Any, **kwargs: Any) -> Any:
-        return func(build_app(click.get_current_context()), *args, **kwargs)
+        app = build_app(click.get_current_context())
+        returned = func(app, *args, **kwargs)
+        if app.pending_error is not None:  # reported in the result; now the exit code
+            raise app.pending_error
+        return returned
 
     return with_app  # type: ignore[return-value]
+
+
+STAGE_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+def check_stage_name(_ctx: click.Context | None, _param: click.Parameter | None, value: str) -> str:
+    """AWS's stage-name alphabet: letters, digits, '-' and '_' (up to 128)."""
+    if not STAGE_NAME.fullmatch(value):
+        raise click.BadParameter(
+            f"{value!r} is not a stage name: AWS allows letters, digits, '-' and '_' (1 to 128)"
+        )
+    return value
 
 
 def api_options(func: F) -> F:
@@ -32,7 +49,8 @@ def api_options(func: F) -> F:
         envvar="PETGATE_STAGE",
         default="test",
         show_default=True,
-        help="Stage name. [env: PETGATE_STAGE]",
+        callback=check_stage_name,
+        help="Stage name: letters, digits, '-', '_'. [env: PETGATE_STAGE]",
     )(func)
     func = click.option(
         "--api",
@@ -63,13 +81,24 @@ def cidr_option(help_text: str) -> Callable[[F], F]:
 
 
 def after_change(app: App, result: dict[str, Any], no_deploy: bool, description: str) -> dict[str, Any]:
-    """Redeploy after a change unless --no-deploy or --dry-run."""
+    """Redeploy after a change unless --no-deploy or --dry-run.
+
+    A failed deployment does not hide the change: the result says it was written but not
+    deployed (`deploy_error`), and the command then ends with the deployment's exit code.
+    """
     if result.get("dry_run"):
         return result
     if no_deploy:
         result.update({"deployed": False, "invoke_url": app.target.invoke_url(result["api_id"], result["stage"])})
-    else:
+        return result
+    try:
         result.update(actions.deploy(app, result["api_id"], result["stage"], description))
+    except PetgateError as exc:
+        result.update({
+            "deployed": False, "invoke_url": app.target.invoke_url(result["api_id"], result["stage"]),
+            "deploy_error": {"code": getattr(exc, "code", "") or type(exc).__name__, "message": exc.message, "hint": exc.hint},
+        })
+        app.pending_error = exc
     return result
 
 
@@ -137,5 +166,8 @@ def render_deploy_lines(out: Any, data: dict[str, Any]) -> None:
     elif data.get("deployed"):
         out.success(f"Deployed {data['deployment_id']} to stage {data['stage']}.")
         out.info(f"Invoke URL: {data['invoke_url']}")
+    elif data.get("deploy_error"):
+        out.warn(f"The change was written but NOT deployed: stage {data['stage']} still serves the old one "
+                 "(run `petgate deploy` once the cause below is fixed).")
     elif "deployed" in data:
         out.warn(f"Not redeployed: run `petgate deploy` for the change to take effect on {data['stage']}.")

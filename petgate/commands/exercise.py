@@ -24,6 +24,9 @@ from petgate.gateway import looks_like_api_id
 from petgate.output import Output, shown
 
 DEFAULT_403_TEMPLATE = '{"message":"Access denied"}'
+# API Gateway's quota on a mapping template ("Mapping template size": 300 KB, not adjustable)
+MAX_TEMPLATE_BYTES = 300 * 1024
+SHOWN_TEMPLATE_CHARS = 400
 
 
 @click.command("import-example")
@@ -90,10 +93,11 @@ def _render_deploy(out: Output, data: dict[str, Any]) -> None:
 @click.command("block-my-ip")
 @api_options
 @cidr_option("Block this address or CIDR instead of your own (repeatable).")
+@click.option("--force", is_flag=True, help="Block even 0.0.0.0/0 or ::/0 (every caller, you included).")
 @change_options
 @pass_app
 def block_my_ip(
-    app: App, api_ref: str, stage: str, cidrs: tuple[str, ...], no_deploy: bool, dry_run: bool
+    app: App, api_ref: str, stage: str, cidrs: tuple[str, ...], force: bool, no_deploy: bool, dry_run: bool
 ) -> None:
     """Deny your own IP (from checkip, as a /32) with a resource policy, then redeploy.
 
@@ -106,6 +110,12 @@ def block_my_ip(
       petgate block-my-ip --api a1b2c3d4e5 --cidr 192.0.2.0/24 --cidr 2001:db8::/64
     """
     wanted = parse_cidrs(app, cidrs) or [my_cidr(app)]
+    everyone = [c for c in wanted if c.endswith("/0")]
+    if everyone and not force:
+        raise UsageError(
+            f"blocking {', '.join(everyone)} denies every caller of that IP version, you included (nothing was written)",
+            "pass --force if that is what you want",
+        )
     data = actions.block(app, api_ref, stage, wanted, dry_run)
     data["cidrs"] = wanted
     app.output.result(after_change(app, data, no_deploy, "petgate block-my-ip"), _render_block)
@@ -180,6 +190,11 @@ def _read_template(template: str | None, template_file: str | None) -> str:
             raw = handle.read()
     except OSError as exc:
         raise UsageError(f"cannot read template file {template_file}: {exc.strerror}") from None
+    if len(raw) > MAX_TEMPLATE_BYTES:
+        raise UsageError(
+            f"template file {template_file} has {len(raw):,} bytes; API Gateway takes at most "
+            f"{MAX_TEMPLATE_BYTES:,} (300 KB) per mapping template (nothing was written)"
+        )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -218,6 +233,8 @@ def set_403_template(
       petgate set-403-template --template '{"message":"Nope","id":"$context.requestId"}'
     """
     text = _read_template(template, template_file)
+    if len(text.encode()) > MAX_TEMPLATE_BYTES:
+        raise UsageError(f"the template has {len(text.encode()):,} bytes; API Gateway takes at most {MAX_TEMPLATE_BYTES:,}")
     if not status_code.isdigit() or not 400 <= int(status_code) <= 599:
         raise UsageError(f"--status-code must be an HTTP error status, not {status_code!r}")
     data = actions.set_access_denied(app, api_ref, stage, text, content_type, status_code, dry_run)
@@ -227,5 +244,8 @@ def set_403_template(
 def _render_template(out: Output, data: dict[str, Any]) -> None:
     verb = "Would set" if data["dry_run"] else "Set"
     out.success(f"{verb} the ACCESS_DENIED response of API {data['api_id']} ({data['status_code']}, {data['content_type']}):")
-    out.detail(data["template"])
+    template = data["template"]
+    if len(template) > SHOWN_TEMPLATE_CHARS:  # the JSON output carries all of it
+        template = template[:SHOWN_TEMPLATE_CHARS] + f"... ({len(data['template']):,} characters)"
+    out.detail(shown(template))
     render_deploy_lines(out, data)

@@ -10,6 +10,7 @@ from petgate import actions
 from petgate.app import App
 from petgate.commands.common import after_change, pass_app, render_deploy_lines
 from petgate.errors import UsageError
+from petgate.gateway import looks_like_api_id
 from petgate.output import Output, shown
 
 
@@ -59,27 +60,35 @@ def _render_history(out: Output, data: dict[str, Any]) -> None:
 
 @click.command()
 @click.argument("entry_id", metavar="[ENTRY]", required=False)
+@click.option("--api", "api_ref", envvar="PETGATE_API", metavar="ID_OR_NAME",
+              help="Only changes to this API. [env: PETGATE_API]")
 @click.option("--force", is_flag=True, help="Undo even if the API changed since the entry.")
 @click.option("--no-deploy", is_flag=True, help="Put it back but do not redeploy the stage.")
 @click.option("--dry-run", is_flag=True, help="Show what would be put back; change nothing.")
 @pass_app
-def undo(app: App, entry_id: str | None, force: bool, no_deploy: bool, dry_run: bool) -> None:
+def undo(app: App, entry_id: str | None, api_ref: str | None, force: bool, no_deploy: bool, dry_run: bool) -> None:
     """Put back the policy or 403 template that a change replaced, then redeploy.
 
-    Without ENTRY, the newest change not undone yet. Refuses if the API changed since that
-    entry (another writer), unless --force. The undo is journaled too.
+    Without ENTRY, the newest change not undone yet (of the --api, if given). Refuses if the
+    API changed since that entry (another writer), unless --force. The undo is journaled too.
 
     \b
     Examples:
       petgate --local undo
       petgate undo 3f9c2a1b --dry-run
     """
+    if entry_id is not None and not entry_id.strip():
+        raise UsageError("an empty ENTRY names no journal entry", "see `petgate history` for entry ids")
     entries = app.journal.entries()
+    if api_ref:
+        api_id = api_ref if looks_like_api_id(api_ref) else app.gateway.resolve_api(api_ref).id
+        entries = [e for e in entries if e.get("api_id") == api_id]
     undone = {e["undoes"] for e in entries if e.get("undoes")}
     if entry_id:
         matches = [e for e in entries if e["id"].startswith(entry_id)]
         if len(matches) != 1:
-            raise UsageError(f"no single journal entry {entry_id!r}", "see `petgate history`")
+            scope = f" for API {api_ref}" if api_ref else ""
+            raise UsageError(f"no single journal entry {entry_id!r}{scope}", "see `petgate history`")
         entry = matches[0]
     else:
         candidates = [
@@ -87,10 +96,23 @@ def undo(app: App, entry_id: str | None, force: bool, no_deploy: bool, dry_run: 
             if e.get("kind") in actions.UNDOABLE and not e.get("undoes") and e["id"] not in undone
         ]
         if not candidates:
-            raise UsageError("nothing to undo", "see `petgate history`")
+            raise UsageError("nothing to undo" + (f" for API {api_ref}" if api_ref else ""), "see `petgate history`")
         entry = candidates[-1]
+    _refuse_if_deleted(entries, entry)
     data = actions.undo(app, entry, force, dry_run)
     app.output.result(after_change(app, data, no_deploy, f"petgate undo {entry['id']}"), _render_undo)
+
+
+def _refuse_if_deleted(entries: list[dict[str, Any]], entry: dict[str, Any]) -> None:
+    """A change to an API that was deleted afterwards cannot be put back: say so."""
+    later = entries[entries.index(entry) + 1:]
+    deleted = next((e for e in later if e.get("kind") == "delete" and e.get("api_id") == entry.get("api_id")), None)
+    if deleted is not None:
+        raise UsageError(
+            f"entry {entry['id']} changed API {entry.get('api_id')}, which `{deleted.get('command')}` deleted "
+            f"afterwards (entry {deleted['id']}, {deleted.get('time')}); there is nothing to put it back on",
+            "pass --api, or an entry id, for a change to another API",
+        )
 
 
 def _render_undo(out: Output, data: dict[str, Any]) -> None:

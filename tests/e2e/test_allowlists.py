@@ -44,16 +44,19 @@ def test_allow_only_is_enforced_by_the_gateway(petgate: Any, api_id: str, local_
 def test_allow_accounts_and_vpcs_merge_with_their_own_sids(petgate: Any, api_id: str, apigw: Any) -> None:
     accounts = petgate("allow-accounts", "--api", api_id, "111122223333", "444455556666", "--no-deploy")
     assert accounts.exit_code == 0 and "IAM authorization" in accounts.stderr
-    assert petgate("allow-accounts", "--api", api_id, "12345").exit_code == 2
-    vpc = petgate("-o", "json", "allow-vpc", "--api", api_id, "--vpc", "vpc-0abc1234", "--no-deploy")
-    assert vpc.exit_code == 0 and "private APIs" in vpc.stderr
+    short = petgate("allow-accounts", "--api", api_id, "12345")
+    assert short.exit_code == 2 and "error: not an AWS account id: '12345' (12 digits)" in short.stderr
+    # the PetStore is REGIONAL: a VPC list would refuse everyone, so it takes --force
+    vpc = petgate("-o", "json", "allow-vpc", "--api", api_id, "--vpc", "vpc-0abc1234", "--no-deploy", "--force")
+    assert vpc.exit_code == 0 and vpc.json["added"] == ["vpc-0abc1234"]
     policy = stored(apigw, api_id)
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
     assert by_sid[allowlists.ACCOUNTS_SID]["Principal"] == {
         "AWS": ["arn:aws:iam::111122223333:root", "arn:aws:iam::444455556666:root"]
     }
     assert by_sid[allowlists.VPC_SID]["Condition"] == {"StringNotEquals": {"aws:SourceVpc": ["vpc-0abc1234"]}}
-    assert petgate("allow-vpc", "--api", api_id, "--vpc", "v", "--vpce", "e").exit_code == 2
+    both = petgate("allow-vpc", "--api", api_id, "--vpc", "v", "--vpce", "e")
+    assert both.exit_code == 2 and "give --vpc or --vpce (one kind at a time)" in both.stderr
     undone = petgate("undo", "--no-deploy")
     assert undone.exit_code == 0
     assert allowlists.VPC_SID not in {s["Sid"] for s in stored(apigw, api_id)["Statement"]}

@@ -151,22 +151,57 @@ def test_an_unreadable_stored_policy_is_left_alone(inprocess_gateway: str) -> No
     assert removed.exit_code == 0 and api.policy is None
 
 
+def _with_sigint_default() -> None:
+    # the test runner may itself ignore SIGINT (a background job of a script); a child inherits
+    # that, so give it back the default, as a terminal would
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_during_verify_stops_cleanly(local_env: str) -> None:
     server = LoopbackServer(lambda *_: (200, {}, b"open"))
     process = subprocess.Popen(
         [sys.executable, "-m", "petgate", "verify", "--url", server.url, "--expect", "denied", "--timeout", "60"],
-        stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
+        stderr=subprocess.PIPE, text=True, env=os.environ.copy(), preexec_fn=_with_sigint_default,
     )
     try:
         assert process.stderr is not None
         first_line = process.stderr.readline()  # the probe has started once this is printed
         assert "Requesting" in first_line
         process.send_signal(signal.SIGINT)
-        rest = process.stderr.read()
-        assert process.wait(timeout=10) == 130
+        _, rest = process.communicate(timeout=20)  # bounded: a missed signal fails, never hangs
+        assert process.returncode == 130, rest
     finally:
+        process.kill()
         server.close()
     assert "Traceback" not in rest and "interrupted" in rest
+
+
+def test_ctrl_c_during_start_up_imports_is_quiet() -> None:
+    """The moment before click, boto3 and rich are imported: exit 130, no traceback."""
+    script = (
+        "import os, signal\n"
+        "from petgate import entry\n"
+        "entry.quiet_interrupts_while_starting()\n"
+        "os.kill(os.getpid(), signal.SIGINT)\n"  # as if Ctrl-C came now
+        "import petgate.cli\n"
+        "print('not reached')\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30,
+                               preexec_fn=_with_sigint_default)
+    assert completed.returncode == 130
+    assert completed.stderr == "error: interrupted\n" and "not reached" not in completed.stdout
+
+
+def test_a_process_started_with_sigint_ignored_keeps_ignoring_it() -> None:
+    script = (
+        "import signal\n"
+        "from petgate import entry\n"
+        "entry.quiet_interrupts_while_starting()\n"
+        "print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN)\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    assert completed.stdout.strip() == "True"
 
 
 def test_the_gateway_under_load_and_bad_requests(petgate: Any, api_id: str, local_url: str) -> None:
