@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from petgate.errors import PetgateError
+from petgate.errors import NetworkError, PetgateError
 from petgate.output import Output
 from petgate.target import Target
 
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
 
 
 _SECRET_HEADERS = {"authorization", "x-amz-security-token"}
+LOCAL_WAIT_S = 10.0
 
 
 class App:
@@ -25,9 +28,42 @@ class App:
         self.output = output
         self.checkip_address: str | None = None  # asked at most once per command
         self.pending_error: PetgateError | None = None  # a failure to report after the result
+        self._local_seen = False
+
+    def await_local_gateway(self) -> None:
+        """With --local, wait a little for a gateway that is still starting (`petgate local &`
+        right before this command), and say clearly when there is none."""
+        if not self.target.local or self._local_seen:
+            return
+        import requests
+
+        url = f"{self.target.local_url.rstrip('/')}/_petgate/health"
+        patience = float(os.environ.get("PETGATE_LOCAL_WAIT") or LOCAL_WAIT_S)
+        deadline = time.monotonic() + patience
+        session = requests.Session()
+        session.trust_env = False  # loopback never goes through a proxy
+        told = False
+        while True:
+            try:
+                session.get(url, timeout=2)
+                break  # something answers: the real calls will say what it is
+            except requests.ConnectionError:
+                if time.monotonic() >= deadline:
+                    raise NetworkError(
+                        f"no local gateway answers at {self.target.local_url}",
+                        "start one with `petgate local &` (it listens where PETGATE_LOCAL_URL says)",
+                    ) from None
+                if not told:
+                    self.output.info(f"Waiting up to {patience:g}s for the local gateway at {self.target.local_url}...")
+                    told = True
+                time.sleep(0.1)  # polling a server that is starting: nothing to wait on instead
+            except requests.RequestException:
+                break
+        self._local_seen = True
 
     @cached_property
     def gateway(self) -> Gateway:
+        self.await_local_gateway()
         gateway = self.target.gateway()
         gateway.on_quota_wait = lambda operation, seconds: self.output.warn(
             f"waiting {seconds:.1f}s for AWS quota ({operation} was throttled)"
@@ -52,4 +88,5 @@ class App:
 
     @cached_property
     def http(self) -> requests.Session:
+        self.await_local_gateway()
         return self.target.http_session()

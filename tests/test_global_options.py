@@ -125,3 +125,14 @@ def test_local_on_every_ipv6_address_prints_a_usable_url() -> None:
         pytest.skip("IPv6 loopback (::1) is not configured here")
     with petgate_local("--host", "::") as url:
         assert url.startswith("http://[::1]:")  # and the fixture reached its health check there
+
+
+def test_no_local_gateway_is_one_clear_line_after_a_short_wait() -> None:
+    from tests.conftest import free_port
+
+    result = run_subprocess("--local", "status", env={
+        "PETGATE_LOCAL_URL": f"http://127.0.0.1:{free_port()}", "PETGATE_LOCAL_WAIT": "0.5"})
+    assert result.exit_code == 4 and "Traceback" not in result.stderr
+    assert "Waiting up to 0.5s for the local gateway at http://127.0.0.1:" in result.stderr
+    assert "error: no local gateway answers at http://127.0.0.1:" in result.stderr
+    assert "start one with `petgate local &`" in result.stderr

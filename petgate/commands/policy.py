@@ -163,7 +163,6 @@ VERIFY_REASONS = {
 
 
 def _render_check(out: Output, data: dict[str, Any]) -> None:
-    verdict = "allowed" if data["allowed"] else "denied"
     request = f"{data['method']} {data['path']} from {data['ip']}"
     reasons = {
         "no-policy": "there is no policy",
@@ -171,7 +170,7 @@ def _render_check(out: Output, data: dict[str, Any]) -> None:
         "explicit-deny": "a statement denies it",
         "implicit-deny": "no statement allows it",
     }
-    (out.success if data["allowed"] else out.error)(f"{request}: {verdict}, {data['reason']} ({reasons[data['decision']]})")
+    (out.success if data["allowed"] else out.error)(f"{request}: {data['reason']} ({reasons[data['decision']]})")
     if data["statement"] is not None:
         label = data["statement_sid"] or f"statement {data['statement_index'] + 1}"
         out.detail(f"decided by {label}: {policies.describe({'Statement': [data['statement']]})[0]}")
