@@ -23,7 +23,10 @@ class InputVariable:
         return self.body if path == "$" else json.dumps(self._select(path))
 
     def path(self, path: str = "$") -> Any:
-        return self._select(path)
+        """The value at the JSONPath; nothing there renders empty, as in API Gateway (not the
+        reference's own text, as plain Velocity would)."""
+        value = self._select(path)
+        return "" if value is None else value
 
     def params(self, name: str | None = None) -> Any:
         if name is None:

@@ -51,7 +51,8 @@ def test_history_and_undo_of_a_policy_change(petgate: Any, api_id: str, apigw: A
     assert undone.json["undoes"] == journal_id and undone.json["deployed"] is True
     assert stored(apigw, api_id) == before
     assert petgate("-o", "json", "history").json["entries"][1]["undoes"] == journal_id
-    assert petgate("undo").exit_code == 2, "nothing left to undo"
+    nothing = petgate("undo")
+    assert nothing.exit_code == 2 and "error: nothing to undo (see `petgate history`)" in nothing.stderr
 
 
 def test_undo_refuses_when_someone_changed_it_since(petgate: Any, api_id: str, apigw: Any) -> None:
