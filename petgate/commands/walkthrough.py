@@ -11,7 +11,7 @@ import click
 
 from petgate import actions, example, probe
 from petgate.app import App
-from petgate.commands.common import my_cidr, pass_app
+from petgate.commands.common import check_stage_name, my_cidr, pass_app
 from petgate.commands.exercise import DEFAULT_403_TEMPLATE
 from petgate.commands.verify import ExpectationNotMetError, render_verify, run_probe
 from petgate.errors import PetgateError, UsageError
@@ -52,7 +52,7 @@ class Story:
 
 @click.command()
 @click.option("--name", default=example.NAME, show_default=True, help="Name of the API to import or reuse.")
-@click.option("--stage", default="test", show_default=True)
+@click.option("--stage", default="test", show_default=True, callback=check_stage_name, help="Stage name.")
 @click.option("--new", is_flag=True, help="Import a fresh copy even if an API of that name exists.")
 @click.option("--cleanup", is_flag=True, help="Delete the API at the end.")
 @click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds each check may wait for a change to show.")

@@ -102,7 +102,31 @@ def test_policy_check_offline_from_a_file(tmp_path: Any) -> None:
     inside = run_subprocess("-o", "json", "policy", "check", "--file", str(document), "--ip", "10.1.2.3", env=env)
     assert inside.exit_code == 0 and json.loads(inside.stdout)["allowed"] is False
     outside = run_subprocess("policy", "check", "--file", str(document), "--ip", "11.1.2.3", "--expect", "allowed", env=env)
-    assert outside.exit_code == 0 and "allowed" in outside.stderr
+    assert outside.exit_code == 0
+    assert "GET / from 11.1.2.3: allowed (a statement allows it and none denies it)" in outside.stderr
+
+
+def test_policy_check_from_a_file_applies_only_statements_for_this_api(tmp_path: Any) -> None:
+    """Statements naming another API, account or region do not apply (the request is this API's)."""
+    deny_for = lambda arn: {"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke", "Resource": arn,  # noqa: E731
+                            "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}
+    document = tmp_path / "policy.json"
+    document.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"},
+        deny_for("arn:aws:execute-api:us-east-1:111122223333:otherapi00/*"),  # another API
+        deny_for("arn:aws:execute-api:eu-west-1:111122223333:a1b2c3d4e5/*"),  # another region
+        deny_for("arn:aws:execute-api:us-east-1:999999999999:a1b2c3d4e5/*"),  # another account
+    ]}))
+    env = {"PETGATE_LOCAL": None, "AWS_ACCESS_KEY_ID": None, "AWS_PROFILE": None, "AWS_REGION": None, "AWS_DEFAULT_REGION": None}
+    args = ["-o", "json", "policy", "check", "--file", str(document), "--ip", "10.1.2.3", "--region", "us-east-1"]
+    mine = run_subprocess(*args, "--api-id", "a1b2c3d4e5", "--account", "111122223333", env=env)
+    assert mine.exit_code == 0, mine.stderr
+    assert json.loads(mine.stdout)["allowed"] is True, "no deny statement names this API in this account and region"
+    assert json.loads(mine.stdout)["resource_arn"] == "arn:aws:execute-api:us-east-1:111122223333:a1b2c3d4e5/test/GET/"
+    other = run_subprocess(*args, "--api-id", "otherapi00", "--account", "111122223333", env=env)
+    assert json.loads(other.stdout)["reason"] == "policy-explicit-deny"
+    bad = run_subprocess("policy", "check", "--file", str(document), "--ip", "10.1.2.3", "--account", "123", env=env)
+    assert bad.exit_code == 2 and "--account must be a 12-digit AWS account id, not '123'" in bad.stderr
 
 
 def test_policy_show(petgate: Any, api_id: str) -> None:
