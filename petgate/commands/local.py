@@ -57,8 +57,8 @@ def local(app: App, host: str | None, port: int | None, throttle: bool) -> None:
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", "choose another --port") from None
     quotas = " with AWS's control-plane quotas" if throttle else ""
-    app.output.success(f"petgate local gateway on {reachable_url(host, server.server_port)}{quotas} (Ctrl-C to stop)")
-    try:
+    try:  # from the announcement on, Ctrl-C is a stop, not an interruption
+        app.output.success(f"petgate local gateway on {reachable_url(host, server.server_port)}{quotas} (Ctrl-C to stop)")
         server.serve_forever()
     except KeyboardInterrupt:  # Ctrl-C is how a foreground server is stopped
         app.output.info("stopped")

@@ -55,7 +55,7 @@ def moto_errors() -> Iterator[None]:
         yield
     except JsonRESTError as exc:
         error = ApiError(exc.error_type, exc.message)
-        error.status = exc.code
+        error.status = exc.code if exc.code != 400 else error.status  # moto says 400 for any JsonRESTError
         raise error from None
 
 
@@ -83,6 +83,9 @@ class ControlPlane:
     def __init__(self, store: snapshot.SnapshotStore, lock: threading.RLock, throttle: Throttle | None = None) -> None:
         from moto.moto_server.werkzeug_app import create_backend_app
 
+        from petgate.local import moto_fixes
+
+        moto_fixes.install()
         self.moto_app = create_backend_app("apigateway")
         self.store = store
         self.lock = lock
@@ -96,8 +99,8 @@ class ControlPlane:
             ("GET", re.compile(r"/restapis/(?P<api>[^/]+)/gatewayresponses/(?P<type>[^/]+)/?$"), self.get_response),
             ("PUT", re.compile(r"/restapis/(?P<api>[^/]+)/gatewayresponses/(?P<type>[^/]+)/?$"), self.put_response),
             ("DELETE", re.compile(r"/restapis/(?P<api>[^/]+)/gatewayresponses/(?P<type>[^/]+)/?$"), self.delete_response),
+            ("PATCH", re.compile(r"/restapis/(?P<api>[^/]+)/gatewayresponses/(?P<type>[^/]+)/?$"), self.update_response),
             ("POST", re.compile(r"/restapis/(?P<api>[^/]+)/deployments/?$"), self.create_deployment),
-            ("POST", re.compile(r"/restapis/(?P<api>[^/]+)/models/?$"), self.create_model),
             ("GET", re.compile(r"/restapis/(?P<api>[^/]+)/stages/(?P<stage>[^/]+)/exports/(?P<kind>[^/]+)/?$"), self.get_export),
         ]
 
@@ -190,62 +193,39 @@ class ControlPlane:
     # --- gateway responses ---------------------------------------------------------------
 
     def list_responses(self, caller: Caller, match: dict[str, str], _: dict[str, list[str]], __: bytes) -> Response:
-        api = caller.backend.get_rest_api(match["api"])
-        items = [
-            api.gateway_responses[kind].to_json()
-            if kind in api.gateway_responses
-            else gateway_responses.default_response(kind)
-            for kind in gateway_responses.RESPONSE_TYPES
-        ]
+        customised = _customised(caller.backend.get_rest_api(match["api"]))
+        items = [gateway_responses.view(kind, customised) for kind in gateway_responses.RESPONSE_TYPES]
         return _json(200, {"item": items})
 
     def get_response(self, caller: Caller, match: dict[str, str], _: dict[str, list[str]], __: bytes) -> Response:
         api = caller.backend.get_rest_api(match["api"])
-        kind = _response_type(match["type"])
-        if kind in api.gateway_responses:
-            return _json(200, api.gateway_responses[kind].to_json())
-        return _json(200, gateway_responses.default_response(kind))
+        kind = gateway_responses.check_type(match["type"])
+        return _json(200, gateway_responses.view(kind, _customised(api)))
 
     def put_response(self, caller: Caller, match: dict[str, str], _: dict[str, list[str]], body: bytes) -> Response:
-        kind = _response_type(match["type"])
+        api = caller.backend.get_rest_api(match["api"])
+        kind = gateway_responses.check_type(match["type"])
         request = json.loads(body or b"{}")
-        status = request.get("statusCode")
-        if status is not None and not re.fullmatch(r"[1-5]\d\d", str(status)):
-            raise ApiError("BadRequestException", f"Invalid status code {status!r}.")
-        response = caller.backend.put_gateway_response(
-            match["api"],
-            kind,
-            status_code=status,
-            response_parameters=request.get("responseParameters"),
-            response_templates=request.get("responseTemplates"),
-        )
-        return _json(201, response.to_json())
+        stored = gateway_responses.put(kind, request.get("statusCode"), request.get("responseParameters"),
+                                       request.get("responseTemplates"))
+        _store_response(api, stored)
+        return _json(201, stored)
+
+    def update_response(self, caller: Caller, match: dict[str, str], _: dict[str, list[str]], body: bytes) -> Response:
+        api = caller.backend.get_rest_api(match["api"])
+        kind = gateway_responses.check_type(match["type"])
+        operations = json.loads(body or b"{}").get("patchOperations") or []
+        updated = gateway_responses.patch(gateway_responses.view(kind, _customised(api)), operations)
+        _store_response(api, updated)
+        return _json(200, updated)
 
     def delete_response(self, caller: Caller, match: dict[str, str], _: dict[str, list[str]], __: bytes) -> Response:
         api = caller.backend.get_rest_api(match["api"])
-        kind = _response_type(match["type"])
+        kind = gateway_responses.check_type(match["type"])
         if kind not in api.gateway_responses:
-            raise ApiError("NotFoundException", f"Gateway response {kind} is not customised.")
+            raise ApiError("NotFoundException", "Gateway response type not defined on api")
         del api.gateway_responses[kind]
         return 202, {"Content-Type": "application/json"}, b"{}"
-
-    # --- models ---------------------------------------------------------------------------
-
-    def create_model(self, caller: Caller, match: dict[str, str], _: dict[str, list[str]], body: bytes) -> Response:
-        """As AWS: a name that exists is a ConflictException (moto replaces it silently), which
-        petgate's lease relies on."""
-        backend = caller.backend
-        api = backend.get_rest_api(match["api"])
-        request = json.loads(body or b"{}")
-        name = request.get("name")
-        if not name:
-            raise ApiError("BadRequestException", "Model name must be non-empty")
-        if name in api.models:
-            raise ApiError("ConflictException", "Model name already exists for this REST API")
-        model = backend.create_model(
-            api.id, name, request.get("contentType", "application/json"), request.get("description"), request.get("schema")
-        )
-        return _json(201, model.to_json())
 
     # --- deployments ---------------------------------------------------------------------
 
@@ -301,10 +281,16 @@ def _param(query: dict[str, list[str]], name: str, default: str) -> str:
     return default
 
 
-def _response_type(kind: str) -> str:
-    if kind not in gateway_responses.DEFAULT_STATUS:
-        raise ApiError("BadRequestException", f"Invalid response type {kind!r}.")
-    return kind
+def _customised(api: Any) -> dict[str, dict[str, Any]]:
+    return {kind: response.to_json() for kind, response in api.gateway_responses.items()}
+
+
+def _store_response(api: Any, response: dict[str, Any]) -> None:
+    """Kept in moto's own model, so its exports and our snapshots see it."""
+    api.put_gateway_response(
+        response["responseType"], response.get("statusCode"),
+        response.get("responseParameters"), response.get("responseTemplates"),
+    )
 
 
 def _json(status: int, data: Any) -> Response:
