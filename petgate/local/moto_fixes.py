@@ -42,6 +42,6 @@ def install() -> None:
             raise ConflictException("Model name already exists for this REST API")
         return original_create_model(self, rest_api_id, name, content_type, description, schema)
 
-    models.APIGatewayBackend.get_rest_api = get_rest_api
-    models.APIGatewayBackend.create_model = create_model
+    models.APIGatewayBackend.get_rest_api = get_rest_api  # type: ignore[method-assign]
+    models.APIGatewayBackend.create_model = create_model  # type: ignore[method-assign]
     _installed = True
