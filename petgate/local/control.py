@@ -150,6 +150,9 @@ class ControlPlane:
         request = json.loads(body or b"{}")
         if not request.get("name"):
             raise ApiError("BadRequestException", "name is required.")
+        if request.get("description") == "":  # test_create_rest_api_with_optional_params / create-empty-desc
+            raise ApiError("BadRequestException", "Description cannot be an empty string")
+        _check_endpoint_types((request.get("endpointConfiguration") or {}).get("types"))
         api = backend.create_rest_api(
             request["name"],
             request.get("description", ""),
@@ -159,6 +162,8 @@ class ControlPlane:
             minimum_compression_size=request.get("minimumCompressionSize"),
             disable_execute_api_endpoint=request.get("disableExecuteApiEndpoint"),
         )
+        api.version = request.get("version")  # moto drops both, and makes up "V1"
+        api.binaryMediaTypes = list(request.get("binaryMediaTypes") or [])
         try:
             store_policy(api, request.get("policy"))
         except ApiError:
@@ -279,6 +284,18 @@ def _param(query: dict[str, list[str]], name: str, default: str) -> str:
         if key in query:
             return query[key][0]
     return default
+
+
+def _check_endpoint_types(types: Any) -> None:
+    """test_create_rest_api_verify_defaults / create-with-empty-ip-address-type-and-wrong-type."""
+    if types and any(t not in ("PRIVATE", "EDGE", "REGIONAL") for t in types):
+        listed = ", ".join(str(t) for t in types)
+        raise ApiError(
+            "ValidationException",
+            f"1 validation error detected: Value '[{listed}]' at 'createRestApiInput.endpointConfiguration.types' "
+            "failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: "
+            "[PRIVATE, EDGE, REGIONAL]]",
+        )
 
 
 def _customised(api: Any) -> dict[str, dict[str, Any]]:

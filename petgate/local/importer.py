@@ -8,6 +8,7 @@ hangs `/` on a new empty-named child instead of the root resource; this one does
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from petgate.local.errors import ApiError
@@ -21,6 +22,8 @@ def parse_document(body: bytes) -> dict[str, Any]:
         document = json.loads(text)
     except json.JSONDecodeError:
         document = _parse_yaml(text)
+    # test_apigateway_import.snapshot.json, test_import_api_bad_file: a file that is not an
+    # OpenAPI document at all gets exactly "Invalid OpenAPI input."
     if not isinstance(document, dict):
         raise ApiError("BadRequestException", "Invalid OpenAPI input.")
     if "swagger" not in document and "openapi" not in document:
@@ -38,7 +41,7 @@ def _parse_yaml(text: str) -> Any:
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError:
-        raise ApiError("BadRequestException", "Invalid OpenAPI input: neither JSON nor YAML.") from None
+        raise ApiError("BadRequestException", "Invalid OpenAPI input.") from None
 
 
 def import_document(
@@ -54,6 +57,9 @@ def import_document(
         description=info.get("description", ""),
         endpoint_configuration={"types": [endpoint_type]},
     )
+    # what the document says, not moto's made-up "V1" and []
+    api.version = info.get("version")
+    api.binaryMediaTypes = list(document.get("x-amazon-apigateway-binary-media-types") or [])
     try:
         apply_document(backend, api.id, document, mode="overwrite")
     except Exception:
@@ -79,7 +85,7 @@ def apply_document(backend: Any, api_id: str, document: dict[str, Any], mode: st
         store_policy(api, policy if isinstance(policy, str) else json.dumps(policy))
     for name, schema in _models(document).items():
         if name not in api.models:
-            backend.create_model(api_id, name, "application/json", "", json.dumps(schema))
+            backend.create_model(api_id, name, "application/json", None, json.dumps(_model_refs(schema, api_id)))
     for path in sorted(document.get("paths", {})):
         operations = document["paths"][path] or {}
         resource = _resource_for(backend, api, path)
@@ -90,6 +96,28 @@ def apply_document(backend: Any, api_id: str, document: dict[str, Any], mode: st
             method = "ANY" if method_name.lower() == "x-amazon-apigateway-any-method" else method_name.upper()
             _put_method(backend, api_id, resource.id, method, operation, shared_parameters)
     return api
+
+
+_LOCAL_REF = re.compile(r"^#/(?:definitions|components/schemas)/(?P<name>[^/]+)$")
+
+
+def _model_name(schema: dict[str, Any]) -> str | None:
+    match = _LOCAL_REF.match(str(schema.get("$ref", "")))
+    return match["name"] if match else None
+
+
+def _model_refs(schema: Any, api_id: str) -> Any:
+    """Document-local $refs become model URLs, as AWS stores them (test_import_swagger_api /
+    get-models: "$ref": "https://apigateway.amazonaws.com/restapis/ID/models/PetType")."""
+    if isinstance(schema, dict):
+        out = {k: _model_refs(v, api_id) for k, v in schema.items()}
+        name = _model_name(schema)
+        if name:
+            out["$ref"] = f"https://apigateway.amazonaws.com/restapis/{api_id}/models/{name}"
+        return out
+    if isinstance(schema, list):
+        return [_model_refs(item, api_id) for item in schema]
+    return schema
 
 
 def _models(document: dict[str, Any]) -> dict[str, Any]:
@@ -147,12 +175,15 @@ def _put_method(
         if not str(code).isdigit():
             continue
         headers = (response or {}).get("headers") or {}
+        model = _model_name((response or {}).get("schema") or {})
+        content_type = (operation.get("produces") or ["application/json"])[0]
         backend.put_method_response(
             api_id,
             resource_id,
             method,
             str(code),
-            response_models=None,
+            # test_import_swagger_api / method-response-pets-get: {"application/json": "Pets"}
+            response_models={content_type: model} if model else None,
             response_parameters={f"method.response.header.{h}": False for h in headers} or None,
         )
     integration = operation.get("x-amazon-apigateway-integration")

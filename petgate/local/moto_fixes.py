@@ -7,6 +7,7 @@ tests/aws/services/apigateway/test_apigateway_api.snapshot.json, by test and key
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 _installed = False
@@ -17,7 +18,7 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from moto.apigateway import models
+    from moto.apigateway import models, responses
     from moto.apigateway.exceptions import BadRequestException, ConflictException, NotFoundException
 
     def get_rest_api(self: Any, function_id: str) -> Any:
@@ -40,8 +41,95 @@ def install() -> None:
             raise BadRequestException("Model name must be non-empty")  # create-model-empty-name
         if name in api.models:
             raise ConflictException("Model name already exists for this REST API")
+        if not schema:  # create-model-empty-schema, create-model-no-schema-json
+            raise BadRequestException("Model schema must have at least 1 property or array items defined")
         return original_create_model(self, rest_api_id, name, content_type, description, schema)
 
-    models.APIGatewayBackend.get_rest_api = get_rest_api  # type: ignore[method-assign]
-    models.APIGatewayBackend.create_model = create_model  # type: ignore[method-assign]
+    def model_not_found(name: str) -> Exception:
+        # test_model_validation / get-model-wrong-id, del-model-wrong-id (moto: "Invalid Model Name specified")
+        missing = NotFoundException(f"Invalid model name specified: {name}")
+        missing.code = 404
+        return missing
+
+    def get_model(self: Any, rest_api_id: str, model_name: str) -> Any:
+        model = self.get_rest_api(rest_api_id).models.get(model_name)
+        if model is None:
+            raise model_not_found(model_name)
+        return model
+
+    def delete_model(self: Any, rest_api_id: str, model_name: str) -> None:
+        api = self.get_rest_api(rest_api_id)
+        if model_name not in api.models:
+            raise model_not_found(model_name)
+        del api.models[model_name]
+
+    original_to_dict = models.RestAPI.to_dict
+
+    def rest_api_to_dict(self: Any) -> dict[str, Any]:
+        # test_create_rest_api_verify_defaults / create-with-*-default and
+        # test_create_rest_api_with_optional_params / create-only-name: no description, version,
+        # binaryMediaTypes or tags key unless set; endpointConfiguration.ipAddressType is ipv4,
+        # dualstack for PRIVATE (moto: "V1", [], {} and no ipAddressType)
+        shown = dict(original_to_dict(self))
+        for key in ("description", "version", "binaryMediaTypes", "tags"):
+            if not shown.get(key):
+                shown.pop(key, None)
+        endpoint = dict(shown.get("endpointConfiguration") or {"types": ["EDGE"]})
+        endpoint.setdefault("ipAddressType", "dualstack" if "PRIVATE" in (endpoint.get("types") or []) else "ipv4")
+        shown["endpointConfiguration"] = endpoint
+        return shown
+
+    original_put_integration = models.APIGatewayBackend.put_integration
+
+    def put_integration(self: Any, function_id: str, resource_id: str, *args: Any, **kwargs: Any) -> Any:
+        # test_apigateway_import.snapshot.json, test_import_swagger_api / integration-pets-get:
+        # cacheNamespace is the resource id, timeoutInMillis 29000, connectionType INTERNET for
+        # the HTTP types (moto leaves all three out)
+        integration = original_put_integration(self, function_id, resource_id, *args, **kwargs)
+        integration.cache_namespace = integration.cache_namespace or resource_id
+        integration.timeout_in_millis = integration.timeout_in_millis or 29000  # type: ignore[assignment]  # AWS answers a number
+        if integration.integration_type in ("HTTP", "HTTP_PROXY", "AWS", "AWS_PROXY"):
+            integration.connection_type = integration.connection_type or "INTERNET"
+        return integration
+
+    original_integration_json = models.Integration.to_json
+
+    def integration_to_json(self: Any) -> dict[str, Any]:
+        # integration-pets-options: no empty uri (MOCK), no empty responseTemplates
+        shown = {k: v for k, v in original_integration_json(self).items() if v not in (None, "")}
+        for response in (shown.get("integrationResponses") or {}).values():
+            if not response.get("responseTemplates"):
+                response.pop("responseTemplates", None)
+        return shown
+
+    original_integration_response_json = models.IntegrationResponse.to_json
+
+    def integration_response_to_json(self: Any) -> dict[str, Any]:
+        # integration-response-pets-get: no empty responseTemplates
+        shown = dict(original_integration_response_json(self))
+        if not shown.get("responseTemplates"):
+            shown.pop("responseTemplates", None)
+        return shown
+
+    def resource_listing(self: Any, resource: Any) -> dict[str, Any]:
+        # test_import_swagger_api / resources: without embed=methods each method is `{}`
+        shown = dict(resource.to_dict())
+        embedded = "methods" in self.querystring.get("embed", [])
+        if "resourceMethods" in shown and not embedded:
+            shown["resourceMethods"] = {name: {} for name in shown["resourceMethods"]}
+        return shown
+
+    def get_resources(self: Any) -> str:
+        function_id = self.path.replace("/restapis/", "", 1).split("/")[0]
+        resources = self.backend.get_resources(function_id)
+        return json.dumps({"item": [resource_listing(self, r) for r in resources]})
+
+    models.Integration.to_json = integration_to_json  # type: ignore[method-assign]
+    models.IntegrationResponse.to_json = integration_response_to_json  # type: ignore[method-assign]
+    responses.APIGatewayResponse.get_resources = get_resources  # type: ignore[method-assign]
+    patches = {"get_rest_api": get_rest_api, "put_integration": put_integration, "create_model": create_model, "get_model": get_model,
+               "delete_model": delete_model}
+    for name, function in patches.items():
+        setattr(models.APIGatewayBackend, name, function)
+    models.RestAPI.to_dict = rest_api_to_dict  # type: ignore[method-assign]
     _installed = True
