@@ -363,7 +363,9 @@ def user_statements(policy: Policy | None) -> list[Statement]:
 
 
 def expand_resources(policy: Policy, region: str, account_id: str, api_id: str) -> Policy:
-    """Expand `execute-api:/stage/METHOD/path` to the full ARN, as API Gateway does on save."""
+    """Expand `execute-api:/stage/METHOD/path` to the full ARN, as API Gateway does on save;
+    a one-item Resource list is stored as that one string, as AWS normalises it (readers here
+    take both forms)."""
     prefix = f"arn:aws:execute-api:{region}:{account_id}:{api_id}"
     result = copy.deepcopy(policy)
 
@@ -376,6 +378,8 @@ def expand_resources(policy: Policy, region: str, account_id: str, api_id: str) 
         for key in ("Resource", "NotResource"):
             if key in statement:
                 value = statement[key]
+                if isinstance(value, list) and len(value) == 1:
+                    value = value[0]
                 statement[key] = (
                     [expand(v) for v in value] if isinstance(value, list) else expand(value)
                 )

@@ -70,7 +70,7 @@ def test_block_my_ip_uses_checkip_and_redeploys(petgate: Any, api_id: str, apigw
     policy = stored_policy(apigw, api_id)
     assert policies.blocked_cidrs(policy) == ["127.0.0.1/32"]
     deny = policy["Statement"][0]
-    assert deny["Resource"] == [f"arn:aws:execute-api:us-east-1:123456789012:{api_id}/*"]
+    assert deny["Resource"] == f"arn:aws:execute-api:us-east-1:123456789012:{api_id}/*"  # a one-item list, normalised as AWS does
 
 
 def test_block_merges_into_the_users_policy_and_is_idempotent(petgate: Any, api_id: str, apigw: Any) -> None:

@@ -8,6 +8,7 @@ tests/aws/services/apigateway/test_apigateway_api.snapshot.json, by test and key
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 _installed = False
@@ -124,6 +125,41 @@ def install() -> None:
         resources = self.backend.get_resources(function_id)
         return json.dumps({"item": [resource_listing(self, r) for r in resources]})
 
+    original_stage_init = models.Stage.__init__
+    original_stage_json = models.Stage.to_json
+
+    def stage_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_stage_init(self, *args, **kwargs)
+        self._petgate_created = int(time.time())
+
+    def stage_to_json(self: Any) -> dict[str, Any]:
+        # API, test_stage_access_log_settings / create-stage: cacheClusterStatus NOT_AVAILABLE,
+        # tracingEnabled false, createdDate and lastUpdatedDate; no empty description or variables
+        shown = dict(original_stage_json(self))
+        shown.setdefault("cacheClusterEnabled", False)
+        shown["cacheClusterStatus"] = shown.get("cacheClusterStatus") or "NOT_AVAILABLE"
+        shown["tracingEnabled"] = bool(shown.get("tracingEnabled"))
+        shown.setdefault("methodSettings", {})
+        created = getattr(self, "_petgate_created", int(time.time()))
+        shown.setdefault("createdDate", created)
+        shown.setdefault("lastUpdatedDate", created)
+        for key in ("description", "variables"):
+            if not shown.get(key):
+                shown.pop(key, None)
+        return shown
+
+    original_deployment_json = models.Deployment.to_json
+
+    def deployment_to_json(self: Any) -> dict[str, Any]:
+        # API, test_stage_access_log_settings / create-deployment: {createdDate, id}, no empty description
+        shown = dict(original_deployment_json(self))
+        if not shown.get("description"):
+            shown.pop("description", None)
+        return shown
+
+    models.Stage.__init__ = stage_init  # type: ignore[method-assign]
+    models.Stage.to_json = stage_to_json  # type: ignore[method-assign]
+    models.Deployment.to_json = deployment_to_json  # type: ignore[method-assign]
     models.Integration.to_json = integration_to_json  # type: ignore[method-assign]
     models.IntegrationResponse.to_json = integration_response_to_json  # type: ignore[method-assign]
     responses.APIGatewayResponse.get_resources = get_resources  # type: ignore[method-assign]
