@@ -7,7 +7,6 @@ import contextlib
 import io
 import json
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -19,28 +18,15 @@ from typing import Any
 
 import boto3
 import pytest
-import requests
 
 from petgate.cli import main
+from petgate.pytest_plugin import running_gateway
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def wait_until_up(url: str, process: subprocess.Popen[bytes] | None = None, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"petgate local exited with {process.returncode}")
-        try:
-            if requests.get(f"{url}/_petgate/health", timeout=1).status_code == 200:
-                return
-        except requests.ConnectionError:
-            time.sleep(0.05)  # polling a server that is starting: nothing to wait on instead
-    raise RuntimeError(f"petgate local did not answer at {url}")
 
 
 @pytest.fixture(autouse=True)
@@ -53,35 +39,9 @@ def state_dir(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 @contextlib.contextmanager
 def petgate_local(*options: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    """A real `petgate local` process, as a user would run it; its URL.
-
-    It binds port 0 itself and names the port it got on its first stderr line: no window in
-    which another process can take a port we picked."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "petgate", "local", "--port", "0", *options],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
-    try:
-        assert process.stderr is not None
-        seen = []
-        match = None
-        while match is None:  # warnings may come first; then "petgate local gateway on http://HOST:PORT"
-            line = process.stderr.readline()
-            if not line:
-                raise RuntimeError(f"petgate local did not start: {''.join(seen)!r}")
-            seen.append(line)
-            match = re.search(r"gateway on (http://\S+)", line)
-        url = match.group(1)
-        # keep draining stderr so the server never blocks on a full pipe
-        threading.Thread(target=process.stderr.read, daemon=True).start()
-        wait_until_up(url, process)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    """A real `petgate local` process, as a user would run it; its URL (the plugin's helper)."""
+    with running_gateway(*options, env=env) as gateway:
+        yield gateway.url
 
 
 @pytest.fixture(scope="session")
@@ -184,7 +144,6 @@ class LoopbackServer:
 
     def __init__(self, answer: Any) -> None:
         import http.server
-        import threading
 
         self.requests = 0
         outer = self

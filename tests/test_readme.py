@@ -71,3 +71,10 @@ def test_every_readme_example_runs_as_written(tmp_path: Path) -> None:
     assert "GET /pets from 198.51.100.20: allowed (a statement allows it and none denies it)" in completed.stderr
     assert "imported the example API" in completed.stdout  # `petgate history`, on stdout
     assert completed.stderr.count("### README line") == len(blocks)
+
+
+def test_the_readme_pytest_example_is_the_tested_one() -> None:
+    text = README.read_text(encoding="utf-8")
+    blocks = [m["body"] for m in FENCE.finditer(text) if m["info"].strip() == "python"]
+    example = (Path(__file__).parent / "test_plugin_example.py").read_text(encoding="utf-8").split("\n", 1)[1]
+    assert example in blocks

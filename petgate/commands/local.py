@@ -26,8 +26,11 @@ def reachable_url(host: str, port: int) -> str:
 @click.option("--port", type=click.IntRange(0, 65535), help="Port to listen on; 0 picks a free one. "
               "[default: PETGATE_LOCAL_URL's port, else 4599]")
 @click.option("--throttle", is_flag=True, help="Enforce AWS's control-plane quotas (429 beyond them).")
+@click.option("--state", "state_path", metavar="FILE", envvar="PETGATE_LOCAL_STATE",
+              help="Keep APIs, deployments and stages in FILE across restarts (written after every change; "
+              "a pickle: load only files this machine wrote). [env: PETGATE_LOCAL_STATE]")
 @pass_app
-def local(app: App, host: str | None, port: int | None, throttle: bool) -> None:
+def local(app: App, host: str | None, port: int | None, throttle: bool, state_path: str | None) -> None:
     """Run petgate's local API Gateway (control plane, data plane, checkip) on one port.
 
     Point the other commands at it with --local (or PETGATE_LOCAL=1); it listens where
@@ -52,11 +55,16 @@ def local(app: App, host: str | None, port: int | None, throttle: bool) -> None:
         loopback = host == "localhost"
     if not loopback:
         app.output.warn(f"listening on {host}: anyone who can reach it can change your local APIs")
+    from petgate.local.state import StateFile
+
+    state = StateFile(state_path) if state_path else None
     try:
-        server = make_server(host, port, throttle)
+        server = make_server(host, port, throttle, state)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", "choose another --port") from None
     quotas = " with AWS's control-plane quotas" if throttle else ""
+    if state is not None:
+        quotas += f" keeping its state in {state.path}"
     try:  # from the announcement on, Ctrl-C is a stop, not an interruption
         app.output.success(f"petgate local gateway on {reachable_url(host, server.server_port)}{quotas} (Ctrl-C to stop)")
         server.serve_forever()

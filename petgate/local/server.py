@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from petgate.local.control import ControlPlane
 from petgate.local.dataplane import DataPlane
 from petgate.local.http import REASONS, GatewayHTTPServer
 from petgate.local.snapshot import SnapshotStore
+from petgate.local.state import StateFile
 from petgate.local.throttle import Throttle
 
 DEFAULT_HOST = "127.0.0.1"
@@ -23,11 +25,24 @@ class LocalGateway:
     """WSGI app: `/restapis/{id}/{stage}/_user_request_/...` is the data plane, `/_petgate/...`
     the helpers, everything else the control plane."""
 
-    def __init__(self, throttle: bool = False) -> None:
-        lock = threading.RLock()  # moto's backends are not thread-safe: one writer at a time
+    def __init__(self, throttle: bool = False, state: StateFile | None = None) -> None:
+        self.lock = threading.RLock()  # moto's backends are not thread-safe: one writer at a time
         self.store = SnapshotStore()
-        self.control = ControlPlane(self.store, lock, Throttle() if throttle else None)
-        self.data = DataPlane(self.store, lock)
+        self.control = ControlPlane(self.store, self.lock, Throttle() if throttle else None)
+        self.data = DataPlane(self.store, self.lock)
+        self.state = state
+        if state is not None:
+            with self.lock:
+                state.load(self.store)
+
+    def _save_state(self) -> None:
+        """After a change: a full disk must not turn a change that happened into an error."""
+        assert self.state is not None
+        try:
+            with self.lock:
+                self.state.save(self.store)
+        except OSError as exc:
+            sys.stderr.write(f"warning: could not write the state file {self.state.path}: {exc.strerror}\n")
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -40,12 +55,16 @@ class LocalGateway:
             status, headers, body = 200, {"Content-Type": "text/plain"}, b"ok\n"
         else:
             status, headers, body = self.control.handle(environ)
+            if self.state is not None and environ.get("REQUEST_METHOD") not in ("GET", "HEAD") and status < 400:
+                self._save_state()
         start_response(f"{status} {REASONS.get(status, 'Unknown')}", list(headers.items()))
         return [body]
 
 
-def make_server(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, throttle: bool = False) -> GatewayHTTPServer:
-    return GatewayHTTPServer((host, port), LocalGateway(throttle))
+def make_server(
+    host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, throttle: bool = False, state: StateFile | None = None
+) -> GatewayHTTPServer:
+    return GatewayHTTPServer((host, port), LocalGateway(throttle, state))
 
 
 @dataclass

@@ -88,6 +88,16 @@ class SnapshotStore:
         with self._lock:
             return self._homes.get(api_id)
 
+    def dump(self) -> dict[str, Any]:
+        """What `restore` takes back (for `petgate local --state`)."""
+        with self._lock:
+            return {"snapshots": dict(self._snapshots), "homes": dict(self._homes)}
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        with self._lock:
+            self._snapshots = dict(saved["snapshots"])
+            self._homes = dict(saved["homes"])
+
     def drop_api(self, api_id: str) -> None:
         with self._lock:
             self._homes.pop(api_id, None)

@@ -1,0 +1,43 @@
+"""`petgate local --state FILE`: APIs, policies, deployments and stages survive a restart."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from tests.conftest import petgate_local, run_cli, run_subprocess
+
+
+def test_a_restart_keeps_everything(tmp_path: Path, monkeypatch: Any) -> None:
+    state = tmp_path / "gateway.state"
+    # the same address both times, as a user's restart would (undo checks where a change was made):
+    # a loopback address of its own, so port 4599 is free there
+    where = ("--host", f"127.{random.randint(64, 254)}.{random.randint(1, 254)}.{random.randint(1, 254)}", "--port", "4599")
+    with petgate_local("--state", str(state), *where) as url:
+        monkeypatch.setenv("PETGATE_LOCAL_URL", url)
+        api_id = run_cli("--local", "-o", "json", "import-example", "--name", "Kept", "--new").json["api_id"]
+        assert run_cli("--local", "block-my-ip", "--api", api_id, "--cidr", "127.0.0.1").exit_code == 0
+        assert run_cli("--local", "set-403-template", "--api", api_id).exit_code == 0
+    assert state.exists()
+    with petgate_local("--state", str(state), *where) as url:
+        monkeypatch.setenv("PETGATE_LOCAL_URL", url)
+        status = run_cli("--local", "-o", "json", "status", "--api", api_id)
+        assert status.exit_code == 0, status.stderr
+        assert status.json["blocked"] == ["127.0.0.1/32"] and status.json["access_denied"]["custom"] is True
+        assert status.json["policy_changed_since_deploy"] is False, "the stage's snapshot came back too"
+        denied = requests.get(f"{url}/restapis/{api_id}/test/_user_request_/", timeout=5)
+        assert denied.status_code == 403 and denied.json() == {"message": "Access denied"}
+        undone = run_cli("--local", "-o", "json", "undo", "--api", api_id)  # the journal points at a live API
+        assert undone.exit_code == 0, undone.stderr
+
+
+def test_a_damaged_state_file_is_one_clear_line(tmp_path: Path) -> None:
+    state = tmp_path / "broken.state"
+    state.write_bytes(b"not a pickle")
+    result = run_subprocess("local", "--port", "0", "--state", str(state))
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert f"the state file {state} cannot be read" in result.stderr and "move it away to start empty" in result.stderr
+    assert state.read_bytes() == b"not a pickle", "left as it was"
