@@ -13,13 +13,14 @@ import io
 import json
 import re
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from petgate import policy as policies
-from petgate.local import gateway_responses, importer, snapshot
+from petgate.local import export, gateway_responses, importer, snapshot
 from petgate.local.errors import ApiError
 from petgate.local.throttle import Throttle
 
@@ -68,6 +69,7 @@ class Caller:
         from moto.iam.models import get_account_id_from
 
         self.account_id = get_account_id_from(access_key)
+        self.accept = environ.get("HTTP_ACCEPT", "")
 
     @property
     def backend(self) -> Any:
@@ -247,9 +249,9 @@ class ControlPlane:
         self.store.put(snapshot.take(api, deployment.id))
         return _json(201, deployment.to_json())
 
-    def get_export(self, caller: Caller, match: dict[str, str], _: dict[str, list[str]], __: bytes) -> Response:
+    def get_export(self, caller: Caller, match: dict[str, str], query: dict[str, list[str]], __: bytes) -> Response:
         api = caller.backend.get_rest_api(match["api"])
-        if match["kind"] not in ("oas30", "swagger"):
+        if match["kind"] not in export.KINDS:
             raise ApiError("BadRequestException", f"No API exporter for type {match['kind']!r}.")
         stage = api.stages.get(match["stage"])
         if stage is None:
@@ -257,7 +259,20 @@ class ControlPlane:
         taken = self.store.get(api.id, stage.deployment_id)
         if taken is None:
             raise ApiError("NotFoundException", "Invalid deployment identifier specified")
-        return _json(200, snapshot.export(taken, match["stage"]))
+        extensions = _param(query, "extensions", "") in ("apigateway", "integrations", "authorizers")
+        document = export.export(taken, match["stage"], match["kind"], extensions)
+        # test_export_*_openapi / get-export: an attachment, application/octet-stream
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(taken.deployed_at))
+        wants_yaml = "yaml" in caller.accept
+        if wants_yaml:
+            import yaml
+
+            body = yaml.safe_dump(document, sort_keys=False).encode()
+        else:
+            body = json.dumps(document, indent=2).encode()
+        filename = f"{match['kind']}_{stamp}.{'yaml' if wants_yaml else 'json'}"
+        headers = {"Content-Type": "application/octet-stream", "Content-Disposition": f'attachment; filename="{filename}"'}
+        return 200, headers, body
 
 
 def _operation(method: str, path: str, query: dict[str, list[str]]) -> str | None:

@@ -143,6 +143,22 @@ def _resource_for(backend: Any, api: Any, path: str) -> Any:
     return resource
 
 
+def _request_models(operation: dict[str, Any], parameters: list[Any]) -> dict[str, str]:
+    """The body's model: a swagger `in: body` parameter, or an OpenAPI 3 requestBody."""
+    models = {}
+    content_type = (operation.get("consumes") or ["application/json"])[0]
+    for parameter in parameters:
+        if isinstance(parameter, dict) and parameter.get("in") == "body":
+            name = _model_name(parameter.get("schema") or {})
+            if name:
+                models[content_type] = name
+    for media_type, content in ((operation.get("requestBody") or {}).get("content") or {}).items():
+        name = _model_name((content or {}).get("schema") or {})
+        if name:
+            models[media_type] = name
+    return models
+
+
 def _request_parameters(parameters: list[Any]) -> dict[str, bool]:
     locations = {"path": "path", "query": "querystring", "header": "header"}
     result = {}
@@ -161,7 +177,8 @@ def _put_method(
     operation: dict[str, Any],
     shared_parameters: list[Any],
 ) -> None:
-    parameters = _request_parameters(list(shared_parameters) + list(operation.get("parameters", [])))
+    all_parameters = list(shared_parameters) + list(operation.get("parameters", []))
+    parameters = _request_parameters(all_parameters)
     security = operation.get("security")
     backend.put_method(
         api_id,
@@ -169,6 +186,7 @@ def _put_method(
         method,
         "NONE" if not security else "AWS_IAM",
         request_parameters=parameters or None,
+        request_models=_request_models(operation, all_parameters) or None,
         operation_name=operation.get("operationId"),
     )
     for code, response in (operation.get("responses") or {}).items():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,11 @@ class Snapshot:
     policy: policies.Policy | None
     gateway_responses: dict[str, dict[str, Any]]  # customised ones only
     compiled_policy: policies.CompiledPolicy = field(compare=False, repr=False)
+    # for GetExport of the stage (export.py)
+    description: str = ""
+    models: dict[str, str] = field(default_factory=dict)  # name -> schema (JSON text)
+    binary_media_types: tuple[str, ...] = ()
+    deployed_at: float = 0.0
 
     @property
     def arn_prefix(self) -> str:
@@ -64,6 +70,10 @@ def take(api: Any, deployment_id: str) -> Snapshot:
         compiled_policy=policies.compile_policy(
             policy, f"arn:aws:execute-api:{api.region_name}:{api.account_id}:{api.id}"
         ),
+        description=api.description or "",
+        models={name: model.schema for name, model in api.models.items() if model.schema and name != "PetgateLease"},
+        binary_media_types=tuple(api.binaryMediaTypes or ()),
+        deployed_at=time.time(),
     )
 
 
@@ -103,56 +113,3 @@ class SnapshotStore:
             self._homes.pop(api_id, None)
             for key in [k for k in self._snapshots if k[0] == api_id]:
                 del self._snapshots[key]
-
-
-def export(snapshot: Snapshot, stage: str) -> dict[str, Any]:
-    """The stage's deployed definition as OpenAPI 3 with API Gateway's extensions."""
-    paths: dict[str, Any] = {}
-    for resource in sorted(snapshot.resources, key=lambda r: r.path):
-        operations: dict[str, Any] = {}
-        for name, method in resource.methods.items():
-            operation: dict[str, Any] = {
-                "responses": {
-                    code: {"description": f"{code} response"}
-                    for code in (method.get("methodResponses") or {})
-                }
-            }
-            integration = method.get("methodIntegration")
-            if integration:
-                operation["x-amazon-apigateway-integration"] = _export_integration(integration)
-            key = "x-amazon-apigateway-any-method" if name == "ANY" else name.lower()
-            operations[key] = operation
-        if operations:
-            paths[resource.path] = operations
-    document: dict[str, Any] = {
-        "openapi": "3.0.1",
-        "info": {"title": snapshot.api_name, "version": snapshot.deployment_id},
-        "servers": [{"url": f"https://{snapshot.api_id}.execute-api.{snapshot.region}.amazonaws.com/{{basePath}}", "variables": {"basePath": {"default": stage}}}],
-        "paths": paths,
-    }
-    if snapshot.policy is not None:
-        document["x-amazon-apigateway-policy"] = snapshot.policy
-    if snapshot.gateway_responses:
-        document["x-amazon-apigateway-gateway-responses"] = {
-            kind: {k: v for k, v in response.items() if k in ("statusCode", "responseParameters", "responseTemplates")}
-            for kind, response in snapshot.gateway_responses.items()
-        }
-    return document
-
-
-def _export_integration(integration: dict[str, Any]) -> dict[str, Any]:
-    exported: dict[str, Any] = {"type": str(integration.get("type", "")).lower()}
-    for key in ("uri", "httpMethod", "requestTemplates", "requestParameters", "passthroughBehavior"):
-        if integration.get(key):
-            exported[key] = integration[key]
-    responses = {}
-    for status, response in (integration.get("integrationResponses") or {}).items():
-        pattern = response.get("selectionPattern") or "default"
-        entry = {"statusCode": str(status)}
-        for key in ("responseTemplates", "responseParameters"):
-            if response.get(key):
-                entry[key] = response[key]
-        responses[pattern] = entry
-    if responses:
-        exported["responses"] = responses
-    return exported
