@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.petgate-installed
+# the aws CLI (tests drive it against petgate local; bench/ compares with it) gets a venv of its
+# own: it pins botocore versions that boto3 may not share
+AWSCLI := bench/.venv-awscli/bin/aws
 
 .PHONY: demo test lint bench clean
 
@@ -16,15 +19,13 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/petgate --local walkthrough --cleanup
 
-test: $(STAMP)
-	$(BIN)/python -m pytest
+test: $(STAMP) $(AWSCLI)
+	PETGATE_TEST_AWS_CLI=$(CURDIR)/$(AWSCLI) $(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy petgate
 
-# the aws CLI gets a venv of its own: it pins botocore versions that boto3 may not share
-AWSCLI := bench/.venv-awscli/bin/aws
 
 $(AWSCLI):
 	$(PYTHON) -m venv bench/.venv-awscli
