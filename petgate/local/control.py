@@ -148,7 +148,7 @@ class ControlPlane:
             if endpoint not in ("EDGE", "REGIONAL", "PRIVATE"):
                 raise ApiError("BadRequestException", f"Invalid endpoint configuration type {endpoint!r}.")
             api = importer.import_document(backend, document, endpoint)
-            return _json(201, api.to_dict())
+            return _json(201, _created(api))
         request = json.loads(body or b"{}")
         if not request.get("name"):
             raise ApiError("BadRequestException", "name is required.")
@@ -171,12 +171,22 @@ class ControlPlane:
         except ApiError:
             backend.delete_rest_api(api.id)
             raise
-        return _json(201, api.to_dict())
+        return _json(201, _created(api))
 
     def put_rest_api(self, caller: Caller, match: dict[str, str], query: dict[str, list[str]], body: bytes) -> Response:
         backend = caller.backend
         document = importer.parse_document(body)
-        api = importer.apply_document(backend, match["api"], document, query.get("mode", ["merge"])[0])
+        mode = query.get("mode", ["merge"])[0]
+        api = importer.apply_document(backend, match["api"], document, mode)
+        # test_apigateway_import, test_put_rest_api_mode_binary_media_types / put-api: the
+        # document's title and version replace the API's; its binary media types are added
+        # (merge) or replace the API's (overwrite)
+        info = document.get("info") or {}
+        api.name = info.get("title") or api.name
+        api.version = info.get("version") or api.version
+        given = list(document.get("x-amazon-apigateway-binary-media-types") or [])
+        kept = list(api.binaryMediaTypes or []) if mode == "merge" else []
+        api.binaryMediaTypes = kept + [t for t in given if t not in kept]
         return _json(200, api.to_dict())
 
     def update_rest_api(self, caller: Caller, match: dict[str, str], _: dict[str, list[str]], body: bytes) -> Response:
@@ -299,6 +309,14 @@ def _param(query: dict[str, list[str]], name: str, default: str) -> str:
         if key in query:
             return query[key][0]
     return default
+
+
+def _created(api: Any) -> dict[str, Any]:
+    """CreateRestApi and ImportRestApi leave out `tags` when there are none (create-only-name)."""
+    shown = dict(api.to_dict())
+    if not shown.get("tags"):
+        shown.pop("tags", None)
+    return shown
 
 
 def _check_endpoint_types(types: Any) -> None:

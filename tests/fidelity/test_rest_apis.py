@@ -36,7 +36,7 @@ def test_create_rest_api_shapes(raw: Any, kwargs: dict[str, Any], endpoint: dict
     assert set(shown) == SHAPE | set(extra), "no description, version, binaryMediaTypes or tags key unless set"
     assert shown["endpointConfiguration"] == endpoint and shown["apiKeySource"] == "HEADER"
     assert shown["disableExecuteApiEndpoint"] is False and all(shown[k] == v for k, v in extra.items())
-    assert plain(raw.get_rest_api(restApiId=shown["id"])) == shown
+    assert plain(raw.get_rest_api(restApiId=shown["id"])) == {**shown, "tags": {}}  # GetRestApi shows empty tags
 
 
 def test_create_rest_api_errors(raw: Any) -> None:
@@ -90,7 +90,7 @@ def test_petstore_import(raw: Any, petstore: tuple[str, dict[str, str]]) -> None
     integration-pets-options, method-response-pets-get, get-models."""
     api_id, ids = petstore
     api = plain(raw.get_rest_api(restApiId=api_id))
-    assert set(api) == SHAPE | {"description"} and api["endpointConfiguration"] == {"ipAddressType": "ipv4", "types": ["EDGE"]}
+    assert set(api) == SHAPE | {"description", "tags"} and api["endpointConfiguration"] == {"ipAddressType": "ipv4", "types": ["EDGE"]}
     resources = raw.get_resources(restApiId=api_id)["items"]
     assert {r["path"]: r.get("resourceMethods") for r in resources} == {
         "/": {"GET": {}}, "/pets": {"GET": {}, "OPTIONS": {}, "POST": {}}, "/pets/{petId}": {"GET": {}, "OPTIONS": {}}}
@@ -123,3 +123,17 @@ def test_bad_files(raw: Any, rest_api: str, body: bytes) -> None:
     expected = {"Code": "BadRequestException", "Message": "Invalid OpenAPI input.", "Status": 400}
     assert error_of(raw.import_rest_api, body=body) == expected
     assert error_of(raw.put_rest_api, restApiId=rest_api, body=body) == expected
+
+
+@pytest.mark.parametrize(("mode", "expected"), [("merge", ["image/heif", "image/png", "image/jpg"]),
+                                                ("overwrite", ["image/png", "image/jpg"])])
+def test_put_rest_api_binary_media_types(raw: Any, mode: str, expected: list[str]) -> None:
+    """IMPORT, test_put_rest_api_mode_binary_media_types[merge|overwrite]: create-rest-api, get-rest-api, put-api."""
+    created = plain(raw.create_rest_api(name="bin", binaryMediaTypes=["image/heif"]))
+    assert created["binaryMediaTypes"] == ["image/heif"] and "tags" not in created
+    assert plain(raw.get_rest_api(restApiId=created["id"]))["tags"] == {}
+    document = {"swagger": "2.0", "info": {"title": "renamed", "version": "1.0.0"},
+                "x-amazon-apigateway-binary-media-types": ["image/png", "image/jpg"], "paths": {}}
+    put = plain(raw.put_rest_api(restApiId=created["id"], body=json.dumps(document).encode(), mode=mode))
+    assert put["binaryMediaTypes"] == expected and put["name"] == "renamed" and put["version"] == "1.0.0"
+    assert put["tags"] == {}
