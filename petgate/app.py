@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from petgate.gateway import Gateway
     from petgate.journal import Journal
+    from petgate.waf import Waf
 
 
 _SECRET_HEADERS = {"authorization", "x-amz-security-token"}
@@ -79,6 +80,11 @@ class App:
             for name, value in request.headers.items()
         }
         self.output.debug(f"{request.method} {request.url} {headers}")
+
+    @cached_property
+    def waf(self) -> Waf:
+        self.await_local_gateway()
+        return self.target.waf()  # type: ignore[no-any-return]
 
     @cached_property
     def journal(self) -> Journal:

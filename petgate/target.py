@@ -141,6 +141,16 @@ class Target:
         )
         return Gateway(client)
 
+    def waf(self) -> Any:
+        """The wafv2 client class for the same place (REGIONAL scope: the API's region)."""
+        from botocore.config import Config
+
+        from petgate.waf import Waf
+
+        config = Config(retries={"mode": "standard"}, connect_timeout=5,
+                        read_timeout=float(os.environ.get("PETGATE_CONTROL_TIMEOUT") or 30))
+        return Waf(self.boto3_session().client("wafv2", endpoint_url=self.control_url, config=config))
+
     def invoke_url(self, api_id: str, stage: str) -> str:
         """The stage's base URL: AWS's execute-api host, or the local URL form."""
         if self.control_url:

@@ -129,14 +129,7 @@ class ControlPlane:
             return self.forward(environ, body)
 
     def forward(self, environ: dict[str, Any], body: bytes) -> Response:
-        from werkzeug.test import run_wsgi_app
-
-        environ = dict(environ)
-        environ["wsgi.input"] = io.BytesIO(body)
-        environ["CONTENT_LENGTH"] = str(len(body))
-        app_iter, status, headers = run_wsgi_app(self.moto_app, environ, buffered=True)
-        payload = b"".join(app_iter)
-        return int(status.split()[0]), {k: v for k, v in headers.items() if k.lower() not in ("content-length", "transfer-encoding")}, payload
+        return forward_to(self.moto_app, environ, body)
 
     # --- REST APIs -----------------------------------------------------------------------
 
@@ -283,6 +276,18 @@ class ControlPlane:
         filename = f"{match['kind']}_{stamp}.{'yaml' if wants_yaml else 'json'}"
         headers = {"Content-Type": "application/octet-stream", "Content-Disposition": f'attachment; filename="{filename}"'}
         return 200, headers, body
+
+
+def forward_to(app: Any, environ: dict[str, Any], body: bytes) -> Response:
+    """Run a request through one of moto's server apps."""
+    from werkzeug.test import run_wsgi_app
+
+    environ = dict(environ)
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    app_iter, status, headers = run_wsgi_app(app, environ, buffered=True)
+    payload = b"".join(app_iter)
+    return int(status.split()[0]), {k: v for k, v in headers.items() if k.lower() not in ("content-length", "transfer-encoding")}, payload
 
 
 def _operation(method: str, path: str, query: dict[str, list[str]]) -> str | None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from petgate import policy as policies
-from petgate.local import gateway_responses, petstore, routing, vtl
+from petgate.local import gateway_responses, petstore, routing, vtl, waf_enforce, waf_fixes
 from petgate.local.snapshot import Snapshot, SnapshotStore
 
 Response = tuple[int, dict[str, str], bytes]
@@ -110,6 +110,9 @@ class DataPlane:
             return 403, {"Content-Type": "application/json", "x-amzn-ErrorType": "ForbiddenException"}, FORBIDDEN_BODY
         snap, call.stage_variables = found
         call.account_id = snap.account_id
+        blocked = self._waf(snap, call)
+        if blocked is not None:
+            return blocked
         route = routing.find(snap.resources, call.path, call.http_method)
         if route is None:
             return self.gateway_response(snap, call, "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
@@ -140,6 +143,21 @@ class DataPlane:
             deployment_id, variables = stage.deployment_id, dict(stage.variables or {})
         snap = self.store.get(api_id, deployment_id) if deployment_id else None
         return (snap, variables) if snap is not None else None
+
+    def _waf(self, snap: Snapshot, call: Call) -> Response | None:
+        """The stage's web ACL, before anything else API Gateway does (no redeploy needed)."""
+        with self.lock:
+            verdict = waf_enforce.evaluate(
+                waf_fixes.backend(snap.account_id, snap.region),
+                waf_enforce.stage_arn(snap.region, snap.api_id, call.stage),
+                call.source_ip,
+            )
+        if not verdict.blocked:
+            return None
+        headers = {"Content-Type": verdict.content_type, **dict(verdict.headers)}
+        if verdict.body == FORBIDDEN_BODY:  # WAF's own refusal, as API Gateway relays it
+            headers["x-amzn-ErrorType"] = "ForbiddenException"
+        return verdict.status, headers, verdict.body
 
     @staticmethod
     def _policy_request(snap: Snapshot, call: Call) -> policies.Request:

@@ -15,6 +15,7 @@ from petgate.local.http import REASONS, GatewayHTTPServer
 from petgate.local.snapshot import SnapshotStore
 from petgate.local.state import StateFile
 from petgate.local.throttle import Throttle
+from petgate.local.waf_control import WafControl
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4599
@@ -29,6 +30,7 @@ class LocalGateway:
         self.lock = threading.RLock()  # moto's backends are not thread-safe: one writer at a time
         self.store = SnapshotStore()
         self.control = ControlPlane(self.store, self.lock, Throttle() if throttle else None)
+        self.waf = WafControl(self.lock)
         self.data = DataPlane(self.store, self.lock)
         self.state = state
         if state is not None:
@@ -54,7 +56,8 @@ class LocalGateway:
         elif path == "/_petgate/health":
             status, headers, body = 200, {"Content-Type": "text/plain"}, b"ok\n"
         else:
-            status, headers, body = self.control.handle(environ)
+            control = self.waf if WafControl.wants(environ) else self.control
+            status, headers, body = control.handle(environ)
             if self.state is not None and environ.get("REQUEST_METHOD") not in ("GET", "HEAD") and status < 400:
                 self._save_state()
         start_response(f"{status} {REASONS.get(status, 'Unknown')}", list(headers.items()))

@@ -28,8 +28,9 @@ def _moto_version() -> str:
 def _backends() -> dict[str, Any]:
     """moto's backends whose state the gateway serves, by service name."""
     from moto.apigateway.models import apigateway_backends
+    from moto.wafv2.models import wafv2_backends
 
-    return {"apigateway": apigateway_backends}
+    return {"apigateway": apigateway_backends, "wafv2": wafv2_backends}
 
 
 class StateFile:

@@ -1,0 +1,138 @@
+"""petgate waf ...: the deny list in AWS WAF (IP sets + a web ACL on the stage), past the
+resource policy's quota. No redeploy: WAF changes apply to the stage as they are made."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from petgate.app import App
+from petgate.commands.common import api_options, my_cidr, parse_cidrs, pass_app
+from petgate.errors import UsageError
+from petgate.gateway import looks_like_api_id
+from petgate.output import Output
+from petgate.waf import check_list_name, stage_arn
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def list_option(func: F) -> F:
+    return click.option("--list", "list_name", default="petgate", show_default=True, envvar="PETGATE_WAF_LIST",
+                        callback=lambda _c, _p, v: check_list_name(v),
+                        help="The list: IP sets petgate-LIST-ipv4/-ipv6, web ACL petgate-LIST. [env: PETGATE_WAF_LIST]")(func)
+
+
+def _list(app: App, name: str) -> Any:
+    from petgate.waf_list import WafList
+
+    return WafList(app, name)
+
+
+def _stage_arn(app: App, api_ref: str, stage: str) -> tuple[str, str]:
+    api_id = api_ref if looks_like_api_id(api_ref) else app.gateway.resolve_api(api_ref).id
+    if app.gateway.get_stage(api_id, stage) is None:
+        raise UsageError(f"API {api_id} has no stage {stage!r}", "run `petgate deploy` first")
+    return api_id, stage_arn(app.target.resolved_region(), api_id, stage)
+
+
+@click.group()
+def waf() -> None:
+    """Deny lists in AWS WAF: past the policy's 8,192 characters (10,000 CIDRs per IP set),
+    for several APIs at once, without redeploying.
+
+    \b
+    Examples:
+      petgate waf attach --api PetStore --stage test
+      petgate waf block --cidr 192.0.2.0/24
+      petgate waf show
+    """
+
+
+@waf.command()
+@api_options
+@list_option
+@pass_app
+def attach(app: App, api_ref: str, stage: str, list_name: str) -> None:
+    """Attach the list's web ACL to the stage (creating the list if needed)."""
+    api_id, arn = _stage_arn(app, api_ref, stage)
+    data = {"api_id": api_id, "stage": stage, **_list(app, list_name).attach(arn)}
+    app.output.result(data, lambda out, d: out.success(f"WAF list {d['list']} now guards {d['stage_arn']}."))
+
+
+@waf.command()
+@api_options
+@list_option
+@pass_app
+def detach(app: App, api_ref: str, stage: str, list_name: str) -> None:
+    """Detach the list's web ACL from the stage."""
+    api_id, arn = _stage_arn(app, api_ref, stage)
+    data = {"api_id": api_id, "stage": stage, **_list(app, list_name).detach(arn)}
+    app.output.result(data, lambda out, d: out.success(
+        f"Detached WAF list {d['list']} from {d['stage_arn']}." if d["changed"] else f"WAF list {d['list']} was not attached there."))
+
+
+def _cidrs(app: App, given: tuple[str, ...]) -> list[str]:
+    return parse_cidrs(app, given) or [my_cidr(app)]
+
+
+@waf.command()
+@click.option("--cidr", "cidrs", multiple=True, metavar="CIDR", help="Block this address or CIDR instead of your own (repeatable).")
+@list_option
+@pass_app
+def block(app: App, cidrs: tuple[str, ...], list_name: str) -> None:
+    """Add addresses (your own IP by default) to the list; effective at once, no redeploy."""
+    data = _list(app, list_name).change(_cidrs(app, cidrs), [])
+    app.output.result(data, _render_change)
+
+
+@waf.command()
+@click.option("--cidr", "cidrs", multiple=True, metavar="CIDR", help="Unblock this address or CIDR instead of your own (repeatable).")
+@click.option("--all", "everything", is_flag=True, help="Empty the list.")
+@list_option
+@pass_app
+def unblock(app: App, cidrs: tuple[str, ...], everything: bool, list_name: str) -> None:
+    """Remove addresses (your own IP by default) from the list."""
+    if everything and cidrs:
+        raise UsageError("--all and --cidr do not go together")
+    data = _list(app, list_name).change([], [] if everything else _cidrs(app, cidrs), everything)
+    app.output.result(data, _render_change)
+
+
+def _render_change(out: Output, data: dict[str, Any]) -> None:
+    if data["added"]:
+        out.success(f"Blocked {', '.join(data['added'])} with WAF list {data['list']}.")
+    if data["removed"]:
+        out.success(f"Unblocked {', '.join(data['removed'])} from WAF list {data['list']}.")
+    if not data["changed"]:
+        out.info(f"WAF list {data['list']} is unchanged.")
+    for name, count in data["ip_sets"].items():
+        out.detail(f"{name}: {count:,} of 10,000 addresses")
+
+
+@waf.command()
+@list_option
+@pass_app
+def show(app: App, list_name: str) -> None:
+    """The list's addresses per IP set (against the 10,000 quota) and the stages it guards."""
+    app.output.result(_list(app, list_name).show(), _render_show)
+
+
+def _render_show(out: Output, data: dict[str, Any]) -> None:
+    out.data(f"WAF list {data['list']} ({data['web_acl_arn']})")
+    for ip_set in data["ip_sets"]:
+        out.data(f"  {ip_set['name']}: {ip_set['count']:,} of {ip_set['quota']:,}")
+        for address in ip_set["addresses"]:
+            out.data(f"    {address}")
+    out.data("  attached to: " + (", ".join(data["attached"]) or "no stage"))
+
+
+@waf.command()
+@list_option
+@pass_app
+def delete(app: App, list_name: str) -> None:
+    """Detach the list everywhere, then delete its web ACL and IP sets."""
+    data = _list(app, list_name).delete()
+    app.output.result(data, lambda out, d: out.success(
+        f"Deleted WAF list {d['list']} (detached from {len(d['detached'])} stage(s))." if d["deleted"] else f"There is no WAF list {d['list']}."))

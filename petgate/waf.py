@@ -1,0 +1,193 @@
+"""The one class that makes every boto3 `wafv2` call petgate uses (REGIONAL scope), and the
+shape of a petgate WAF list: two IP sets (IPv4, IPv6) referenced by Block rules of one web
+ACL whose default action is Allow.
+
+Writes carry WAF's LockToken; a WAFOptimisticLockException (another writer, on any machine,
+changed the set since we read it) is retried with a fresh read, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from petgate.errors import AwsError, UsageError
+from petgate.gateway import aws_errors
+
+SCOPE = "REGIONAL"
+MAX_ADDRESSES = 10_000  # per IP set, fixed
+MAX_LOCK_RETRIES = 8
+
+
+@dataclass(frozen=True)
+class ListNames:
+    """The AWS names of a petgate list."""
+
+    name: str
+
+    @property
+    def web_acl(self) -> str:
+        return f"petgate-{self.name}"
+
+    def ip_set(self, version: int) -> str:
+        return f"petgate-{self.name}-ipv{version}"
+
+
+def check_list_name(name: str) -> str:
+    """WAF names: letters, digits, '-' and '_', 1 to 128 (with our prefix and suffix)."""
+    if not name or len(name) > 100 or not all(c.isalnum() or c in "-_" for c in name):
+        raise UsageError(f"{name!r} is not a list name: use letters, digits, '-' and '_' (up to 100)")
+    return name
+
+
+def split_by_version(cidrs: list[str]) -> dict[int, list[str]]:
+    """Normalised CIDRs by IP version; /0 is refused, as WAF refuses it."""
+    by_version: dict[int, list[str]] = {4: [], 6: []}
+    for text in cidrs:
+        network = ipaddress.ip_network(text, strict=False)
+        if network.prefixlen == 0:
+            raise UsageError(f"{text}: AWS WAF does not take /0 in an IP set (block everyone with the web ACL's default action)")
+        by_version[network.version].append(str(network))
+    return by_version
+
+
+def collapse(addresses: list[str]) -> list[str]:
+    """Merge duplicates, adjacent and contained networks of one version."""
+    networks = [ipaddress.ip_network(a, strict=False) for a in addresses]
+    return [str(n) for n in ipaddress.collapse_addresses(networks)]  # type: ignore[type-var]
+
+
+def block_rules(ipv4_arn: str, ipv6_arn: str, name: str) -> list[dict[str, Any]]:
+    def rule(version: int, arn: str, priority: int) -> dict[str, Any]:
+        metric = f"petgate-{name}-block-ipv{version}"
+        return {
+            "Name": metric, "Priority": priority, "Action": {"Block": {}},
+            "Statement": {"IPSetReferenceStatement": {"ARN": arn}},
+            "VisibilityConfig": {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": metric},
+        }
+
+    return [rule(4, ipv4_arn, 0), rule(6, ipv6_arn, 1)]
+
+
+def stage_arn(region: str, api_id: str, stage: str) -> str:
+    return f"arn:aws:apigateway:{region}::/restapis/{api_id}/stages/{stage}"
+
+
+class Waf:
+    def __init__(self, client: Any, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.client = client
+        self.sleep = sleep
+        self.lock_retries = 0  # how often another writer made us read again (for JSON output)
+
+    # --- finding things by name ----------------------------------------------------------
+
+    def _list(self, operation: str, key: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        marker = None
+        while True:
+            kwargs: dict[str, Any] = {"Scope": SCOPE, "Limit": 100}
+            if marker:
+                kwargs["NextMarker"] = marker
+            with aws_errors(f"listing WAF {key}"):
+                page = getattr(self.client, operation)(**kwargs)
+            items += page.get(key, [])
+            marker = page.get("NextMarker")
+            if not marker or not page.get(key):
+                return items
+
+    def find_ip_set(self, name: str) -> dict[str, Any] | None:
+        return next((s for s in self._list("list_ip_sets", "IPSets") if s["Name"] == name), None)
+
+    def find_web_acl(self, name: str) -> dict[str, Any] | None:
+        return next((a for a in self._list("list_web_acls", "WebACLs") if a["Name"] == name), None)
+
+    # --- IP sets -------------------------------------------------------------------------
+
+    def get_ip_set(self, summary: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        with aws_errors(f"reading IP set {summary['Name']}"):
+            answer = self.client.get_ip_set(Name=summary["Name"], Scope=SCOPE, Id=summary["Id"])
+        return dict(answer["IPSet"]), str(answer["LockToken"])
+
+    def create_ip_set(self, name: str, version: int, description: str) -> dict[str, Any]:
+        with aws_errors(f"creating IP set {name}"):
+            answer = self.client.create_ip_set(
+                Name=name, Scope=SCOPE, IPAddressVersion=f"IPV{version}", Addresses=[], Description=description,
+            )
+        return dict(answer["Summary"])
+
+    def edit_ip_set(self, summary: dict[str, Any], change: Callable[[list[str]], list[str]]) -> tuple[list[str], list[str]]:
+        """Read, change and write the set's addresses under its LockToken, again on a conflict.
+        Returns (before, after); nothing is written when nothing changes."""
+        for attempt in range(1, MAX_LOCK_RETRIES + 1):
+            ip_set, token = self.get_ip_set(summary)
+            before = list(ip_set.get("Addresses") or [])
+            after = change(before)
+            if len(after) > MAX_ADDRESSES:
+                raise UsageError(
+                    f"IP set {summary['Name']} would hold {len(after):,} addresses; AWS WAF takes at most "
+                    f"{MAX_ADDRESSES:,} per set (nothing was written)",
+                )
+            if sorted(after) == sorted(before):
+                return before, before
+            try:
+                with aws_errors(f"writing IP set {summary['Name']}"):
+                    self.client.update_ip_set(
+                        Name=summary["Name"], Scope=SCOPE, Id=summary["Id"], Addresses=after, LockToken=token,
+                        Description=ip_set.get("Description") or "petgate deny list",
+                    )
+                return before, after
+            except AwsError as exc:
+                if exc.code != "WAFOptimisticLockException":
+                    raise
+                self.lock_retries += 1
+                self.sleep(random.uniform(0.05, 0.25) * attempt)  # jitter: writers must not retry in step
+        raise AwsError(f"IP set {summary['Name']} kept changing under petgate", "run the command again; nothing was lost")
+
+    def delete_ip_set(self, summary: dict[str, Any]) -> None:
+        _, token = self.get_ip_set(summary)
+        with aws_errors(f"deleting IP set {summary['Name']}"):
+            self.client.delete_ip_set(Name=summary["Name"], Scope=SCOPE, Id=summary["Id"], LockToken=token)
+
+    # --- web ACLs ------------------------------------------------------------------------
+
+    def create_web_acl(self, name: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
+        with aws_errors(f"creating web ACL {name}"):
+            answer = self.client.create_web_acl(
+                Name=name, Scope=SCOPE, DefaultAction={"Allow": {}}, Rules=rules, Description="petgate deny list",
+                VisibilityConfig={"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": name},
+            )
+        return dict(answer["Summary"])
+
+    def delete_web_acl(self, summary: dict[str, Any]) -> None:
+        with aws_errors(f"reading web ACL {summary['Name']}"):
+            token = self.client.get_web_acl(Name=summary["Name"], Scope=SCOPE, Id=summary["Id"])["LockToken"]
+        with aws_errors(f"deleting web ACL {summary['Name']}"):
+            self.client.delete_web_acl(Name=summary["Name"], Scope=SCOPE, Id=summary["Id"], LockToken=token)
+
+    def associate(self, web_acl_arn: str, resource_arn: str) -> None:
+        with aws_errors(f"attaching the web ACL to {resource_arn}"):
+            self.client.associate_web_acl(WebACLArn=web_acl_arn, ResourceArn=resource_arn)
+
+    def disassociate(self, resource_arn: str) -> None:
+        with aws_errors(f"detaching the web ACL from {resource_arn}"):
+            self.client.disassociate_web_acl(ResourceArn=resource_arn)
+
+    def web_acl_for(self, resource_arn: str) -> dict[str, Any] | None:
+        try:
+            with aws_errors(f"reading the web ACL of {resource_arn}"):
+                answer = self.client.get_web_acl_for_resource(ResourceArn=resource_arn)
+        except AwsError as exc:
+            if exc.code == "WAFNonexistentItemException":
+                return None
+            raise
+        acl = answer.get("WebACL")
+        return dict(acl) if acl else None
+
+    def resources_for(self, web_acl_arn: str) -> list[str]:
+        with aws_errors("listing the resources of the web ACL"):
+            answer = self.client.list_resources_for_web_acl(WebACLArn=web_acl_arn, ResourceType="API_GATEWAY")
+        return list(answer.get("ResourceArns") or [])
