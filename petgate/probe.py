@@ -104,10 +104,12 @@ class Facts:
     `stage_exists()`: does the stage exist (and so serve a deployment)?
     `policy_refusal()`: the deployed policy's verdict on this caller: "explicit", "implicit",
     or None when it lets the caller in (or cannot be known).
+    `waf_refusal()`: does the stage's web ACL have a Block rule whose IP set holds this caller?
     """
 
     stage_exists: Callable[[], bool] | None = None
     policy_refusal: Callable[[], str | None] | None = None
+    waf_refusal: Callable[[], bool] | None = None  # the stage's web ACL blocks this caller
 
 
 def corroborate(reason: str, facts: Facts, error_type: str | None = None) -> str:
@@ -117,6 +119,8 @@ def corroborate(reason: str, facts: Facts, error_type: str | None = None) -> str
         return reason
     if facts.stage_exists is not None and not facts.stage_exists():
         return "stage-not-found"
+    if facts.waf_refusal is not None and facts.waf_refusal():
+        return "waf-block"  # WAF's plain Forbidden, and WAF really blocks this caller
     if facts.policy_refusal is not None and not error_type:
         kind = facts.policy_refusal()
         if kind:  # no header, but the deployed policy refuses exactly this caller

@@ -213,3 +213,10 @@ def test_verify_exits_4_when_nothing_answers() -> None:
     result = run_cli("verify", "--url", "http://127.0.0.1:9/", "--expect", "allowed", "--timeout", "0.5")
     assert result.exit_code == 4
     assert "cannot reach http://127.0.0.1:9/" in result.stderr
+
+
+@pytest.mark.parametrize(("waf_blocks", "reason"), [(True, "waf-block"), (False, "forbidden")])
+def test_a_plain_forbidden_is_waf_only_if_the_web_acl_blocks_this_caller(waf_blocks: bool, reason: str) -> None:
+    facts = probe.Facts(stage_exists=lambda: True, policy_refusal=lambda: None, waf_refusal=lambda: waf_blocks)
+    assert probe.corroborate("forbidden", facts, "ForbiddenException") == reason
+    assert probe.outcome_of(reason) == ("denied" if waf_blocks else "other")
