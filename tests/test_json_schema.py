@@ -13,15 +13,18 @@ SCHEMA: dict[str, set[str]] = {
     "unblock": CHANGE | {"cidrs", "removed", "all"},
     "set-403-template": {"api_id", "api_name", "stage", "response_type", "status_code", "content_type", "template",
                          "previous", "dry_run", "journal_id", "deployed", "deployment_id", "invoke_url"},
-    "verify": {"api_id", "stage", "url", "status", "outcome", "expected", "ok", "attempts", "elapsed_s", "body", "leaks", "error"},
+    "verify": {"api_id", "stage", "url", "status", "outcome", "reason", "error_type", "expected", "ok", "attempts",
+               "elapsed_s", "body", "leaks", "error"},
     "status": {"api_id", "api_name", "stage", "deployed", "invoke_url", "stages", "policy", "policy_in_words", "blocked",
-               "access_denied", "policy_changed_since_deploy", "access_denied_changed_since_deploy"},
+               "access_denied", "web_acl", "policy_changed_since_deploy", "access_denied_changed_since_deploy"},
     "allow-only": CHANGE | {"values", "added", "list", "kind"},
     "history": {"journal", "entries"},
     "undo": {"api_id", "stage", "undoes", "kind", "dry_run", "previous", "restored", "journal_id", "deployed", "deployment_id", "invoke_url"},
     "policy show": {"api_id", "stage", "source", "policy", "policy_in_words"},
     "policy check": {"api_id", "stage", "source", "ip", "method", "path", "resource_arn", "allowed", "reason",
-                     "statement_index", "statement", "statement_sid"},
+                     "decision", "statement_index", "statement", "statement_sid"},
+    "waf show": {"list", "web_acl_arn", "ip_sets", "addresses", "attached"},
+    "waf block": {"list", "added", "removed", "changed", "ip_sets", "lock_retries"},
 }
 
 
@@ -39,6 +42,8 @@ def test_every_command_keeps_its_documented_keys(petgate: Any, api_id: str) -> N
         "undo": ["undo"],
         "policy show": ["policy", "show", "--api", api_id],
         "policy check": ["policy", "check", "--api", api_id, "--ip", "198.51.100.7"],
+        "waf block": ["waf", "block", "--cidr", "192.0.2.77", "--list", "schema"],
+        "waf show": ["waf", "show", "--list", "schema"],
     }
     assert set(runs) == set(SCHEMA)
     for name, args in runs.items():

@@ -9,7 +9,7 @@ import click
 from petgate import policy as policies
 from petgate.app import App
 from petgate.commands.common import api_options, pass_app
-from petgate.errors import AwsError
+from petgate.errors import AwsError, PetgateError
 from petgate.gateway import ACCESS_DENIED
 from petgate.output import Output, shown
 
@@ -59,10 +59,22 @@ def status(app: App, api_ref: str, stage: str) -> None:
             "status_code": denied.get("statusCode"),
             "templates": denied.get("responseTemplates") or {},
         },
+        "web_acl": _web_acl(app, api.id, stage) if selected else None,
         "policy_changed_since_deploy": selected["policy_changed_since_deploy"] if selected else None,
         "access_denied_changed_since_deploy": selected["access_denied_changed_since_deploy"] if selected else None,
     }
     app.output.result(data, _render)
+
+
+def _web_acl(app: App, api_id: str, stage: str) -> dict[str, Any] | None:
+    """The stage's web ACL (WAF), if any; unknown (no WAF access, say) is said as an error."""
+    from petgate.waf import stage_arn
+
+    try:
+        acl = app.waf.web_acl_for(stage_arn(app.target.resolved_region(), api_id, stage))
+    except PetgateError as exc:
+        return {"error": exc.message}
+    return {"name": acl.get("Name"), "arn": acl.get("ARN")} if acl else None
 
 
 def _undeployed_changes(
@@ -97,6 +109,14 @@ def _render(out: Output, data: dict[str, Any]) -> None:
         out.data(f"  {line}")
     if data["policy_changed_since_deploy"]:
         out.warn(f"the policy changed since stage {data['stage']} was deployed (not deployed yet: run `petgate deploy`)")
+    acl = data.get("web_acl")
+    out.data("AWS WAF web ACL")
+    if acl is None:
+        out.data("  none on this stage")
+    elif "error" in acl:
+        out.data(f"  unknown ({acl['error']})")
+    else:
+        out.data(f"  {shown(acl['name'])} ({acl['arn']})")
     out.data("ACCESS_DENIED response")
     denied = data["access_denied"]
     if not denied["custom"]:

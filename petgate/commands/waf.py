@@ -136,3 +136,50 @@ def delete(app: App, list_name: str) -> None:
     data = _list(app, list_name).delete()
     app.output.result(data, lambda out, d: out.success(
         f"Deleted WAF list {d['list']} (detached from {len(d['detached'])} stage(s))." if d["deleted"] else f"There is no WAF list {d['list']}."))
+
+
+@waf.command()
+@api_options
+@list_option
+@click.option("--no-deploy", is_flag=True, help="Remove the policy's deny list but do not redeploy the stage.")
+@pass_app
+def migrate(app: App, api_ref: str, stage: str, list_name: str, no_deploy: bool) -> None:
+    """Move petgate's policy deny list onto the WAF list, attach it to the stage, check that
+    WAF now holds every address for that stage, then remove petgate's deny statement from the
+    policy and redeploy. Your own statements stay."""
+    import ipaddress
+
+    from petgate import actions
+    from petgate import policy as policies
+    from petgate.commands.common import after_change
+
+    api_id, arn = _stage_arn(app, api_ref, stage)
+    cidrs = policies.blocked_cidrs(app.gateway.get_policy(api_id))
+    waf_list = _list(app, list_name)
+    data: dict[str, Any] = {"api_id": api_id, "stage": stage, "list": list_name, "migrated": cidrs}
+    if not cidrs:
+        data.update({"changed": False, "stage_arn": arn})
+        app.output.result(data, lambda out, d: out.info("petgate's policy deny list is empty: nothing to migrate."))
+        return
+    waf_list.change(cidrs, [])
+    data.update(waf_list.attach(arn))
+    # check, through WAF itself, before anything leaves the policy: the stage's ACL is ours and
+    # every migrated network is inside the list
+    acl = app.waf.web_acl_for(arn)
+    listed = [ipaddress.ip_network(a) for s in waf_list.show()["ip_sets"] for a in s["addresses"]]
+    missing = [c for c in cidrs if not any(ipaddress.ip_network(c).subnet_of(n) for n in listed  # type: ignore[arg-type]
+                                           if n.version == ipaddress.ip_network(c).version)]
+    if acl is None or acl.get("ARN") != data["web_acl_arn"] or missing:
+        raise UsageError(f"WAF does not hold the whole list for {arn} ({', '.join(missing) or 'web ACL not attached'}); "
+                         "the policy was left as it is")
+    removed = actions.unblock(app, api_id, stage, cidrs)
+    data.update({"policy": removed["policy"], "changed": True, "journal_id": removed.get("journal_id")})
+    app.output.result(after_change(app, data, no_deploy, "petgate waf migrate"), _render_migrate)
+
+
+def _render_migrate(out: Output, data: dict[str, Any]) -> None:
+    from petgate.commands.common import render_deploy_lines
+
+    out.success(f"Moved {len(data['migrated'])} address(es) to WAF list {data['list']}, attached to {data['stage_arn']}; "
+                "petgate's deny statement is gone from the policy.")
+    render_deploy_lines(out, data)

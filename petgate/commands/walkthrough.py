@@ -56,16 +56,20 @@ class Story:
 @click.option("--new", is_flag=True, help="Import a fresh copy even if an API of that name exists.")
 @click.option("--cleanup", is_flag=True, help="Delete the API at the end.")
 @click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds each check may wait for a change to show.")
+@click.option("--waf", "use_waf", is_flag=True, help="Block with an AWS WAF list instead of a resource policy.")
 @pass_app
-def walkthrough(app: App, name: str, stage: str, new: bool, cleanup: bool, timeout: float) -> None:
+def walkthrough(app: App, name: str, stage: str, new: bool, cleanup: bool, timeout: float, use_waf: bool) -> None:
     """Run the whole exercise, checking each step: import, deploy, allowed; block my IP,
     denied with AWS's leaky body; custom 403 template, denied without leaks; unblock, allowed.
 
-    With --local and no gateway answering at the local URL, one is started for the run.
+    With --waf the block is an AWS WAF list attached to the stage (no redeploy; WAF answers
+    its own plain 403, so there is no template step). With --local and no gateway answering
+    at the local URL, one is started for the run.
 
     \b
     Examples:
       petgate --local walkthrough --cleanup
+      petgate --local walkthrough --waf --cleanup
       petgate -o json --local walkthrough > report.json
     """
     with ExitStack() as stack:
@@ -75,7 +79,7 @@ def walkthrough(app: App, name: str, stage: str, new: bool, cleanup: bool, timeo
         story = Story(app)
         failed: str | None = None
         try:
-            _run(app, story, name, stage, reused, cleanup, timeout)
+            (_run_waf if use_waf else _run)(app, story, name, stage, reused, cleanup, timeout)
         except ExpectationNotMetError as exc:
             failed = exc.message
         except PetgateError as exc:
@@ -187,6 +191,43 @@ def _run(app: App, story: Story, name: str, stage: str, reused: str | None, clea
             return actions.journal(app, {"api_id": api_id, "deleted": True}, kind="delete", command="walkthrough --cleanup", api_id=api_id)
 
         story.step("Clean up: delete the API", delete)
+
+
+def _run_waf(app: App, story: Story, name: str, stage: str, reused: str | None, cleanup: bool, timeout: float) -> None:
+    """The exercise with a WAF list: attach, block my IP, denied (waf-block), unblock, allowed."""
+    from petgate.waf import stage_arn
+    from petgate.waf_list import WafList
+
+    def do_import() -> dict[str, Any]:
+        if reused is not None:
+            return {"api_id": reused, "api_name": name, "created": False, "stage": stage}
+        return {**actions.import_example(app, name, new=True), "stage": stage}
+
+    api_id = story.step(f"Import the Example API ({name})", do_import)["api_id"]
+    url = app.target.invoke_url(api_id, stage) + "/"
+    waf_list = WafList(app, f"walkthrough-{api_id}")  # a list of its own: cleanup deletes it whole
+
+    def require(result: probe.ProbeResult) -> None:
+        if not result.ok:
+            raise ExpectationNotMetError(f"step {len(story.steps)}: expected {result.expected}, got {result.outcome} ({result.reason})")
+
+    story.step(f"Deploy to stage {stage}", lambda: {"api_id": api_id, "stage": stage, **actions.deploy(app, api_id, stage, "petgate walkthrough --waf")})
+    require(story.check("Verify everyone may call it", url, "allowed", timeout, api_id, stage))
+    arn = stage_arn(app.target.resolved_region(), api_id, stage)
+    story.step("Attach a WAF web ACL to the stage", lambda: {"api_id": api_id, **waf_list.attach(arn)})
+    cidr = my_cidr(app)
+    story.step("Block my IP in the WAF list (no redeploy)", lambda: {"api_id": api_id, "cidrs": [cidr], **waf_list.change([cidr], [])})
+    require(story.check("Verify WAF refuses me", url, "denied", timeout, api_id, stage))
+    story.step("Unblock my IP", lambda: {"api_id": api_id, "cidrs": [cidr], **waf_list.change([], [cidr])})
+    require(story.check("Verify everyone may call it again", url, "allowed", timeout, api_id, stage))
+    if cleanup:
+        def delete() -> dict[str, Any]:
+            deleted = waf_list.delete()
+            app.gateway.delete_api(api_id)
+            return actions.journal(app, {"api_id": api_id, "deleted": True, "waf": deleted}, kind="delete",
+                                   command="walkthrough --waf --cleanup", api_id=api_id)
+
+        story.step("Clean up: delete the WAF list and the API", delete)
 
 
 def _reusable_api(app: App, name: str) -> str | None:

@@ -172,3 +172,30 @@ def test_reassociating_a_stage_replaces_its_web_acl(petgate: Any, deployed: str,
         assert first["attached"] == []
     finally:
         run_cli("--local", "waf", "delete", "--list", other)
+
+
+def test_migrate_moves_the_policy_list_to_waf(petgate: Any, deployed: str, waf_list: str, local_url: str, apigw: Any) -> None:
+    user = {"Sid": "Mine", "Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}
+    apigw.update_rest_api(restApiId=deployed, patchOperations=[{"op": "replace", "path": "/policy",
+                                                                "value": json.dumps({"Version": "2012-10-17", "Statement": [user]})}])
+    assert petgate("block-my-ip", "--api", deployed, "--cidr", "127.0.0.41", "--cidr", "2001:db8:1::/48").exit_code == 0
+    url = f"{local_url}/restapis/{deployed}/test/_user_request_/"
+    assert client_from("127.0.0.41").get(url).status_code == 403
+    moved = petgate("-o", "json", "waf", "migrate", "--api", deployed, "--list", waf_list)
+    assert moved.exit_code == 0, moved.stderr
+    assert sorted(moved.json["migrated"]) == ["127.0.0.41/32", "2001:db8:1::/48"] and moved.json["deployed"] is True
+    policy = moved.json["policy"]
+    assert [s.get("Sid") for s in policy["Statement"]] == ["Mine"], "petgate's deny statement left; the user's stayed"
+    refused = client_from("127.0.0.41").get(url)
+    assert refused.status_code == 403 and refused.headers["x-amzn-ErrorType"] == "ForbiddenException"  # now WAF's
+    assert client_from("127.0.0.42").get(url).status_code == 200
+    again = petgate("-o", "json", "waf", "migrate", "--api", deployed, "--list", waf_list)
+    assert again.exit_code == 0 and again.json["changed"] is False
+
+
+def test_walkthrough_with_waf(petgate: Any) -> None:
+    result = petgate("-o", "json", "walkthrough", "--waf", "--name", "WafWalkthrough", "--new", "--cleanup", "--timeout", "10")
+    assert result.exit_code == 0, result.stderr[-1000:]
+    checks = [s["verify"] for s in result.json["steps"] if "verify" in s]
+    assert [(c["outcome"], c["reason"]) for c in checks] == [("allowed", "allowed"), ("denied", "waf-block"), ("allowed", "allowed")]
+    assert result.json["steps"][-1]["deleted"] is True
