@@ -209,18 +209,20 @@ def deploy(app: App, api_id: str, stage: str, description: str) -> dict[str, Any
     }
 
 
-UNDOABLE = ("policy", "gateway_response")
+UNDOABLE = ("policy", "gateway_response", "waf")
 
 
 def undo(app: App, entry: dict[str, Any], force: bool, dry_run: bool) -> dict[str, Any]:
     """Put back what the entry replaced, refusing (unless forced) if it changed since."""
     if entry.get("kind") not in UNDOABLE:
-        raise UsageError(f"entry {entry['id']} is a {entry.get('kind')}; only policy and 403 template changes can be undone")
+        raise UsageError(f"entry {entry['id']} is a {entry.get('kind')}; only policy, 403 template and WAF list changes can be undone")
     if entry.get("target") != app.target.describe():
         raise UsageError(
             f"entry {entry['id']} was made against {entry.get('target')}",
             "run undo with the same --local / --endpoint-url / --region",
         )
+    if entry["kind"] == "waf":
+        return _undo_waf(app, entry, force, dry_run)
     api_id, stage = entry["api_id"], entry.get("stage") or "test"
     result: dict[str, Any] = {"api_id": api_id, "stage": stage, "undoes": entry["id"], "kind": entry["kind"], "dry_run": dry_run}
     with locked_api(app, api_id, dry_run) as (api, doc):
@@ -255,6 +257,32 @@ def undo(app: App, entry: dict[str, Any], force: bool, dry_run: bool) -> dict[st
         app, result, kind=entry["kind"], command="undo", undoes=entry["id"], api_id=api_id, stage=stage,
         response_type=entry.get("response_type"), before=current, after=restored,
     )
+
+
+def _undo_waf(app: App, entry: dict[str, Any], force: bool, dry_run: bool) -> dict[str, Any]:
+    """Put back the IP sets' addresses, under WAF's LockToken; refuse if a set changed since."""
+    from petgate.waf_list import WafList
+
+    waf_list = WafList(app, entry["list"])
+    sets = {s["Name"]: s for s in waf_list.ip_sets(create=False).values()}
+    result: dict[str, Any] = {"list": entry["list"], "undoes": entry["id"], "kind": "waf", "dry_run": dry_run,
+                              "previous": {}, "restored": {}}
+    for name, change in entry.get("ip_sets", {}).items():
+        if name not in sets:
+            raise UsageError(f"IP set {name} of entry {entry['id']} no longer exists (`waf delete`?)")
+
+        def put_back(current: list[str], change: dict[str, Any] = change, name: str = name) -> list[str]:
+            if sorted(current) != sorted(change["after"]) and not force:
+                raise UsageError(f"IP set {name} changed after entry {entry['id']}; undoing it would overwrite that change",
+                                 "check `petgate waf show`, then pass --force to undo anyway")
+            result["previous"][name], result["restored"][name] = current, change["before"]
+            return current if dry_run else list(change["before"])
+
+        app.waf.edit_ip_set(sets[name], put_back)
+    if dry_run:
+        return result
+    return journal(app, result, kind="waf", command="undo", undoes=entry["id"], list=entry["list"],
+                   ip_sets={n: {"before": result["previous"][n], "after": result["restored"][n]} for n in result["restored"]})
 
 
 def _comparable(value: Any) -> Any:

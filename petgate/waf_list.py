@@ -68,8 +68,9 @@ class WafList:
         result["changed"] = bool(journal)
         result["lock_retries"] = self.waf.lock_retries
         if journal:
-            entry = self.app.journal.record(target=self.app.target.describe(), kind="waf", command="waf", list=self.names.name,
-                                            ip_sets=journal)
+            command = "waf block" if adding else "waf unblock"
+            entry = self.app.journal.record(target=self.app.target.describe(), kind="waf", command=command,
+                                            list=self.names.name, ip_sets=journal)
             result["journal_id"] = entry["id"] if entry else None
         return result
 

@@ -69,7 +69,8 @@ def test_every_readme_example_runs_as_written(tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stderr[-4000:] + completed.stdout[-2000:]
     # the examples did what they say
     assert "GET /pets from 198.51.100.20: allowed (a statement allows it and none denies it)" in completed.stderr
-    assert "imported the example API" in completed.stdout  # `petgate history`, on stdout
+    assert "block-my-ip: policy changed" in completed.stdout  # `petgate history`, on stdout
+    assert "waf block: WAF list petgate changed" in completed.stdout
     assert completed.stderr.count("### README line") == len(blocks)
 
 

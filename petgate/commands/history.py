@@ -45,6 +45,8 @@ def _summary(entry: dict[str, Any]) -> str:
         return "imported the example API"
     if kind == "delete":
         return f"deleted the API ({entry.get('command')})"
+    if kind == "waf":
+        return f"{entry.get('command')}: WAF list {entry.get('list')} changed"
     what = "policy" if kind == "policy" else "403 template"
     verb = f"undid {entry.get('undoes')}:" if entry.get("undoes") else f"{entry.get('command')}:"
     return f"{verb} {what} changed"
@@ -100,7 +102,9 @@ def undo(app: App, entry_id: str | None, api_ref: str | None, force: bool, no_de
         entry = candidates[-1]
     _refuse_if_deleted(entries, entry)
     data = actions.undo(app, entry, force, dry_run)
-    app.output.result(after_change(app, data, no_deploy, f"petgate undo {entry['id']}"), _render_undo)
+    if data["kind"] != "waf":  # WAF needs no deployment
+        data = after_change(app, data, no_deploy, f"petgate undo {entry['id']}")
+    app.output.result(data, _render_undo)
 
 
 def _refuse_if_deleted(entries: list[dict[str, Any]], entry: dict[str, Any]) -> None:
@@ -116,8 +120,11 @@ def _refuse_if_deleted(entries: list[dict[str, Any]], entry: dict[str, Any]) -> 
 
 
 def _render_undo(out: Output, data: dict[str, Any]) -> None:
-    what = "policy" if data["kind"] == "policy" else "ACCESS_DENIED response"
     verb = "Would put back" if data["dry_run"] else "Put back"
+    if data["kind"] == "waf":
+        out.success(f"{verb} WAF list {data['list']} as it was before {data['undoes']}.")
+        return
+    what = "policy" if data["kind"] == "policy" else "ACCESS_DENIED response"
     restored = "none (AWS's default)" if data["restored"] is None else "the earlier one"
     out.success(f"{verb} the {what} of API {data['api_id']} from before {data['undoes']}: {restored}.")
     render_deploy_lines(out, data)

@@ -199,3 +199,15 @@ def test_walkthrough_with_waf(petgate: Any) -> None:
     checks = [s["verify"] for s in result.json["steps"] if "verify" in s]
     assert [(c["outcome"], c["reason"]) for c in checks] == [("allowed", "allowed"), ("denied", "waf-block"), ("allowed", "allowed")]
     assert result.json["steps"][-1]["deleted"] is True
+
+
+def test_waf_changes_are_journaled_and_undone(petgate: Any, waf_list: str) -> None:
+    first = petgate("-o", "json", "waf", "block", "--cidr", "192.0.2.50", "--list", waf_list)
+    second = petgate("-o", "json", "waf", "block", "--cidr", "192.0.2.51", "--list", waf_list)
+    refused = petgate("undo", first.json["journal_id"])  # the set changed after it (.51 came)
+    assert refused.exit_code == 2 and f"changed after entry {first.json['journal_id']}" in refused.stderr
+    undone = petgate("-o", "json", "undo", second.json["journal_id"])
+    assert undone.exit_code == 0, undone.stderr
+    shown = petgate("-o", "json", "waf", "show", "--list", waf_list).json
+    assert next(s for s in shown["ip_sets"] if s["version"] == "IPV4")["addresses"] == ["192.0.2.50/32"]
+    assert "waf block: WAF list" in petgate("history").stdout
