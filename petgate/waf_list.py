@@ -114,5 +114,8 @@ class WafList:
             self.waf.delete_web_acl(acl)
         for summary in sets.values():
             self.waf.delete_ip_set(summary)
+        if acl is not None or sets:  # journaled, so that `undo` explains why earlier changes cannot go back
+            self.app.journal.record(target=self.app.target.describe(), kind="delete", command="waf delete",
+                                    list=self.names.name)
         return {"list": self.names.name, "deleted": acl is not None or bool(sets), "detached": detached,
                 "ip_sets": [s["Name"] for s in sets.values()]}

@@ -70,7 +70,7 @@ def test_every_readme_example_runs_as_written(tmp_path: Path) -> None:
     # the examples did what they say
     assert "GET /pets from 198.51.100.20: allowed (a statement allows it and none denies it)" in completed.stderr
     assert "block-my-ip: policy changed" in completed.stdout  # `petgate history`, on stdout
-    assert "waf block: WAF list petgate changed" in completed.stdout
+    assert "petgate-petgate-ipv4: 2 of 10,000" in completed.stdout  # `petgate waf show`, on stdout
     assert completed.stderr.count("### README line") == len(blocks)
 
 

@@ -44,7 +44,7 @@ def _summary(entry: dict[str, Any]) -> str:
     if kind == "import":
         return "imported the example API"
     if kind == "delete":
-        return f"deleted the API ({entry.get('command')})"
+        return f"deleted WAF list {entry.get('list')}" if entry.get("list") else f"deleted the API ({entry.get('command')})"
     if kind == "waf":
         return f"{entry.get('command')}: WAF list {entry.get('list')} changed"
     what = "policy" if kind == "policy" else "403 template"
@@ -110,12 +110,14 @@ def undo(app: App, entry_id: str | None, api_ref: str | None, force: bool, no_de
 def _refuse_if_deleted(entries: list[dict[str, Any]], entry: dict[str, Any]) -> None:
     """A change to an API that was deleted afterwards cannot be put back: say so."""
     later = entries[entries.index(entry) + 1:]
-    deleted = next((e for e in later if e.get("kind") == "delete" and e.get("api_id") == entry.get("api_id")), None)
+    key = "list" if entry.get("kind") == "waf" else "api_id"
+    what = f"WAF list {entry.get('list')}" if key == "list" else f"API {entry.get('api_id')}"
+    deleted = next((e for e in later if e.get("kind") == "delete" and e.get(key) and e.get(key) == entry.get(key)), None)
     if deleted is not None:
         raise UsageError(
-            f"entry {entry['id']} changed API {entry.get('api_id')}, which `{deleted.get('command')}` deleted "
+            f"entry {entry['id']} changed {what}, which `{deleted.get('command')}` deleted "
             f"afterwards (entry {deleted['id']}, {deleted.get('time')}); there is nothing to put it back on",
-            "pass --api, or an entry id, for a change to another API",
+            "pass --api, or an entry id, for another change",
         )
 
 

@@ -211,3 +211,11 @@ def test_waf_changes_are_journaled_and_undone(petgate: Any, waf_list: str) -> No
     shown = petgate("-o", "json", "waf", "show", "--list", waf_list).json
     assert next(s for s in shown["ip_sets"] if s["version"] == "IPV4")["addresses"] == ["192.0.2.50/32"]
     assert "waf block: WAF list" in petgate("history").stdout
+
+
+def test_undo_explains_a_change_to_a_deleted_waf_list(petgate: Any, waf_list: str) -> None:
+    blocked = petgate("-o", "json", "waf", "block", "--cidr", "192.0.2.60", "--list", waf_list)
+    assert petgate("waf", "delete", "--list", waf_list).exit_code == 0
+    result = petgate("undo", blocked.json["journal_id"])
+    assert result.exit_code == 2
+    assert f"changed WAF list {waf_list}, which `waf delete` deleted afterwards" in result.stderr
