@@ -1,7 +1,7 @@
-"""Resource policies as plain data: build, merge, remove, validate, decode, describe, evaluate.
+"""Resource policies as plain data: build, merge, remove, validate, decode, describe
+(evaluation: policy_eval.py).
 
-Pure functions over dicts; no boto3, no I/O, nothing else of petgate imported. The local
-gateway and `policy check` share `compile_policy(...).evaluate(...)`.
+Pure functions over dicts; no boto3, no I/O, nothing else of petgate imported.
 """
 
 from __future__ import annotations
@@ -9,10 +9,8 @@ from __future__ import annotations
 import copy
 import ipaddress
 import json
-import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 from typing import Any
 
 POLICY_VERSION = "2012-10-17"
@@ -132,6 +130,26 @@ def statements(policy: Policy | None) -> list[Statement]:
 
 
 _EFFECTS = {"Allow", "Deny"}
+
+
+# the condition operators petgate reads (validation here, evaluation in policy_eval.py)
+_IP_OPERATORS = {"IpAddress", "NotIpAddress"}
+_OPERATORS = _IP_OPERATORS | {
+    "StringEquals",
+    "StringNotEquals",
+    "StringEqualsIgnoreCase",
+    "StringNotEqualsIgnoreCase",
+    "StringLike",
+    "StringNotLike",
+    "Bool",
+    "Null",
+}
+_NEGATED = {"NotIpAddress", "StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike"}
+
+
+def _operator_base(operator: str) -> str:
+    base = operator.split(":", 1)[-1]  # ForAnyValue:/ForAllValues: prefixes
+    return base[: -len("IfExists")] if base.endswith("IfExists") else base
 
 
 def validate(policy: Policy) -> None:
@@ -429,272 +447,23 @@ def _describe_conditions(condition: Mapping[str, Any]) -> str:
     return (" " + " and ".join(parts)) if parts else ""
 
 
-# --- evaluation ------------------------------------------------------------------------------
+# Evaluation lives in policy_eval.py; its names stay reachable as `policy.evaluate` and so on.
+from petgate.policy_eval import (  # noqa: E402
+    PLACEHOLDER_ACCOUNT,
+    CompiledPolicy,
+    Decision,
+    IpSet,
+    Request,
+    account_in,
+    api_arn,
+    api_arn_in,
+    compile_policy,
+    evaluate,
+    request_arn,
+)
 
+__all__ = [
+    "PLACEHOLDER_ACCOUNT", "CompiledPolicy", "Decision", "IpSet", "Request", "account_in", "api_arn", "api_arn_in",
+    "compile_policy", "evaluate", "request_arn",
+]
 
-@dataclass(frozen=True)
-class Request:
-    """What a resource policy sees of an anonymous call to a deployed stage."""
-
-    source_ip: str
-    resource_arn: str
-    action: str = INVOKE_ACTION
-    keys: Mapping[str, str] = field(default_factory=dict)  # aws:UserAgent, aws:Referer, ...
-
-
-@dataclass(frozen=True)
-class Decision:
-    """The outcome, and the statement that decided it (None for no policy / implicit deny)."""
-
-    allowed: bool
-    reason: str  # "no-policy" | "allowed" | "explicit-deny" | "implicit-deny"
-    statement: Statement | None = None
-    statement_index: int | None = None
-
-    @property
-    def explicit(self) -> bool:
-        return self.reason == "explicit-deny"
-
-
-_IP_OPERATORS = {"IpAddress", "NotIpAddress"}
-_OPERATORS = _IP_OPERATORS | {
-    "StringEquals",
-    "StringNotEquals",
-    "StringEqualsIgnoreCase",
-    "StringNotEqualsIgnoreCase",
-    "StringLike",
-    "StringNotLike",
-    "Bool",
-    "Null",
-}
-_NEGATED = {"NotIpAddress", "StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike"}
-
-
-def _operator_base(operator: str) -> str:
-    base = operator.split(":", 1)[-1]  # ForAnyValue:/ForAllValues: prefixes
-    return base[: -len("IfExists")] if base.endswith("IfExists") else base
-
-
-@lru_cache(maxsize=4096)
-def _wildcard(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
-    parts = (".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
-    return re.compile("".join(parts), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
-
-
-class IpSet:
-    """Networks indexed by prefix length: membership costs one lookup per distinct prefix
-    length, however many networks a deny list holds."""
-
-    def __init__(self, networks: Iterable[IpNetwork]) -> None:
-        index: dict[int, dict[int, set[int]]] = {4: {}, 6: {}}
-        for network in networks:
-            index[network.version].setdefault(network.prefixlen, set()).add(int(network.network_address))
-        self._masks = {
-            version: [((1 << bits) - 1) ^ ((1 << (bits - prefix)) - 1) for prefix in sorted(by_prefix)]
-            for version, bits, by_prefix in ((4, 32, index[4]), (6, 128, index[6]))
-        }
-        self._sets = {version: [index[version][p] for p in sorted(index[version])] for version in (4, 6)}
-
-    def __contains__(self, address: str) -> bool:
-        try:
-            parsed = ipaddress.ip_address(address)
-        except ValueError:
-            return False
-        value = int(parsed)
-        return any(value & mask in nets for mask, nets in zip(self._masks[parsed.version], self._sets[parsed.version], strict=True))
-
-
-@dataclass(frozen=True)
-class _Condition:
-    operator: str
-    key: str
-    values: tuple[Any, ...]
-    if_exists: bool
-
-    def matches(self, request: Request) -> bool:
-        actual = _request_key(request, self.key)
-        if self.operator == "Null":
-            want_absent = str(self.values[0]).lower() == "true" if self.values else True
-            return (actual is None) == want_absent
-        if actual is None:
-            return self.if_exists or self.operator in _NEGATED
-        positive = self.operator.replace("Not", "", 1) if self.operator in _NEGATED else None
-        base = positive or self.operator
-        if base == "IpAddress":
-            hit = actual in self.values[0]
-        else:
-            hit = any(_compare(base, actual, value) for value in self.values)
-        return not hit if positive else hit
-
-
-def _compare(operator: str, actual: str, value: Any) -> bool:
-    if operator == "StringEquals":
-        return actual == str(value)
-    if operator == "StringEqualsIgnoreCase":
-        return actual.lower() == str(value).lower()
-    if operator == "StringLike":
-        return _wildcard(str(value)).fullmatch(actual) is not None
-    if operator == "Bool":
-        return actual.lower() == str(value).lower()
-    return False
-
-
-def _request_key(request: Request, key: str) -> str | None:
-    lowered = key.lower()
-    if lowered == "aws:sourceip":
-        return request.source_ip
-    for name, value in request.keys.items():
-        if name.lower() == lowered:
-            return value
-    return None
-
-
-@dataclass(frozen=True)
-class _CompiledStatement:
-    index: int
-    source: Statement
-    deny: bool
-    principal_matches_anonymous: bool
-    actions: tuple[re.Pattern[str], ...]
-    actions_negated: bool
-    resources: tuple[re.Pattern[str], ...]
-    resources_negated: bool
-    conditions: tuple[_Condition, ...]
-
-    def applies(self, request: Request) -> bool:
-        if not self.principal_matches_anonymous:
-            return False
-        action_hit = any(p.fullmatch(request.action) for p in self.actions)
-        if action_hit == self.actions_negated:
-            return False
-        resource_hit = any(p.fullmatch(request.resource_arn) for p in self.resources)
-        if resource_hit == self.resources_negated:
-            return False
-        return all(c.matches(request) for c in self.conditions)
-
-
-def _anonymous_matches(statement: Statement) -> bool:
-    def is_everyone(principal: Any) -> bool:
-        if principal == "*":
-            return True
-        return isinstance(principal, dict) and "*" in _as_list(principal.get("AWS"))
-
-    if "Principal" in statement:
-        return is_everyone(statement["Principal"])
-    # NotPrincipal: applies to everyone not listed; an anonymous caller is listed only by "*".
-    return not is_everyone(statement.get("NotPrincipal"))
-
-
-def _compile_conditions(condition: Mapping[str, Any]) -> tuple[_Condition, ...]:
-    compiled = []
-    for operator, keys in condition.items():
-        base = _operator_base(operator)
-        if_exists = operator.endswith("IfExists")
-        for key, raw_values in keys.items():
-            values: list[Any] = _as_list(raw_values)
-            if base in _IP_OPERATORS:  # parsed once per policy, not per request
-                values = [IpSet(n for n in (_network(v) for v in values) if n is not None)]
-            compiled.append(_Condition(base, key, tuple(values), if_exists))
-    return tuple(compiled)
-
-
-class CompiledPolicy:
-    """A policy parsed once (patterns, networks) and evaluated many times."""
-
-    def __init__(self, policy: Policy | None, resource_prefix: str | None = None) -> None:
-        self.policy = policy
-        self._statements: list[_CompiledStatement] = []
-        if policy is None:
-            return
-        for index, statement in enumerate(statements(policy)):
-            actions_key = "Action" if "Action" in statement else "NotAction"
-            resources_key = "Resource" if "Resource" in statement else "NotResource"
-            resources = [
-                _expand_short(str(r), resource_prefix)
-                for r in _as_list(statement.get(resources_key))
-            ]
-            self._statements.append(
-                _CompiledStatement(
-                    index=index,
-                    source=statement,
-                    deny=statement.get("Effect") == "Deny",
-                    principal_matches_anonymous=_anonymous_matches(statement),
-                    actions=tuple(
-                        _wildcard(str(a), True) for a in _as_list(statement.get(actions_key))
-                    ),
-                    actions_negated=actions_key == "NotAction",
-                    resources=tuple(_wildcard(r) for r in resources),
-                    resources_negated=resources_key == "NotResource",
-                    conditions=_compile_conditions(statement.get("Condition", {})),
-                )
-            )
-
-    def evaluate(self, request: Request) -> Decision:
-        if self.policy is None:
-            return Decision(True, "no-policy")
-        allowed_by: _CompiledStatement | None = None
-        for statement in self._statements:
-            if statement.applies(request):
-                if statement.deny:
-                    return Decision(False, "explicit-deny", statement.source, statement.index)
-                allowed_by = allowed_by or statement
-        if allowed_by is not None:
-            return Decision(True, "allowed", allowed_by.source, allowed_by.index)
-        return Decision(False, "implicit-deny")
-
-
-def _expand_short(resource: str, prefix: str | None) -> str:
-    if prefix and resource.startswith("execute-api:/"):
-        return prefix + resource[len("execute-api:") :]
-    return resource
-
-
-def compile_policy(policy: Policy | None, resource_prefix: str | None = None) -> CompiledPolicy:
-    return CompiledPolicy(policy, resource_prefix)
-
-
-def evaluate(policy: Policy | None, request: Request, resource_prefix: str | None = None) -> Decision:
-    return CompiledPolicy(policy, resource_prefix).evaluate(request)
-
-
-PLACEHOLDER_ACCOUNT = "123456789012"
-_EXECUTE_API_ARN = re.compile(r"^arn:aws[\w-]*:execute-api:([^:]*):(\d{12}):([^/]+)")
-
-
-def account_in(policy: Policy | None, api_id: str | None = None) -> str:
-    """The account id the policy's own ARNs name (for this API, if given); a placeholder if none.
-
-    API Gateway expands `execute-api:/...` to full ARNs when it saves a policy, so a stored or
-    deployed policy names its account; nothing else petgate reads does.
-    """
-    fallback = None
-    for statement in statements(policy):
-        for key in ("Resource", "NotResource"):
-            for resource in _as_list(statement.get(key)):
-                match = _EXECUTE_API_ARN.match(str(resource))
-                if match and (api_id is None or match.group(3) == api_id):
-                    return match.group(2)
-                if match and fallback is None:
-                    fallback = match.group(2)
-    return fallback or PLACEHOLDER_ACCOUNT
-
-
-def api_arn_in(policy: Policy | None) -> str | None:
-    """The API ARN (`arn:aws:execute-api:REGION:ACCOUNT:API_ID`) the policy's own full ARNs name."""
-    for statement in statements(policy):
-        for key in ("Resource", "NotResource"):
-            for resource in _as_list(statement.get(key)):
-                match = _EXECUTE_API_ARN.match(str(resource))
-                if match and "*" not in match.group(3):
-                    return match.group(0)
-    return None
-
-
-def api_arn(region: str, account_id: str, api_id: str) -> str:
-    """The ARN prefix of every call to the API, which `execute-api:/...` expands to."""
-    return f"arn:aws:execute-api:{region}:{account_id}:{api_id}"
-
-
-def request_arn(region: str, account_id: str, api_id: str, stage: str, method: str, path: str) -> str:
-    """The execute-api ARN of one call: `.../API_ID/STAGE/METHOD/path-without-leading-slash`."""
-    return f"arn:aws:execute-api:{region}:{account_id}:{api_id}/{stage}/{method}/{path.lstrip('/')}"
