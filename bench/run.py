@@ -10,6 +10,11 @@ runs excluded):
   GET /pets (HTTP integration), without a policy and with the largest deny list that fits
   AWS's 8,192-character quota, and moto's control plane (GetRestApis) as the reference;
 - the policy evaluator alone against 10 to 10,000 CIDRs;
+- `waf block` (one petgate process) against the aws CLI's wafv2 sequence (list-ip-sets,
+  get-ip-set, update-ip-set: three processes) and against its boto3 floor (the same three
+  calls from one bare python+boto3 process);
+- the gateway's throughput with a 10,000-entry IP set attached to the stage (WAF evaluated on
+  every request);
 - the cost of the lease that keeps writers on different machines from losing each other's
   updates: one policy change in-process with it (CreateModel, GetRestApi, UpdateRestApi,
   DeleteModel) against the bare read-modify-write (GetRestApi, UpdateRestApi).
@@ -180,7 +185,55 @@ def run_all(url: str) -> tuple[list[Row], list[tuple[str, str, bool | None]]]:
     targets += gateway_targets
     rows += bench_evaluator()
     rows += bench_lease(url, api_id)
+    rows += bench_waf(url, api_id, aws_ok)
     return rows, targets
+
+
+FLOOR = """
+import sys, boto3
+c = boto3.client("wafv2", endpoint_url=sys.argv[1], region_name="us-east-1",
+                 aws_access_key_id="bench", aws_secret_access_key="bench")
+s = next(s for s in c.list_ip_sets(Scope="REGIONAL")["IPSets"] if s["Name"] == "petgate-bench-ipv4")
+got = c.get_ip_set(Name=s["Name"], Scope="REGIONAL", Id=s["Id"])
+c.update_ip_set(Name=s["Name"], Scope="REGIONAL", Id=s["Id"], LockToken=got["LockToken"],
+                Addresses=sorted(set(got["IPSet"]["Addresses"]) | {sys.argv[2]}))
+"""
+
+
+def bench_waf(url: str, api_id: str, aws_ok: bool) -> list[Row]:
+    rows: list[Row] = []
+    subprocess.run([PETGATE, "waf", "block", "--list", "bench", "--cidr", "198.18.0.1"], env=ENV, check=True, capture_output=True)
+    counter = iter(range(2, 250))
+    mine = measure(lambda: [[PETGATE, "waf", "block", "--list", "bench", "--cidr", f"198.18.1.{next(counter)}"]])
+    floor = measure(lambda: [[sys.executable, "-c", FLOOR, url, f"198.18.2.{next(counter)}/32"]])
+    rows.append(("`waf block` vs its boto3 floor (same 3 calls, one bare process)", fmt(mine), fmt(floor), f"{mine[0] / floor[0]:.2f}× the floor"))
+    if aws_ok:
+        base = f"{AWS} --endpoint-url {url} wafv2"
+
+        def cli_sequence() -> list[list[str]]:  # the shortest honest shell script: list, get (token), update
+            address = f"198.18.3.{next(counter)}/32"
+            script = (f"ID=$({base} list-ip-sets --scope REGIONAL --query \"IPSets[?Name=='petgate-bench-ipv4'].Id\" --output text) && "
+                      f"T=$({base} get-ip-set --scope REGIONAL --name petgate-bench-ipv4 --id $ID --query LockToken --output text) && "
+                      f"{base} update-ip-set --scope REGIONAL --name petgate-bench-ipv4 --id $ID --lock-token $T --addresses {address}")
+            return [["bash", "-c", script]]
+
+        peer = measure(cli_sequence)
+        rows.append(("`waf block` vs aws CLI list + get + update (3 processes)", fmt(mine), fmt(peer), f"{peer[0] / mine[0]:.1f}×"))
+    # gateway throughput with a 10,000-entry IP set attached (none of them the load generator's)
+    many = [f"10.{n // 250 % 250}.{n % 250}.{(n * 7) % 250 + 1}/32" for n in range(10_000)]
+    from petgate.target import Target
+    from petgate.waf import ListNames
+
+    waf_client = Target(local=True, local_url=url).waf()
+    summary = waf_client.find_ip_set(ListNames("bench").ip_set(4))
+    waf_client.edit_ip_set(summary, lambda _current: sorted(set(many))[:10_000])
+    subprocess.run([PETGATE, "unblock", "--api", api_id, "--all"], env=ENV, check=True, capture_output=True)
+    subprocess.run([PETGATE, "waf", "attach", "--api", api_id, "--list", "bench"], env=ENV, check=True, capture_output=True)
+    result = run_load(f"{url}/restapis/{api_id}/test/_user_request_/")
+    rows.append(("gateway GET / with a 10,000-entry WAF IP set attached", f"{result.rps:.0f} req/s",
+                 f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, {result.errors} errors", ""))
+    subprocess.run([PETGATE, "waf", "delete", "--list", "bench"], env=ENV, check=True, capture_output=True)
+    return rows
 
 
 def bench_lease(url: str, api_id: str) -> list[Row]:
