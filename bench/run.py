@@ -164,7 +164,7 @@ def run_all(url: str) -> tuple[list[Row], list[tuple[str, str, bool | None]]]:
     exercise = [ours for _, ours_list, _ in steps for ours in ours_list]
     whole_cli = [theirs for _, _, theirs_list in steps for theirs in theirs_list]
     six = measure(lambda: exercise, runs=3)
-    walk = measure(lambda: [[PETGATE, "walkthrough", "--cleanup"]], runs=3)
+    walk = measure(lambda: [[PETGATE, "walkthrough", "--new", "--cleanup"]], runs=3)
     if aws_ok:
         peer = measure(lambda: whole_cli, runs=3)
         rows.append(("whole exercise: six petgate commands", fmt(six), fmt(peer), f"{peer[0] / six[0]:.1f}×"))

@@ -13,10 +13,11 @@ from petgate.commands.common import (
     after_change,
     api_options,
     change_options,
+    cidr_option,
     my_cidr,
-    parse_cidrs,
     pass_app,
     render_policy_tail,
+    wanted_cidrs,
 )
 from petgate.errors import UsageError
 from petgate.output import Output
@@ -70,14 +71,14 @@ def render_list(out: Output, data: dict[str, Any]) -> None:
 
 @click.command("allow-only")
 @api_options
-@click.option("--cidr", "cidrs", multiple=True, metavar="CIDR", help="An address or CIDR that may invoke (repeatable).")
+@cidr_option("An address or CIDR that may invoke (repeatable).")
 @click.option("--my-ip", is_flag=True, help="Add your own IP (from checkip) to the list.")
 @click.option("--force", is_flag=True, help="Write it even if it would lock out your own IP.")
 @remove_option
 @change_options
 @pass_app
-def allow_only(app: App, api_ref: str, stage: str, cidrs: tuple[str, ...], my_ip: bool, force: bool,
-               remove: bool, no_deploy: bool, dry_run: bool) -> None:
+def allow_only(app: App, api_ref: str, stage: str, cidrs: tuple[str, ...], list_file: str | None, my_ip: bool,
+               force: bool, remove: bool, no_deploy: bool, dry_run: bool) -> None:
     """Only these addresses may invoke the API (the console's "IP Range Whitelist").
 
     Refuses (exit 2) to write a list that would lock out your own current IP, unless --force.
@@ -87,7 +88,7 @@ def allow_only(app: App, api_ref: str, stage: str, cidrs: tuple[str, ...], my_ip
       petgate allow-only --cidr 198.51.100.0/24 --my-ip
       petgate allow-only --cidr 198.51.100.0/24 --remove
     """
-    values = parse_cidrs(app, cidrs)
+    values = wanted_cidrs(app, cidrs, list_file, default_mine=False)
     mine = my_cidr(app) if (my_ip or not force) else None
     if my_ip and mine:
         values.append(mine)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -75,9 +76,48 @@ def change_options(func: F) -> F:
 
 
 def cidr_option(help_text: str) -> Callable[[F], F]:
-    return click.option(
-        "--cidr", "cidrs", multiple=True, metavar="CIDR", help=help_text
-    )
+    """--cidr (repeatable) and --file (one address or CIDR per line, `-` for stdin)."""
+
+    def apply(func: F) -> F:
+        func = click.option(
+            "--file", "list_file", metavar="PATH",
+            help="Read addresses or CIDRs from PATH, one per line (`#` comments; `-` is stdin).",
+        )(func)
+        return click.option("--cidr", "cidrs", multiple=True, metavar="CIDR", help=help_text)(func)
+
+    return apply
+
+
+def read_list_file(path: str | None) -> list[str]:
+    """The CIDRs of a list file or stdin; a bad line is one clear error naming it (exit 2)."""
+    if path is None:
+        return []
+    from petgate import lists
+
+    try:
+        if path == "-":
+            text, source = sys.stdin.read(), "stdin"
+        else:
+            with open(path, encoding="utf-8") as handle:
+                text, source = handle.read(), path
+    except OSError as exc:
+        raise UsageError(f"cannot read list file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"list file {path} is not UTF-8 text") from None
+    try:
+        return lists.parse(text, source)
+    except lists.ListFileError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def wanted_cidrs(app: App, cidrs: tuple[str, ...], list_file: str | None, default_mine: bool = True) -> list[str]:
+    """--cidr values and --file lines together; neither given: the caller's own IP."""
+    given = parse_cidrs(app, cidrs) + read_list_file(list_file)
+    if list_file is not None and not given:
+        raise UsageError(f"list file {list_file} lists no address", "nothing was written")
+    if given or not default_mine:
+        return list(dict.fromkeys(given))
+    return [my_cidr(app)]
 
 
 def after_change(app: App, result: dict[str, Any], no_deploy: bool, description: str) -> dict[str, Any]:

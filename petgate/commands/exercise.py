@@ -13,11 +13,10 @@ from petgate.commands.common import (
     api_options,
     change_options,
     cidr_option,
-    my_cidr,
-    parse_cidrs,
     pass_app,
     render_deploy_lines,
     render_policy_tail,
+    wanted_cidrs,
 )
 from petgate.errors import AwsError, UsageError
 from petgate.gateway import looks_like_api_id
@@ -97,7 +96,8 @@ def _render_deploy(out: Output, data: dict[str, Any]) -> None:
 @change_options
 @pass_app
 def block_my_ip(
-    app: App, api_ref: str, stage: str, cidrs: tuple[str, ...], force: bool, no_deploy: bool, dry_run: bool
+    app: App, api_ref: str, stage: str, cidrs: tuple[str, ...], list_file: str | None, force: bool, no_deploy: bool,
+    dry_run: bool,
 ) -> None:
     """Deny your own IP (from checkip, as a /32) with a resource policy, then redeploy.
 
@@ -108,8 +108,9 @@ def block_my_ip(
     Examples:
       petgate --local block-my-ip
       petgate block-my-ip --api a1b2c3d4e5 --cidr 192.0.2.0/24 --cidr 2001:db8::/64
+      petgate block-my-ip --file abusers.txt      # one address or CIDR per line, # comments
     """
-    wanted = parse_cidrs(app, cidrs) or [my_cidr(app)]
+    wanted = wanted_cidrs(app, cidrs, list_file)
     everyone = [c for c in wanted if c.endswith("/0")]
     if everyone and not force:
         raise UsageError(
@@ -141,6 +142,7 @@ def unblock(
     api_ref: str,
     stage: str,
     cidrs: tuple[str, ...],
+    list_file: str | None,
     remove_all: bool,
     no_deploy: bool,
     dry_run: bool,
@@ -156,13 +158,13 @@ def unblock(
       petgate unblock --cidr 192.0.2.0/24
       petgate unblock --all
     """
-    if remove_all and cidrs:
-        raise UsageError("--all and --cidr do not go together")
+    if remove_all and (cidrs or list_file):
+        raise UsageError("--all does not go with --cidr or --file")
     if remove_all:
         data = actions.remove_policy(app, api_ref, stage, dry_run)
         data["cidrs"] = []
     else:
-        wanted = parse_cidrs(app, cidrs) or [my_cidr(app)]
+        wanted = wanted_cidrs(app, cidrs, list_file)
         data = actions.unblock(app, api_ref, stage, wanted, dry_run)
         data["cidrs"] = wanted
     data["all"] = remove_all

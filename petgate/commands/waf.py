@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from petgate.app import App
-from petgate.commands.common import api_options, my_cidr, parse_cidrs, pass_app
+from petgate.commands.common import api_options, cidr_option, pass_app, wanted_cidrs
 from petgate.errors import UsageError
 from petgate.gateway import looks_like_api_id
 from petgate.output import Output
@@ -73,30 +73,26 @@ def detach(app: App, api_ref: str, stage: str, list_name: str) -> None:
         f"Detached WAF list {d['list']} from {d['stage_arn']}." if d["changed"] else f"WAF list {d['list']} was not attached there."))
 
 
-def _cidrs(app: App, given: tuple[str, ...]) -> list[str]:
-    return parse_cidrs(app, given) or [my_cidr(app)]
-
-
 @waf.command()
-@click.option("--cidr", "cidrs", multiple=True, metavar="CIDR", help="Block this address or CIDR instead of your own (repeatable).")
+@cidr_option("Block this address or CIDR instead of your own (repeatable).")
 @list_option
 @pass_app
-def block(app: App, cidrs: tuple[str, ...], list_name: str) -> None:
+def block(app: App, cidrs: tuple[str, ...], list_file: str | None, list_name: str) -> None:
     """Add addresses (your own IP by default) to the list; effective at once, no redeploy."""
-    data = _list(app, list_name).change(_cidrs(app, cidrs), [])
+    data = _list(app, list_name).change(wanted_cidrs(app, cidrs, list_file), [])
     app.output.result(data, _render_change)
 
 
 @waf.command()
-@click.option("--cidr", "cidrs", multiple=True, metavar="CIDR", help="Unblock this address or CIDR instead of your own (repeatable).")
+@cidr_option("Unblock this address or CIDR instead of your own (repeatable).")
 @click.option("--all", "everything", is_flag=True, help="Empty the list.")
 @list_option
 @pass_app
-def unblock(app: App, cidrs: tuple[str, ...], everything: bool, list_name: str) -> None:
+def unblock(app: App, cidrs: tuple[str, ...], list_file: str | None, everything: bool, list_name: str) -> None:
     """Remove addresses (your own IP by default) from the list."""
-    if everything and cidrs:
-        raise UsageError("--all and --cidr do not go together")
-    data = _list(app, list_name).change([], [] if everything else _cidrs(app, cidrs), everything)
+    if everything and (cidrs or list_file):
+        raise UsageError("--all does not go with --cidr or --file")
+    data = _list(app, list_name).change([], [] if everything else wanted_cidrs(app, cidrs, list_file), everything)
     app.output.result(data, _render_change)
 
 
