@@ -186,8 +186,25 @@ def run_all(url: str) -> tuple[list[Row], list[tuple[str, str, bool | None]]]:
     rows += bench_evaluator()
     rows += bench_lease(url, api_id)
     rows += bench_waf(url, api_id, aws_ok)
+    mine = measure(lambda: [[PETGATE, "block-my-ip", "--api", api_id, "--cidr", "198.51.100.9"]])
+    floor = measure(lambda: [[sys.executable, "-c", BLOCK_FLOOR, url, api_id, "198.51.100.9/32"]])
+    rows.append(("`block-my-ip` vs its boto3 floor (GetRestApi, UpdateRestApi, CreateDeployment; one bare process)",
+                 fmt(mine), fmt(floor), f"{mine[0] / floor[0]:.2f}× the floor"))
     return rows, targets
 
+
+BLOCK_FLOOR = """
+import json, sys, boto3
+c = boto3.client("apigateway", endpoint_url=sys.argv[1], region_name="us-east-1",
+                 aws_access_key_id="bench", aws_secret_access_key="bench")
+c.get_rest_api(restApiId=sys.argv[2])
+policy = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*",
+     "Condition": {"IpAddress": {"aws:SourceIp": [sys.argv[3]]}}},
+    {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}]}
+c.update_rest_api(restApiId=sys.argv[2], patchOperations=[{"op": "replace", "path": "/policy", "value": json.dumps(policy)}])
+c.create_deployment(restApiId=sys.argv[2], stageName="test")
+"""
 
 FLOOR = """
 import sys, boto3

@@ -119,3 +119,24 @@ class WafList:
                                     list=self.names.name)
         return {"list": self.names.name, "deleted": acl is not None or bool(sets), "detached": detached,
                 "ip_sets": [s["Name"] for s in sets.values()]}
+
+
+def blocking_rule(app: App, resource_arn: str, address: str) -> str | None:
+    """The name of the Block rule of the resource's web ACL whose IP set holds the address
+    (None: no web ACL, or none of its Block rules matches). The data plane's own order: WAF
+    decides before the resource policy."""
+    import ipaddress
+
+    acl = app.waf.web_acl_for(resource_arn)
+    if acl is None:
+        return None
+    parsed = ipaddress.ip_address(address)
+    for rule in sorted(acl.get("Rules") or [], key=lambda r: r.get("Priority", 0)):
+        reference = (rule.get("Statement") or {}).get("IPSetReferenceStatement")
+        if "Block" not in (rule.get("Action") or {}) or not reference:
+            continue
+        name, set_id = reference["ARN"].split("/")[-2:]
+        ip_set, _ = app.waf.get_ip_set({"Name": name, "Id": set_id})
+        if any(parsed in ipaddress.ip_network(a, strict=False) for a in ip_set.get("Addresses") or []):
+            return str(rule.get("Name"))
+    return None

@@ -106,10 +106,11 @@ def _render_show(out: Output, data: dict[str, Any]) -> None:
 @click.option("--expect", type=click.Choice(["allowed", "denied"]), help="Exit 1 unless the answer is this.")
 @click.option("--api-id", "file_api_id", metavar="ID", help="With --file: the id of the API the policy is for.")
 @click.option("--account", metavar="ACCOUNT_ID", help="With --file: the account the API belongs to.")
+@click.option("--with-waf", is_flag=True, help="Ask the stage's AWS WAF web ACL first, as API Gateway does; say which layer decides.")
 @pass_app
 def check(app: App, api_ref: str, stage: str, deployed: bool, file: str | None, source_ip: str, method: str,
           path: str, vpc: str | None, vpce: str | None, user_agent: str | None, referer: str | None,
-          expect: str | None, file_api_id: str | None, account: str | None) -> None:
+          expect: str | None, file_api_id: str | None, account: str | None, with_waf: bool) -> None:
     """Would this request be allowed, and which statement decides? Offline, with the same
     evaluator the local gateway enforces.
 
@@ -122,6 +123,8 @@ def check(app: App, api_ref: str, stage: str, deployed: bool, file: str | None, 
       petgate policy check --ip 203.0.113.7 --path /pets
       petgate policy check --file policy.json --api-id a1b2c3d4e5 --account 111122223333 --ip 10.0.0.1
     """
+    if with_waf and file:
+        raise UsageError("--with-waf asks the stage's web ACL: use it with --api, not --file")
     if (file_api_id or account) and not file:
         raise UsageError("--api-id and --account go with --file (with --api they are read from AWS)")
     if account is not None and not (account.isdigit() and len(account) == 12):
@@ -145,10 +148,18 @@ def check(app: App, api_ref: str, stage: str, deployed: bool, file: str | None, 
         "resource_arn": request.resource_arn, "allowed": decision.allowed, "reason": VERIFY_REASONS[decision.reason],
         "decision": decision.reason,
         "statement_index": decision.statement_index, "statement": decision.statement,
-        "statement_sid": (decision.statement or {}).get("Sid"),
+        "statement_sid": (decision.statement or {}).get("Sid"), "layer": "policy",
     }
+    if with_waf and api_id is not None:
+        from petgate.waf import stage_arn
+        from petgate.waf_list import blocking_rule
+
+        rule = blocking_rule(app, stage_arn(region, api_id, stage), source_ip)
+        data["waf_rule"] = rule
+        if rule is not None:  # WAF refuses before the policy is asked
+            data.update({"layer": "waf", "allowed": False, "reason": "waf-block"})
     app.output.result(data, _render_check)
-    outcome = "allowed" if decision.allowed else "denied"
+    outcome = "allowed" if data["allowed"] else "denied"
     if expect is not None and expect != outcome:
         raise ExpectationNotMetError(f"expected {expect}, the policy says {outcome} ({data['reason']})")
 
@@ -170,6 +181,9 @@ def _render_check(out: Output, data: dict[str, Any]) -> None:
         "explicit-deny": "a statement denies it",
         "implicit-deny": "no statement allows it",
     }
+    if data.get("layer") == "waf":
+        out.error(f"{request}: waf-block (WAF rule {data['waf_rule']} blocks it before the policy is asked)")
+        return
     (out.success if data["allowed"] else out.error)(f"{request}: {data['reason']} ({reasons[data['decision']]})")
     if data["statement"] is not None:
         label = data["statement_sid"] or f"statement {data['statement_index'] + 1}"

@@ -73,26 +73,14 @@ def control_plane_facts(app: App, api_id: str, stage: str, method: str, path: st
         return None if decision.allowed else ("explicit" if decision.explicit else "implicit")
 
     def waf_refusal() -> bool:
-        import ipaddress
-
         from petgate.waf import stage_arn
+        from petgate.waf_list import blocking_rule
 
         try:
-            acl = app.waf.web_acl_for(stage_arn(app.target.resolved_region(), api_id, stage))
-            if acl is None:
-                return False
-            address = ipaddress.ip_address(my_address(app))
-            for rule in acl.get("Rules") or []:
-                reference = (rule.get("Statement") or {}).get("IPSetReferenceStatement")
-                if "Block" not in (rule.get("Action") or {}) or not reference:
-                    continue
-                name, set_id = reference["ARN"].split("/")[-2:]
-                ip_set, _ = app.waf.get_ip_set({"Name": name, "Id": set_id})
-                if any(address in ipaddress.ip_network(a, strict=False) for a in ip_set.get("Addresses") or []):
-                    return True
+            arn = stage_arn(app.target.resolved_region(), api_id, stage)
+            return blocking_rule(app, arn, my_address(app)) is not None
         except PetgateError:
             return False  # cannot be known (no WAF permission, say): the answer stays a plain 403
-        return False
 
     return probe.Facts(stage_exists=stage_exists, policy_refusal=policy_refusal, waf_refusal=waf_refusal)
 

@@ -219,3 +219,17 @@ def test_undo_explains_a_change_to_a_deleted_waf_list(petgate: Any, waf_list: st
     result = petgate("undo", blocked.json["journal_id"])
     assert result.exit_code == 2
     assert f"changed WAF list {waf_list}, which `waf delete` deleted afterwards" in result.stderr
+
+
+def test_policy_check_with_waf_says_which_layer_decides(petgate: Any, deployed: str, waf_list: str) -> None:
+    petgate("block-my-ip", "--api", deployed, "--cidr", "192.0.2.70")
+    petgate("waf", "attach", "--api", deployed, "--list", waf_list)
+    petgate("waf", "block", "--cidr", "192.0.2.71", "--list", waf_list)
+    by_waf = petgate("-o", "json", "policy", "check", "--api", deployed, "--ip", "192.0.2.71", "--with-waf")
+    assert by_waf.json["layer"] == "waf" and by_waf.json["reason"] == "waf-block" and by_waf.json["allowed"] is False
+    assert by_waf.json["waf_rule"] == f"petgate-{waf_list}-block-ipv4"
+    by_policy = petgate("-o", "json", "policy", "check", "--api", deployed, "--ip", "192.0.2.70", "--with-waf")
+    assert by_policy.json["layer"] == "policy" and by_policy.json["reason"] == "policy-explicit-deny"
+    text = petgate("policy", "check", "--api", deployed, "--ip", "192.0.2.71", "--with-waf", "--expect", "denied")
+    assert text.exit_code == 0 and "waf-block (WAF rule" in text.stderr
+    assert petgate("policy", "check", "--file", "x.json", "--ip", "192.0.2.71", "--with-waf").exit_code == 2
