@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "allow-accounts": ("petgate.commands.allow:allow_accounts", "Allow these AWS accounts (needs IAM auth)."),
     "allow-vpc": ("petgate.commands.allow:allow_vpc", "Only these VPCs / VPC endpoints (private APIs)."),
     "policy": ("petgate.commands.policy:policy", "Show the policy, or check a request against it."),
+    "sync": ("petgate.commands.sync:sync", "Make the policy deny list exactly a file's (with a change gate)."),
     "waf": ("petgate.commands.waf:waf", "Deny lists in AWS WAF (past the policy quota, no redeploy)."),
     "local": ("petgate.commands.local:local", "Run petgate's local API Gateway."),
 }

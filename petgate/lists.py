@@ -28,3 +28,22 @@ def parse(text: str, source: str = "the list") -> list[str]:
             raise ListFileError(f"{source}, line {number}: {shown!r} is not an IP address or CIDR (nothing was written)") from None
         networks.append(str(network))
     return list(dict.fromkeys(networks))
+
+
+def diff(current: list[str], desired: list[str]) -> tuple[list[str], list[str]]:
+    """(added, removed) to turn the current list into the desired one."""
+    now, wanted = set(current), set(desired)
+    return [c for c in desired if c not in now], [c for c in current if c not in wanted]
+
+
+def change_gate(current: list[str], added: list[str], removed: list[str], max_change_pct: float) -> str | None:
+    """Why a sync must not run unattended (None: it may). More than `max_change_pct` of the
+    current entries added or removed is refused; an empty list has nothing to lose."""
+    if not current:
+        return None
+    changed = len(added) + len(removed)
+    percent = 100.0 * changed / len(current)
+    if percent <= max_change_pct:
+        return None
+    return (f"this sync would change {changed} entries against {len(current)} listed now ({percent:.0f}%), "
+            f"more than --max-change {max_change_pct:g}%; nothing was written")

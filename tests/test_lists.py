@@ -84,3 +84,46 @@ def test_stdin_for_the_policy_waf_and_allow_only(api_id: str, apigw: Any, local_
                               "--no-deploy", "--force", env=env)
     assert only.returncode == 0, only.stderr
     assert sorted(json.loads(only.stdout)["added"]) == ["127.0.0.1/32", "198.51.100.0/24"]
+
+
+def test_sync_diff_gate_dry_run_and_idempotence(petgate: Any, api_id: str, apigw: Any, tmp_path: Path) -> None:
+    user = {"Sid": "Mine", "Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}
+    apigw.update_rest_api(restApiId=api_id, patchOperations=[{"op": "replace", "path": "/policy",
+                                                              "value": json.dumps({"Version": "2012-10-17", "Statement": [user]})}])
+    feed = tmp_path / "feed.txt"
+    feed.write_text("".join(f"192.0.2.{n * 2}\n" for n in range(1, 21)))  # 20 scattered /32s
+    first = petgate("-o", "json", "sync", "--api", api_id, "--file", str(feed), "--no-deploy")
+    assert first.exit_code == 0, first.stderr  # an empty list has nothing to lose: no gate
+    assert len(first.json["added"]) == 20 and first.json["removed"] == []
+    assert "Mine" in [s.get("Sid") for s in stored(apigw, api_id)["Statement"]]
+    again = petgate("-o", "json", "sync", "--api", api_id, "--file", str(feed), "--no-deploy")
+    assert again.exit_code == 0 and again.json["added"] == [] and again.json["removed"] == [] and again.json["changed"] is False
+    feed.write_text("".join(f"192.0.2.{n * 2}\n" for n in range(1, 20)) + "198.51.100.7\n")  # 1 out, 1 in: 10%
+    small = petgate("-o", "json", "sync", "--api", api_id, "--file", str(feed), "--no-deploy", "--dry-run")
+    assert small.exit_code == 0 and small.json["added"] == ["198.51.100.7/32"] and small.json["removed"] == ["192.0.2.40/32"]
+    assert "192.0.2.40/32" in policies.blocked_cidrs(stored(apigw, api_id)), "a dry run changes nothing"
+    feed.write_text("# the feed broke\n192.0.2.2\n")  # would remove 19 of 20
+    wiped = petgate("sync", "--api", api_id, "--file", str(feed), "--no-deploy")
+    assert wiped.exit_code == 2 and "more than --max-change 10%; nothing was written" in wiped.stderr
+    assert len(policies.blocked_cidrs(stored(apigw, api_id))) == 20
+    forced = petgate("-o", "json", "sync", "--api", api_id, "--file", str(feed), "--no-deploy", "--force")
+    assert forced.exit_code == 0 and policies.blocked_cidrs(stored(apigw, api_id)) == ["192.0.2.2/32"]
+
+
+def test_waf_sync_of_ten_thousand_lines(petgate: Any, tmp_path: Path) -> None:
+    feed = tmp_path / "feed.txt"
+    import ipaddress
+
+    # 10,000 even addresses: none adjacent, so none merge
+    feed.write_text("".join(f"{ipaddress.IPv4Address(0x0A000000 + 2 * n)}\n" for n in range(10_000)))
+    result = petgate("-o", "json", "waf", "sync", "--file", str(feed), "--list", "syncten")
+    try:
+        assert result.exit_code == 0, result.stderr[-500:]
+        assert result.json["listed"] == 10_000 and len(result.json["added"]) == 10_000
+        shown = petgate("-o", "json", "waf", "show", "--list", "syncten").json
+        assert shown["addresses"] == 10_000
+        feed.write_text("10.0.0.0/32\n")
+        gated = petgate("waf", "sync", "--file", str(feed), "--list", "syncten")
+        assert gated.exit_code == 2 and "nothing was written" in gated.stderr
+    finally:
+        petgate("waf", "delete", "--list", "syncten")

@@ -10,6 +10,7 @@ import click
 
 from petgate.app import App
 from petgate.commands.common import api_options, cidr_option, pass_app, wanted_cidrs
+from petgate.commands.sync import desired_from, gate, sync_options
 from petgate.errors import UsageError
 from petgate.gateway import looks_like_api_id
 from petgate.output import Output
@@ -179,3 +180,25 @@ def _render_migrate(out: Output, data: dict[str, Any]) -> None:
     out.success(f"Moved {len(data['migrated'])} address(es) to WAF list {data['list']}, attached to {data['stage_arn']}; "
                 "petgate's deny statement is gone from the policy.")
     render_deploy_lines(out, data)
+
+
+@waf.command("sync")
+@sync_options
+@list_option
+@pass_app
+def waf_sync(app: App, list_file: str, max_change: float, force: bool, dry_run: bool, list_name: str) -> None:
+    """Make the WAF list exactly the file's (one UpdateIPSet per set), with the change gate."""
+    from petgate.waf import collapse as waf_collapse
+
+    desired = sorted(set(waf_collapse([c for c in desired_from(list_file) if ":" not in c]))
+                     | set(waf_collapse([c for c in desired_from(list_file) if ":" in c])))
+    waf_list = _list(app, list_name)
+    current = [a for s in (waf_list.show()["ip_sets"] if waf_list.web_acl(create=False) else []) for a in s["addresses"]]
+    added, removed = gate(current, desired, max_change, force)
+    data: dict[str, Any] = {"list": list_name, "file": list_file, "added": added, "removed": removed,
+                            "listed": len(desired), "max_change": max_change, "dry_run": dry_run, "changed": bool(added or removed)}
+    if not dry_run and (added or removed):
+        data.update({k: v for k, v in waf_list.change(added, removed).items() if k not in ("added", "removed")})
+    app.output.result(data, lambda out, d: out.success(
+        f"{'Would add' if d['dry_run'] else 'Added'} {len(d['added'])} and {'remove' if d['dry_run'] else 'removed'} "
+        f"{len(d['removed'])}: WAF list {d['list']} holds {d['listed']} entries from {d['file']}."))

@@ -1,0 +1,84 @@
+"""petgate sync / petgate waf sync: make petgate's deny list exactly a file's, with a change gate
+so that a bad feed cannot wipe the list unattended."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from petgate import actions, lists
+from petgate import policy as policies
+from petgate.app import App
+from petgate.commands.common import after_change, api_options, pass_app, read_list_file, render_deploy_lines
+from petgate.errors import UsageError
+from petgate.output import Output
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def sync_options(func: F) -> F:
+    func = click.option("--dry-run", is_flag=True, help="Show the diff; change nothing.")(func)
+    func = click.option("--force", is_flag=True, help="Apply even past --max-change.")(func)
+    func = click.option("--max-change", type=click.FloatRange(0, 100), default=10.0, show_default=True, metavar="PCT",
+                        help="Refuse (exit 2) when more than PCT% of the listed entries would be added or removed.")(func)
+    return click.option("--file", "list_file", required=True, metavar="PATH",
+                        help="The list: one address or CIDR per line, # comments; - is stdin.")(func)
+
+
+def desired_from(list_file: str) -> list[str]:
+    return policies.collapse(read_list_file(list_file))
+
+
+def gate(current: list[str], desired: list[str], max_change: float, force: bool) -> tuple[list[str], list[str]]:
+    added, removed = lists.diff(current, desired)
+    refusal = lists.change_gate(current, added, removed, max_change)
+    if refusal and not force:
+        raise UsageError(refusal, "check the file; pass --force if the change is meant")
+    return added, removed
+
+
+@click.command()
+@api_options
+@sync_options
+@click.option("--no-deploy", is_flag=True, help="Change the API but do not redeploy the stage.")
+@pass_app
+def sync(app: App, api_ref: str, stage: str, list_file: str, max_change: float, force: bool, dry_run: bool,
+         no_deploy: bool) -> None:
+    """Make petgate's policy deny list exactly the file's (your own statements stay), then redeploy.
+
+    \b
+    Example (cron):
+      petgate sync --api a1b2c3d4e5 --file /etc/petgate/deny.txt -o json
+    """
+    desired = desired_from(list_file)
+    plan: dict[str, Any] = {}
+
+    def edit(before: policies.Policy | None) -> tuple[policies.Policy | None, list[str]]:
+        current = policies.blocked_cidrs(before)
+        added, removed = gate(current, desired, max_change, force)
+        plan.update(added=added, removed=removed, listed_before=len(current))
+        after, _ = policies.unblock(before, removed) if removed else (before, [])
+        if added:
+            after, _ = policies.block(after, added)
+        return after, added + removed
+
+    def intended(stored: policies.Policy | None) -> bool:
+        return sorted(policies.blocked_cidrs(stored)) == sorted(desired)
+
+    data = actions.change_policy(app, api_ref, stage, "sync", edit, intended, dry_run)
+    data.pop("touched", None)
+    data.update(plan, file=list_file, listed=len(desired), max_change=max_change)
+    app.output.result(after_change(app, data, no_deploy, "petgate sync"), _render)
+
+
+def _render(out: Output, data: dict[str, Any]) -> None:
+    would = "would be " if data["dry_run"] else ""
+    out.success(f"{len(data['added'])} added and {len(data['removed'])} removed {would}from the deny list, which "
+                f"{'would hold' if data['dry_run'] else 'holds'} the {data['listed']} entries of {data['file']}.")
+    for cidr in data["added"][:20]:
+        out.detail(f"+ {cidr}")
+    for cidr in data["removed"][:20]:
+        out.detail(f"- {cidr}")
+    render_deploy_lines(out, data)
