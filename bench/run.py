@@ -151,6 +151,7 @@ def run_all(url: str) -> tuple[list[Row], list[tuple[str, str, bool | None]]]:
          [aws + ["update-rest-api", "--rest-api-id", api_id, "--patch-operations", clear],
           aws + ["create-deployment", "--rest-api-id", api_id, "--stage-name", "test"]]),
     ]
+    floors = step_floors(url, api_id, definition, invoke, checkip)
     for name, ours, theirs in steps:
         mine = measure(lambda ours=ours: ours)
         if aws_ok:
@@ -160,6 +161,9 @@ def run_all(url: str) -> tuple[list[Row], list[tuple[str, str, bool | None]]]:
             targets.append((f"step {name} ≥ 3× faster than aws CLI + curl", f"{ratio:.1f}×", ratio >= 3))
         else:
             rows.append((f"step: {name}", fmt(mine), "aws CLI not installed", "–"))
+        floor = measure(lambda name=name: [floors[name]])
+        rows.append(("  its boto3 floor (the same calls from one bare python+boto3 process)", "", fmt(floor),
+                     f"petgate {mine[0] / floor[0]:.2f}× the floor"))
 
     exercise = [ours for _, ours_list, _ in steps for ours in ours_list]
     whole_cli = [theirs for _, _, theirs_list in steps for theirs in theirs_list]
@@ -191,6 +195,41 @@ def run_all(url: str) -> tuple[list[Row], list[tuple[str, str, bool | None]]]:
     rows.append(("`block-my-ip` vs its boto3 floor (GetRestApi, UpdateRestApi, CreateDeployment; one bare process)",
                  fmt(mine), fmt(floor), f"{mine[0] / floor[0]:.2f}× the floor"))
     return rows, targets
+
+
+_FLOOR_HEAD = """
+import json, sys, urllib.error, urllib.request, boto3
+url, api, definition, invoke, checkip = sys.argv[1:6]
+c = boto3.client("apigateway", endpoint_url=url, region_name="us-east-1",
+                 aws_access_key_id="bench", aws_secret_access_key="bench")
+"""
+_FLOOR_STEPS = {
+    "import the example": 'c.import_rest_api(body=open(definition, "rb").read(), parameters={"endpointConfigurationTypes": "REGIONAL"})',
+    "deploy": 'c.create_deployment(restApiId=api, stageName="test")',
+    "block my IP (+ redeploy)": (
+        'ip = urllib.request.urlopen(checkip).read().decode().strip()\n'
+        'c.get_rest_api(restApiId=api)\n'
+        'p = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke",'
+        ' "Resource": "execute-api:/*", "Condition": {"IpAddress": {"aws:SourceIp": [ip + "/32"]}}},'
+        ' {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}]}\n'
+        'c.update_rest_api(restApiId=api, patchOperations=[{"op": "replace", "path": "/policy", "value": json.dumps(p)}])\n'
+        'c.create_deployment(restApiId=api, stageName="test")'),
+    "verify (one request)": 'try:\n    urllib.request.urlopen(invoke).read()\nexcept urllib.error.HTTPError:\n    pass  # a 403 is an answer too',
+    "set the 403 template (+ redeploy)": (
+        'c.get_gateway_response(restApiId=api, responseType="ACCESS_DENIED")\n'
+        'c.put_gateway_response(restApiId=api, responseType="ACCESS_DENIED", statusCode="403",'
+        ' responseTemplates={"application/json": \'{"message":"Access denied"}\'})\n'
+        'c.create_deployment(restApiId=api, stageName="test")'),
+    "remove the policy (+ redeploy)": (
+        'c.update_rest_api(restApiId=api, patchOperations=[{"op": "replace", "path": "/policy", "value": ""}])\n'
+        'c.create_deployment(restApiId=api, stageName="test")'),
+}
+
+
+def step_floors(url: str, api_id: str, definition: Path, invoke: str, checkip: str) -> dict[str, list[str]]:
+    """Each step's boto3 floor: a bare python+boto3 process making the calls the step needs."""
+    return {name: [sys.executable, "-c", _FLOOR_HEAD + code, url, api_id, str(definition), invoke, checkip]
+            for name, code in _FLOOR_STEPS.items()}
 
 
 BLOCK_FLOOR = """
