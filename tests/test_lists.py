@@ -127,3 +127,14 @@ def test_waf_sync_of_ten_thousand_lines(petgate: Any, tmp_path: Path) -> None:
         assert gated.exit_code == 2 and "nothing was written" in gated.stderr
     finally:
         petgate("waf", "delete", "--list", "syncten")
+
+
+def test_waf_sync_reads_stdin_once(local_env: str) -> None:
+    env = {"PETGATE_LOCAL": "1", "PETGATE_LOCAL_URL": local_env}
+    synced = petgate_with_stdin("192.0.2.80\n2001:db8:80::/48\n", "-o", "json", "waf", "sync", "--file", "-",
+                                "--list", "syncstdin", env=env)
+    try:
+        assert synced.returncode == 0, synced.stderr
+        assert sorted(json.loads(synced.stdout)["added"]) == ["192.0.2.80/32", "2001:db8:80::/48"]
+    finally:
+        petgate_with_stdin("", "waf", "delete", "--list", "syncstdin", env=env)

@@ -188,12 +188,10 @@ def _render_migrate(out: Output, data: dict[str, Any]) -> None:
 @pass_app
 def waf_sync(app: App, list_file: str, max_change: float, force: bool, dry_run: bool, list_name: str) -> None:
     """Make the WAF list exactly the file's (one UpdateIPSet per set), with the change gate."""
-    from petgate.waf import collapse as waf_collapse
-
-    desired = sorted(set(waf_collapse([c for c in desired_from(list_file) if ":" not in c]))
-                     | set(waf_collapse([c for c in desired_from(list_file) if ":" in c])))
+    desired = desired_from(list_file)  # read once: with `-`, stdin cannot be read again
     waf_list = _list(app, list_name)
-    current = [a for s in (waf_list.show()["ip_sets"] if waf_list.web_acl(create=False) else []) for a in s["addresses"]]
+    current = [a for summary in waf_list.ip_sets(create=False).values()
+               for a in app.waf.get_ip_set(summary)[0].get("Addresses") or []]
     added, removed = gate(current, desired, max_change, force)
     data: dict[str, Any] = {"list": list_name, "file": list_file, "added": added, "removed": removed,
                             "listed": len(desired), "max_change": max_change, "dry_run": dry_run, "changed": bool(added or removed)}
