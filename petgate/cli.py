@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=args, prog_name="petgate", standalone_mode=False)
     except PetgateError as exc:
-        _fail(args, exc.line(), exc.exit_code, _error_code(exc), exc.message, exc.hint)
+        _fail(args, exc.line(), exc.exit_code, exc.error_code, exc.message, exc.hint)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
@@ -229,11 +229,6 @@ def main(argv: list[str] | None = None) -> None:
     except (KeyboardInterrupt, click.exceptions.Abort):
         _fail(args, "interrupted", EXIT_INTERRUPTED, "Interrupted", "interrupted", None)
     sys.exit(0)
-
-
-def _error_code(exc: PetgateError) -> str:
-    """AWS's error code when there is one, else the kind of failure (UsageError, ...)."""
-    return str(getattr(exc, "code", "") or type(exc).__name__)
 
 
 def _fail(args: list[str], line: str, exit_code: int, code: str, message: str, hint: str | None) -> None:

@@ -23,6 +23,11 @@ class PetgateError(Exception):
     def line(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
 
+    @property
+    def error_code(self) -> str:
+        """AWS's error code when there is one, else the kind of failure (UsageError, ...)."""
+        return str(getattr(self, "code", "") or type(self).__name__)
+
 
 class UsageError(PetgateError):
     """Bad options or bad input: exit 2."""

@@ -55,12 +55,6 @@ def split_by_version(cidrs: list[str]) -> dict[int, list[str]]:
     return by_version
 
 
-def collapse(addresses: list[str]) -> list[str]:
-    """Merge duplicates, adjacent and contained networks of one version."""
-    networks = [ipaddress.ip_network(a, strict=False) for a in addresses]
-    return [str(n) for n in ipaddress.collapse_addresses(networks)]  # type: ignore[type-var]
-
-
 def block_rules(ipv4_arn: str, ipv6_arn: str, name: str) -> list[dict[str, Any]]:
     def rule(version: int, arn: str, priority: int) -> dict[str, Any]:
         metric = f"petgate-{name}-block-ipv{version}"

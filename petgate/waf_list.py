@@ -8,7 +8,8 @@ from typing import Any
 
 from petgate.app import App
 from petgate.errors import UsageError
-from petgate.waf import ListNames, Waf, block_rules, collapse, split_by_version
+from petgate.policy import collapse
+from petgate.waf import ListNames, Waf, block_rules, split_by_version
 
 
 class WafList:
@@ -29,10 +30,11 @@ class WafList:
                 found[version] = summary
         return found
 
-    def web_acl(self, create: bool) -> dict[str, Any] | None:
+    def web_acl(self, create: bool, sets: dict[int, dict[str, Any]] | None = None) -> dict[str, Any] | None:
+        """The list's web ACL; with `create`, made (with its IP sets, unless given) when missing."""
         acl = self.waf.find_web_acl(self.names.web_acl)
         if acl is None and create:
-            sets = self.ip_sets(create=True)
+            sets = sets or self.ip_sets(create=True)
             acl = self.waf.create_web_acl(self.names.web_acl, block_rules(sets[4]["ARN"], sets[6]["ARN"], self.names.name))
         return acl
 
@@ -47,8 +49,8 @@ class WafList:
     def change(self, adding: list[str], removing: list[str], everything: bool = False) -> dict[str, Any]:
         """Add and remove addresses (IPv4 and IPv6 go to their own sets), under WAF's LockToken."""
         add, remove = split_by_version(adding), split_by_version(removing)
-        self.web_acl(create=True)
         sets = self.ip_sets(create=True)
+        self.web_acl(create=True, sets=sets)
         result: dict[str, Any] = {"list": self.names.name, "added": [], "removed": [], "ip_sets": {}}
         journal: dict[str, Any] = {}
         for version, summary in sets.items():

@@ -136,7 +136,7 @@ def after_change(app: App, result: dict[str, Any], no_deploy: bool, description:
     except PetgateError as exc:
         result.update({
             "deployed": False, "invoke_url": app.target.invoke_url(result["api_id"], result["stage"]),
-            "deploy_error": {"code": getattr(exc, "code", "") or type(exc).__name__, "message": exc.message, "hint": exc.hint},
+            "deploy_error": {"code": exc.error_code, "message": exc.message, "hint": exc.hint},
         })
         app.pending_error = exc
     return result

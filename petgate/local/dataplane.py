@@ -19,6 +19,7 @@ from typing import Any
 from petgate import policy as policies
 from petgate.local import gateway_responses, petstore, routing, vtl, waf_enforce, waf_fixes
 from petgate.local.snapshot import Snapshot, SnapshotStore
+from petgate.waf import stage_arn
 
 Response = tuple[int, dict[str, str], bytes]
 FORBIDDEN_BODY = b'{"message":"Forbidden"}'
@@ -149,7 +150,7 @@ class DataPlane:
         with self.lock:
             verdict = waf_enforce.evaluate(
                 waf_fixes.backend(snap.account_id, snap.region),
-                waf_enforce.stage_arn(snap.region, snap.api_id, call.stage),
+                stage_arn(snap.region, snap.api_id, call.stage),
                 call.source_ip,
             )
         if not verdict.blocked:

@@ -22,14 +22,17 @@ def install() -> None:
     from moto.apigateway import models, responses
     from moto.apigateway.exceptions import BadRequestException, ConflictException, NotFoundException
 
+    def not_found(message: str) -> Exception:
+        missing = NotFoundException(message)
+        missing.code = 404  # AWS's status; moto's NotFoundException says 400
+        return missing
+
     def get_rest_api(self: Any, function_id: str) -> Any:
         # test_gateway_response_validation / get-gateway-responses-no-api:
         # NotFoundException "Invalid API identifier specified ACCOUNT:ID" (moto: "Invalid Rest API Id specified")
         rest_api = self.apis.get(function_id)
         if rest_api is None:
-            missing = NotFoundException(f"Invalid API identifier specified {self.account_id}:{function_id}")
-            missing.code = 404
-            raise missing
+            raise not_found(f"Invalid API identifier specified {self.account_id}:{function_id}")
         return rest_api
 
     original_create_model = models.APIGatewayBackend.create_model
@@ -48,9 +51,7 @@ def install() -> None:
 
     def model_not_found(name: str) -> Exception:
         # test_model_validation / get-model-wrong-id, del-model-wrong-id (moto: "Invalid Model Name specified")
-        missing = NotFoundException(f"Invalid model name specified: {name}")
-        missing.code = 404
-        return missing
+        return not_found(f"Invalid model name specified: {name}")
 
     def get_model(self: Any, rest_api_id: str, model_name: str) -> Any:
         model = self.get_rest_api(rest_api_id).models.get(model_name)

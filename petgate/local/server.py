@@ -56,9 +56,10 @@ class LocalGateway:
         elif path == "/_petgate/health":
             status, headers, body = 200, {"Content-Type": "text/plain"}, b"ok\n"
         else:
-            control = self.waf if WafControl.wants(environ) else self.control
-            status, headers, body = control.handle(environ)
-            if self.state is not None and environ.get("REQUEST_METHOD") not in ("GET", "HEAD") and status < 400:
+            is_waf = WafControl.wants(environ)
+            status, headers, body = (self.waf if is_waf else self.control).handle(environ)
+            changes = environ.get("REQUEST_METHOD") not in ("GET", "HEAD") and not (is_waf and WafControl.reads(environ))
+            if self.state is not None and changes and status < 400:
                 self._save_state()
         start_response(f"{status} {REASONS.get(status, 'Unknown')}", list(headers.items()))
         return [body]

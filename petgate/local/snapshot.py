@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from petgate import policy as policies
+from petgate.lease import MODEL_NAME as LEASE_MODEL  # petgate's lock, not part of the API
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def take(api: Any, deployment_id: str) -> Snapshot:
             policy, f"arn:aws:execute-api:{api.region_name}:{api.account_id}:{api.id}"
         ),
         description=api.description or "",
-        models={name: model.schema for name, model in api.models.items() if model.schema and name != "PetgateLease"},
+        models={name: model.schema for name, model in api.models.items() if model.schema and name != LEASE_MODEL},
         binary_media_types=tuple(api.binaryMediaTypes or ()),
         deployed_at=time.time(),
     )

@@ -26,6 +26,12 @@ class WafControl:
     def wants(environ: dict[str, Any]) -> bool:
         return str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(TARGET_PREFIX)
 
+    @staticmethod
+    def reads(environ: dict[str, Any]) -> bool:
+        """A wafv2 call that changes nothing (every wafv2 call is a POST)."""
+        operation = str(environ.get("HTTP_X_AMZ_TARGET", ""))[len(TARGET_PREFIX):]
+        return operation.startswith(("Get", "List", "Check", "Describe"))
+
     def handle(self, environ: dict[str, Any]) -> Response:
         operation = str(environ.get("HTTP_X_AMZ_TARGET", ""))[len(TARGET_PREFIX):]
         body = _read_body(environ)

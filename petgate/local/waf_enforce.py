@@ -32,10 +32,6 @@ _compiled: dict[tuple[str, str], policies.IpSet] = {}
 _compiled_lock = threading.Lock()
 
 
-def stage_arn(region: str, api_id: str, stage: str) -> str:
-    return f"arn:aws:apigateway:{region}::/restapis/{api_id}/stages/{stage}"
-
-
 def evaluate(backend: Any, resource_arn: str, source_ip: str) -> Verdict:
     """The web ACL associated with the resource decides; no web ACL: allowed. Call with the
     gateway's lock held (moto's objects)."""

@@ -16,7 +16,7 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from petgate.waf import collapse
+from petgate.policy import collapse
 from tests.conftest import run_cli
 
 
