@@ -12,8 +12,10 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
+from petgate import expiry
 from petgate import lease as leases
 from petgate import policy as policies
 from petgate.app import App
@@ -121,11 +123,15 @@ def change_policy(
     )
 
 
-def block(app: App, ref: str, stage: str, cidrs: list[str], dry_run: bool = False) -> dict[str, Any]:
+def block(
+    app: App, ref: str, stage: str, cidrs: list[str], dry_run: bool = False, until: datetime | None = None,
+    clock: datetime | None = None,
+) -> dict[str, Any]:
+    """Deny the CIDRs, for good or until `until` (kept in the statement's Sid)."""
     def edit(before: policies.Policy | None) -> tuple[policies.Policy | None, list[str]]:
-        after, added = policies.block(before, cidrs)
+        after, added = policies.block(before, cidrs, until, clock)
         if len(policies.encode(after)) > policies.MAX_POLICY_CHARS:
-            fit = policies.how_many_fit(before, cidrs)
+            fit = policies.how_many_fit(before, cidrs, until, clock)
             raise policies.PolicyError(
                 f"blocking these {len(cidrs)} CIDRs would make the policy longer than "
                 f"{policies.MAX_POLICY_CHARS} characters; {fit} of them fit (nothing was written)"
@@ -133,19 +139,50 @@ def block(app: App, ref: str, stage: str, cidrs: list[str], dry_run: bool = Fals
         return after, added
 
     def intended(stored: policies.Policy | None) -> bool:
-        return all(policies.still_blocking(stored, c) for c in cidrs)
+        return all(policies.still_blocking(stored, c, until) for c in cidrs)
 
     result = change_policy(app, ref, stage, "block-my-ip", edit, intended, dry_run)
     result["added"] = result.pop("touched")
     result["blocked"] = policies.blocked_cidrs(result["policy"])
+    result["until"] = expiry.iso(until)
+    result["expiring"] = expiring_json(result["policy"])
     return result
 
 
-def unblock(app: App, ref: str, stage: str, cidrs: list[str], dry_run: bool = False) -> dict[str, Any]:
-    def intended(stored: policies.Policy | None) -> bool:
-        return not policies.unblock(stored, cidrs)[1]  # nothing left that these CIDRs cover
+def expiring_json(policy: policies.Policy | None, clock: datetime | None = None) -> list[dict[str, Any]]:
+    """The blocks that end, for JSON: cidr, expires, and expired (due for `prune`)."""
+    clock = clock or expiry.now()
+    return [{"cidr": cidr, "expires": expiry.iso(until), "expired": expiry.expired(until, clock)}
+            for cidr, until in policies.expiring(policy)]
 
-    result = change_policy(app, ref, stage, "unblock", lambda p: policies.unblock(p, cidrs), intended, dry_run)
+
+def prune(app: App, ref: str, stage: str, clock: datetime, dry_run: bool = False) -> dict[str, Any]:
+    """Remove the deny groups that have ended (idempotent: nothing ended, nothing written)."""
+    pruned: list[dict[str, Any]] = []
+
+    def edit(before: policies.Policy | None) -> tuple[policies.Policy | None, list[str]]:
+        after, gone = policies.prune(before, clock)
+        pruned[:] = [{"cidr": cidr, "expired": expiry.iso(until)} for cidr, until in gone]
+        return after, [cidr for cidr, _ in gone]
+
+    def intended(stored: policies.Policy | None) -> bool:
+        return not policies.prune(stored, clock)[1]
+
+    result = change_policy(app, ref, stage, "prune", edit, intended, dry_run)
+    result.pop("touched")
+    result.update(pruned=pruned, now=expiry.iso(clock), expiring=expiring_json(result["policy"], clock))
+    return result
+
+
+def unblock(
+    app: App, ref: str, stage: str, cidrs: list[str], dry_run: bool = False, permanent_only: bool = False
+) -> dict[str, Any]:
+    def intended(stored: policies.Policy | None) -> bool:
+        return not policies.unblock(stored, cidrs, permanent_only)[1]  # nothing left that these CIDRs cover
+
+    result = change_policy(
+        app, ref, stage, "unblock", lambda p: policies.unblock(p, cidrs, permanent_only), intended, dry_run
+    )
     result["removed"] = result.pop("touched")
     return result
 

@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "allow-vpc": ("petgate.commands.allow:allow_vpc", "Only these VPCs / VPC endpoints (private APIs)."),
     "policy": ("petgate.commands.policy:policy", "Show the policy, or check a request against it."),
     "sync": ("petgate.commands.sync:sync", "Make the policy deny list exactly a file's (with a change gate)."),
+    "prune": ("petgate.commands.prune:prune", "Lift the blocks whose --for / --until time is up."),
     "waf": ("petgate.commands.waf:waf", "Deny lists in AWS WAF (past the policy quota, no redeploy)."),
     "local": ("petgate.commands.local:local", "Run petgate's local API Gateway."),
 }

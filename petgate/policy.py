@@ -1,7 +1,7 @@
 """Resource policies as plain data: build, merge, remove, validate, decode, describe
 (evaluation: policy_eval.py).
 
-Pure functions over dicts; no boto3, no I/O, nothing else of petgate imported.
+Pure functions over dicts; no boto3, no I/O; of petgate only the pure expiry module.
 """
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ import ipaddress
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
+
+from petgate import expiry
 
 POLICY_VERSION = "2012-10-17"
 MAX_POLICY_CHARS = 8192
@@ -25,6 +28,7 @@ ACCOUNTS_SID = "PetgateAllowAccounts"
 VPC_SID = "PetgateAllowOnlyVpcs"
 VPCE_SID = "PetgateAllowOnlyVpces"
 PETGATE_SIDS = frozenset({DENY_SID, ALLOW_SID, ONLY_IPS_SID, ACCOUNTS_SID, VPC_SID, VPCE_SID})
+DENY_UNTIL_PREFIX = "PetgateDenyUntil"  # + the time the block ends (expiry.stamp)
 
 Policy = dict[str, Any]
 Statement = dict[str, Any]
@@ -191,12 +195,67 @@ def validate(policy: Policy) -> None:
 
 
 # --- petgate's deny list ---------------------------------------------------------------------
+# Permanent blocks live in the statement PetgateDenyIps; blocks that end live in statements
+# grouped by their end, Sid PetgateDenyUntil<yyyymmddThhmmssZ>, so the expiry is kept in AWS
+# with the addresses. An address may be in several groups: it stays denied until the last ends.
 
 
-def deny_statement(cidrs: Iterable[str]) -> Statement:
+@dataclass(frozen=True)
+class DenyGroup:
+    """One of petgate's deny statements and when it ends (None: never)."""
+
+    until: datetime | None
+    statement: Statement
+
+    @property
+    def sid(self) -> str:
+        return str(self.statement.get("Sid"))
+
+    @property
+    def cidrs(self) -> list[str]:
+        condition = self.statement.get("Condition", {}).get("IpAddress", {})
+        return [str(v) for v in _as_list(condition.get("aws:SourceIp"))]
+
+    def networks(self) -> list[IpNetwork]:
+        return [n for n in (_network(c) for c in self.cidrs) if n is not None]
+
+
+def deny_sid(until: datetime | None) -> str:
+    return DENY_SID if until is None else DENY_UNTIL_PREFIX + expiry.stamp(until)
+
+
+def _group_until(sid: Any) -> tuple[bool, datetime | None]:
+    """(is it one of petgate's deny Sids, when that group ends)."""
+    if sid == DENY_SID:
+        return True, None
+    if isinstance(sid, str) and sid.startswith(DENY_UNTIL_PREFIX):
+        until = expiry.from_stamp(sid[len(DENY_UNTIL_PREFIX):])
+        return until is not None, until
+    return False, None
+
+
+def is_deny_sid(sid: Any) -> bool:
+    return _group_until(sid)[0]
+
+
+def is_petgate_sid(sid: Any) -> bool:
+    return sid in PETGATE_SIDS or is_deny_sid(sid)
+
+
+def deny_groups(policy: Policy | None) -> list[DenyGroup]:
+    """petgate's deny statements: the permanent one first, then by when they end."""
+    groups = []
+    for statement in statements(policy):
+        ours, until = _group_until(statement.get("Sid"))
+        if ours:
+            groups.append(DenyGroup(until, statement))
+    return sorted(groups, key=lambda g: (g.until is not None, g.until or datetime.min.replace(tzinfo=UTC)))
+
+
+def deny_statement(cidrs: Iterable[str], until: datetime | None = None) -> Statement:
     """The Deny of the console's "IP Range Blacklist" template, with petgate's Sid."""
     return {
-        "Sid": DENY_SID,
+        "Sid": deny_sid(until),
         "Effect": "Deny",
         "Principal": "*",
         "Action": INVOKE_ACTION,
@@ -216,9 +275,9 @@ def allow_statement() -> Statement:
     }
 
 
-def build_deny(cidrs: Iterable[str]) -> Policy:
+def build_deny(cidrs: Iterable[str], until: datetime | None = None) -> Policy:
     """A fresh "IP Range Blacklist" policy (Deny listed first, as the console does)."""
-    return {"Version": POLICY_VERSION, "Statement": [deny_statement(cidrs), allow_statement()]}
+    return {"Version": POLICY_VERSION, "Statement": [deny_statement(cidrs, until), allow_statement()]}
 
 
 def _find(policy: Policy | None, sid: str) -> Statement | None:
@@ -226,17 +285,36 @@ def _find(policy: Policy | None, sid: str) -> Statement | None:
 
 
 def blocked_cidrs(policy: Policy | None) -> list[str]:
-    """The CIDRs in petgate's deny statement."""
+    """Every CIDR petgate denies, permanent or not (collapsed)."""
+    groups = deny_groups(policy)
+    if len(groups) == 1:
+        return groups[0].cidrs
+    return collapse(c for g in groups for c in g.cidrs)
+
+
+def permanent_cidrs(policy: Policy | None) -> list[str]:
+    """The CIDRs denied until someone unblocks them (what `sync` manages)."""
     statement = _find(policy, DENY_SID)
-    if statement is None:
-        return []
-    condition = statement.get("Condition", {}).get("IpAddress", {})
-    return [str(v) for v in _as_list(condition.get("aws:SourceIp"))]
+    return DenyGroup(None, statement).cidrs if statement else []
+
+
+def expiring(policy: Policy | None) -> list[tuple[str, datetime]]:
+    """The CIDRs whose block ends, each with its last end; those also blocked for good are left out."""
+    groups = deny_groups(policy)
+    kept: list[IpNetwork] = [n for g in groups if g.until is None for n in g.networks()]
+    found: list[tuple[str, datetime]] = []
+    for group in sorted((g for g in groups if g.until is not None), key=lambda g: g.until, reverse=True):  # type: ignore[arg-type,return-value]
+        for cidr in group.cidrs:
+            if not _covered(cidr, kept):
+                assert group.until is not None
+                found.append((cidr, group.until))
+                kept.extend(n for n in [_network(cidr)] if n is not None)
+    return sorted(found, key=lambda f: (f[1], f[0]))
 
 
 def check_own_statements_unique(policy: Policy | None) -> None:
     """Each of petgate's Sids appears at most once: with two, which one is petgate's list?"""
-    sids = [s.get("Sid") for s in statements(policy) if s.get("Sid") in PETGATE_SIDS]
+    sids = [s.get("Sid") for s in statements(policy) if is_petgate_sid(s.get("Sid"))]
     twice = sorted({str(sid) for sid in sids if sids.count(sid) > 1})
     if twice:
         raise PolicyError(
@@ -248,20 +326,25 @@ def check_own_statements_unique(policy: Policy | None) -> None:
 def check_known_shape(policy: Policy | None) -> None:
     """petgate only edits a policy whose own statements still have the shape it wrote."""
     check_own_statements_unique(policy)
-    statement = _find(policy, DENY_SID)
-    if statement is None:
-        return
-    condition = statement.get("Condition")
-    if (
-        statement.get("Effect") != "Deny"
-        or not isinstance(condition, dict)
-        or set(condition) != {"IpAddress"}
-        or set(condition["IpAddress"]) != {"aws:SourceIp"}
-    ):
-        raise PolicyError(
-            f"statement {DENY_SID} was changed by hand and no longer has the shape petgate "
-            "writes; edit it yourself or remove the whole policy with `unblock --all`"
-        )
+    for statement in statements(policy):
+        sid = statement.get("Sid")
+        if isinstance(sid, str) and sid.startswith(DENY_UNTIL_PREFIX) and not is_deny_sid(sid):
+            raise PolicyError(
+                f"statement {sid} looks like petgate's but does not name a time (yyyymmddThhmmssZ); "
+                "fix its Sid or remove the whole policy with `unblock --all`"
+            )
+    for group in deny_groups(policy):
+        condition = group.statement.get("Condition")
+        if (
+            group.statement.get("Effect") != "Deny"
+            or not isinstance(condition, dict)
+            or set(condition) != {"IpAddress"}
+            or set(condition["IpAddress"]) != {"aws:SourceIp"}
+        ):
+            raise PolicyError(
+                f"statement {group.sid} was changed by hand and no longer has the shape petgate "
+                "writes; edit it yourself or remove the whole policy with `unblock --all`"
+            )
 
 
 def collapse(cidrs: Iterable[str]) -> list[str]:
@@ -278,6 +361,11 @@ def _covered(cidr: str, networks: Iterable[IpNetwork]) -> bool:
         network.version == n.version and network.subnet_of(n)  # type: ignore[arg-type]
         for n in networks
     )
+
+
+def covered(cidr: str, cidrs: Iterable[str]) -> bool:
+    """Whether one of `cidrs` contains `cidr`."""
+    return _covered(cidr, [n for n in (_network(c) for c in cidrs) if n is not None])
 
 
 def _subtract(networks: list[IpNetwork], removing: list[IpNetwork]) -> list[IpNetwork]:
@@ -297,78 +385,122 @@ def _subtract(networks: list[IpNetwork], removing: list[IpNetwork]) -> list[IpNe
     return result
 
 
-def block(policy: Policy | None, cidrs: Iterable[str]) -> tuple[Policy, list[str]]:
-    """Merge CIDRs into petgate's deny statement; return the new policy and what was added.
+def _lasting(groups: list[DenyGroup], until: datetime | None) -> list[IpNetwork]:
+    """The networks blocked at least until `until` (None: for good)."""
+    return [
+        n for g in groups if g.until is None or (until is not None and g.until >= until) for n in g.networks()
+    ]
 
-    A CIDR already covered by the deny list adds nothing; the list is kept collapsed. The
-    user's statements are kept untouched. petgate adds its Allow statement only to a policy it
+
+def block(
+    policy: Policy | None, cidrs: Iterable[str], until: datetime | None = None, clock: datetime | None = None
+) -> tuple[Policy, list[str]]:
+    """Merge CIDRs into petgate's deny list (for good, or until `until`); return the new policy
+    and what was added.
+
+    A CIDR already blocked at least as long adds nothing; each group is kept collapsed. A block
+    that ends joins a group ending a little later if there is one (expiry.group_for). The user's
+    statements are kept untouched. petgate adds its Allow statement only to a policy it
     creates: adding `Allow *` to someone else's policy could open what they closed.
     """
     check_known_shape(policy)
     wanted = list(dict.fromkeys(cidrs))
-    current = blocked_cidrs(policy)
-    current_networks = [n for n in (_network(c) for c in current) if n is not None]
-    added = [c for c in wanted if not _covered(c, current_networks)]
+    groups = deny_groups(policy)
+    lasting = _lasting(groups, until)
+    added = [c for c in wanted if not _covered(c, lasting)]
+    if until is not None:
+        until = expiry.group_for(until, [g.until for g in groups if g.until is not None], clock or until)
     if not policy or not statements(policy):
-        return build_deny(collapse(added)), added
+        return build_deny(collapse(added), until), added
     result = copy.deepcopy(policy)
     result["Statement"] = statements(result)
-    deny = _find(result, DENY_SID)
+    deny = _find(result, deny_sid(until))
     if deny is None:
-        result["Statement"].insert(0, deny_statement(collapse(added)))
+        ours = [i for i, s in enumerate(result["Statement"]) if is_deny_sid(s.get("Sid"))]
+        if added:
+            result["Statement"].insert(ours[-1] + 1 if ours else 0, deny_statement(collapse(added), until))
     elif added:
-        deny["Condition"]["IpAddress"]["aws:SourceIp"] = collapse(current + added)
+        deny["Condition"]["IpAddress"]["aws:SourceIp"] = collapse(DenyGroup(until, deny).cidrs + added)
     return result, added
 
 
-def unblock(policy: Policy | None, cidrs: Iterable[str]) -> tuple[Policy | None, list[str]]:
-    """Remove CIDRs from petgate's deny statement; return the new policy and what was removed.
+def unblock(
+    policy: Policy | None, cidrs: Iterable[str], permanent_only: bool = False
+) -> tuple[Policy | None, list[str]]:
+    """Remove CIDRs from petgate's deny list (every group, or only the permanent one); return
+    the new policy and what was removed.
 
     Exactly the given addresses are lifted: a wider blocked network is split around them.
-    When the deny statement empties it goes; when only petgate's Allow is left the policy goes
+    When a deny statement empties it goes; when only petgate's Allow is left the policy goes
     (None). petgate's Allow stays while the user's statements remain, so unblocking never
     narrows who may call the API.
     """
     check_known_shape(policy)
     if not policy:
         return None, []
-    current = [n for n in (_network(c) for c in blocked_cidrs(policy)) if n is not None]
     removing = [n for n in (_network(c) for c in collapse(cidrs)) if n is not None]
-    gone = [str(r) for r in removing if any(r.version == n.version and r.overlaps(n) for n in current)]
-    if not gone:
-        return copy.deepcopy(policy), []
     result = copy.deepcopy(policy)
     result["Statement"] = statements(result)
-    remaining = collapse(str(n) for n in _subtract(current, removing))
-    deny = _find(result, DENY_SID)
-    assert deny is not None
-    if remaining:
-        deny["Condition"]["IpAddress"]["aws:SourceIp"] = remaining
-    else:
-        result["Statement"].remove(deny)
-    if all(s.get("Sid") == ALLOW_SID for s in result["Statement"]):
-        return None, gone
-    return result, gone
+    gone: list[str] = []
+    for group in deny_groups(result):
+        if permanent_only and group.until is not None:
+            continue
+        current = group.networks()
+        hit = [str(r) for r in removing if any(r.version == n.version and r.overlaps(n) for n in current)]
+        if not hit:
+            continue
+        gone += [h for h in hit if h not in gone]
+        remaining = collapse(str(n) for n in _subtract(current, removing))
+        if remaining:
+            group.statement["Condition"]["IpAddress"]["aws:SourceIp"] = remaining
+        else:
+            result["Statement"].remove(group.statement)
+    if not gone:
+        return copy.deepcopy(policy), []
+    return _without_lone_allow(result), gone
 
 
-def still_blocking(policy: Policy | None, cidr: str) -> list[str]:
-    """Blocked networks that contain `cidr` (so unblocking exactly it cannot lift the block)."""
+def _without_lone_allow(policy: Policy) -> Policy | None:
+    if all(s.get("Sid") == ALLOW_SID for s in statements(policy)):
+        return None
+    return policy
+
+
+def prune(policy: Policy | None, clock: datetime) -> tuple[Policy | None, list[tuple[str, datetime]]]:
+    """Drop the deny groups that ended at or before `clock`; return the policy and what went."""
+    check_known_shape(policy)
+    ended = [g for g in deny_groups(policy) if expiry.expired(g.until, clock)]
+    if not policy or not ended:
+        return copy.deepcopy(policy), []
+    sids = {g.sid for g in ended}
+    result = copy.deepcopy(policy)
+    result["Statement"] = [s for s in statements(result) if s.get("Sid") not in sids]
+    pruned = [(c, g.until) for g in ended for c in g.cidrs if g.until is not None]
+    return _without_lone_allow(result), pruned
+
+
+def still_blocking(policy: Policy | None, cidr: str, until: datetime | None = None) -> list[str]:
+    """Blocked networks that contain `cidr` at least until `until` (None: for good, or any
+    block when `until` is not asked about)."""
     network = _network(cidr)
     if network is None:
         return []
+    groups = deny_groups(policy)
+    pool = _lasting(groups, until) if until is not None else [n for g in groups for n in g.networks()]
     return [
-        have
-        for have in blocked_cidrs(policy)
-        if (n := _network(have)) is not None and n.version == network.version and network.subnet_of(n)  # type: ignore[arg-type]
+        str(n) for n in pool
+        if n.version == network.version and network.subnet_of(n)  # type: ignore[arg-type]
     ]
 
 
-def how_many_fit(policy: Policy | None, cidrs: list[str]) -> int:
+def how_many_fit(
+    policy: Policy | None, cidrs: list[str], until: datetime | None = None, clock: datetime | None = None
+) -> int:
     """How many of `cidrs`, in order, can be added before the policy passes the size quota."""
     low, high = 0, len(cidrs)
     while low < high:
         middle = (low + high + 1) // 2
-        candidate, _ = block(policy, cidrs[:middle])
+        candidate, _ = block(policy, cidrs[:middle], until, clock)
         if len(encode(candidate)) <= MAX_POLICY_CHARS:
             low = middle
         else:
@@ -377,7 +509,7 @@ def how_many_fit(policy: Policy | None, cidrs: list[str]) -> int:
 
 
 def user_statements(policy: Policy | None) -> list[Statement]:
-    return [s for s in statements(policy) if s.get("Sid") not in PETGATE_SIDS]
+    return [s for s in statements(policy) if not is_petgate_sid(s.get("Sid"))]
 
 
 def expand_resources(policy: Policy, region: str, account_id: str, api_id: str) -> Policy:
@@ -415,10 +547,12 @@ def describe(policy: Policy | None) -> list[str]:
     for statement in statements(policy):
         sid = statement.get("Sid")
         label = f" [{sid}]" if sid else ""
+        ours, until = _group_until(sid)
+        ends = f" until {expiry.iso(until)}" if ours and until is not None else ""
         verb = "denies" if statement.get("Effect") == "Deny" else "allows"
         who = _describe_principal(statement)
         conditions = _describe_conditions(statement.get("Condition", {}))
-        lines.append(f"{verb} {who}{conditions}{label}")
+        lines.append(f"{verb} {who}{conditions}{ends}{label}")
     if not any(s.get("Effect") == "Allow" for s in statements(policy)):
         lines.append("no statement allows anything: every request is refused")
     return lines

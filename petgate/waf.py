@@ -13,8 +13,10 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from petgate import expiry
 from petgate.errors import AwsError, UsageError
 from petgate.gateway import aws_errors
 
@@ -36,6 +38,27 @@ class ListNames:
     def ip_set(self, version: int) -> str:
         return f"petgate-{self.name}-ipv{version}"
 
+    # Blocks that end live in IP sets of their own, one per end time, named after it, each with
+    # a Block rule in the web ACL: the expiry is kept in WAF, changed under the set's LockToken.
+    def group_ip_set(self, version: int, until: datetime) -> str:
+        name = f"{self.ip_set(version)}-until-{expiry.stamp(until)}"
+        if len(f"petgate-{self.name}-block-ipv{version}-until-{expiry.stamp(until)}") > 128:
+            raise UsageError(f"list name {self.name!r} is too long for blocks that end (WAF names stop at 128 "
+                             "characters): use a list name of at most 80")
+        return name
+
+    def group_of(self, ip_set_name: str) -> tuple[int, datetime] | None:
+        """(IP version, end) of one of this list's IP sets for blocks that end; None otherwise."""
+        for version in (4, 6):
+            prefix = f"{self.ip_set(version)}-until-"
+            if ip_set_name.startswith(prefix):
+                until = expiry.from_stamp(ip_set_name[len(prefix):])
+                return (version, until) if until is not None else None
+        return None
+
+    def group_rule(self, version: int, until: datetime) -> str:
+        return f"petgate-{self.name}-block-ipv{version}-until-{expiry.stamp(until)}"
+
 
 def check_list_name(name: str) -> str:
     """WAF names: letters, digits, '-' and '_', 1 to 128 (with our prefix and suffix)."""
@@ -55,16 +78,17 @@ def split_by_version(cidrs: list[str]) -> dict[int, list[str]]:
     return by_version
 
 
-def block_rules(ipv4_arn: str, ipv6_arn: str, name: str) -> list[dict[str, Any]]:
-    def rule(version: int, arn: str, priority: int) -> dict[str, Any]:
-        metric = f"petgate-{name}-block-ipv{version}"
-        return {
-            "Name": metric, "Priority": priority, "Action": {"Block": {}},
-            "Statement": {"IPSetReferenceStatement": {"ARN": arn}},
-            "VisibilityConfig": {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": metric},
-        }
+def block_rule(name: str, arn: str, priority: int) -> dict[str, Any]:
+    """A Block rule on one IP set; its name is also its metric's."""
+    return {
+        "Name": name, "Priority": priority, "Action": {"Block": {}},
+        "Statement": {"IPSetReferenceStatement": {"ARN": arn}},
+        "VisibilityConfig": {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": name},
+    }
 
-    return [rule(4, ipv4_arn, 0), rule(6, ipv6_arn, 1)]
+
+def block_rules(ipv4_arn: str, ipv6_arn: str, name: str) -> list[dict[str, Any]]:
+    return [block_rule(f"petgate-{name}-block-ipv4", ipv4_arn, 0), block_rule(f"petgate-{name}-block-ipv6", ipv6_arn, 1)]
 
 
 def stage_arn(region: str, api_id: str, stage: str) -> str:
@@ -93,8 +117,11 @@ class Waf:
             if not marker or not page.get(key):
                 return items
 
+    def list_ip_sets(self) -> list[dict[str, Any]]:
+        return self._list("list_ip_sets", "IPSets")
+
     def find_ip_set(self, name: str) -> dict[str, Any] | None:
-        return next((s for s in self._list("list_ip_sets", "IPSets") if s["Name"] == name), None)
+        return next((s for s in self.list_ip_sets() if s["Name"] == name), None)
 
     def find_web_acl(self, name: str) -> dict[str, Any] | None:
         return next((a for a in self._list("list_web_acls", "WebACLs") if a["Name"] == name), None)
@@ -155,6 +182,37 @@ class Waf:
                 VisibilityConfig={"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": name},
             )
         return dict(answer["Summary"])
+
+    def get_web_acl(self, summary: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        with aws_errors(f"reading web ACL {summary['Name']}"):
+            answer = self.client.get_web_acl(Name=summary["Name"], Scope=SCOPE, Id=summary["Id"])
+        return dict(answer["WebACL"]), str(answer["LockToken"])
+
+    def edit_rules(self, summary: dict[str, Any], change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> None:
+        """Read, change and write the web ACL's rules under its LockToken, again on a conflict.
+        Everything else of the web ACL (default action, custom bodies, ...) is written back as read."""
+        keep = ("Description", "CustomResponseBodies", "CaptchaConfig", "ChallengeConfig", "TokenDomains",
+                "AssociationConfig")
+        for attempt in range(1, MAX_LOCK_RETRIES + 1):
+            acl, token = self.get_web_acl(summary)
+            rules = list(acl.get("Rules") or [])
+            changed = change(rules)
+            if changed == rules:
+                return
+            try:
+                with aws_errors(f"writing web ACL {summary['Name']}"):
+                    self.client.update_web_acl(
+                        Name=summary["Name"], Scope=SCOPE, Id=summary["Id"], DefaultAction=acl["DefaultAction"],
+                        Rules=changed, VisibilityConfig=acl["VisibilityConfig"], LockToken=token,
+                        **{k: acl[k] for k in keep if acl.get(k)},
+                    )
+                return
+            except AwsError as exc:
+                if exc.code != "WAFOptimisticLockException":
+                    raise
+                self.lock_retries += 1
+                self.sleep(random.uniform(0.05, 0.25) * attempt)
+        raise AwsError(f"web ACL {summary['Name']} kept changing under petgate", "run the command again; nothing was lost")
 
     def delete_web_acl(self, summary: dict[str, Any]) -> None:
         with aws_errors(f"reading web ACL {summary['Name']}"):

@@ -4,12 +4,14 @@ Every AWS call goes through waf.Waf."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from petgate import expiry
 from petgate.app import App
 from petgate.errors import UsageError
-from petgate.policy import collapse
-from petgate.waf import ListNames, Waf, block_rules, split_by_version
+from petgate.policy import collapse, covered
+from petgate.waf import ListNames, Waf, block_rule, block_rules, split_by_version
 
 
 class WafList:
@@ -21,14 +23,21 @@ class WafList:
     # --- finding, creating -----------------------------------------------------------------
 
     def ip_sets(self, create: bool) -> dict[int, dict[str, Any]]:
+        """The list's two IP sets (permanent blocks), by IP version."""
+        return self._sets(create)[0]
+
+    def _sets(self, create: bool) -> tuple[dict[int, dict[str, Any]], dict[tuple[int, datetime], dict[str, Any]]]:
+        """(the two IP sets by version, the sets of blocks that end by (version, end)), from one listing."""
+        listed = self.waf.list_ip_sets()
         found: dict[int, dict[str, Any]] = {}
         for version in (4, 6):
-            summary = self.waf.find_ip_set(self.names.ip_set(version))
+            summary = next((s for s in listed if s["Name"] == self.names.ip_set(version)), None)
             if summary is None and create:
                 summary = self.waf.create_ip_set(self.names.ip_set(version), version, f"petgate deny list {self.names.name}")
             if summary is not None:
                 found[version] = summary
-        return found
+        groups = {group: s for s in listed if (group := self.names.group_of(s["Name"])) is not None}
+        return found, groups
 
     def web_acl(self, create: bool, sets: dict[int, dict[str, Any]] | None = None) -> dict[str, Any] | None:
         """The list's web ACL; with `create`, made (with its IP sets, unless given) when missing."""
@@ -46,20 +55,26 @@ class WafList:
 
     # --- changing addresses -----------------------------------------------------------------
 
-    def change(self, adding: list[str], removing: list[str], everything: bool = False) -> dict[str, Any]:
-        """Add and remove addresses (IPv4 and IPv6 go to their own sets), under WAF's LockToken."""
+    def change(self, adding: list[str], removing: list[str], everything: bool = False, until: datetime | None = None,
+               clock: datetime | None = None, permanent_only: bool = False) -> dict[str, Any]:
+        """Add and remove addresses (IPv4 and IPv6 go to their own sets), under WAF's LockToken.
+        With `until`, the added addresses go to the set of blocks ending then (made if needed);
+        removing takes addresses out of every set of the list, or only the permanent ones."""
         add, remove = split_by_version(adding), split_by_version(removing)
-        sets = self.ip_sets(create=True)
-        self.web_acl(create=True, sets=sets)
-        result: dict[str, Any] = {"list": self.names.name, "added": [], "removed": [], "ip_sets": {}}
+        sets, groups = self._sets(create=True)
+        acl = self.web_acl(create=True, sets=sets)
+        assert acl is not None
+        result: dict[str, Any] = {"list": self.names.name, "added": [], "removed": [], "ip_sets": {},
+                                  "until": expiry.iso(until)}
         journal: dict[str, Any] = {}
-        for version, summary in sets.items():
-            def edit(current: list[str], version: int = version) -> list[str]:
+
+        def apply(summary: dict[str, Any], adding: list[str], removing: list[str]) -> None:
+            def edit(current: list[str]) -> list[str]:
                 if everything:
                     return []
-                gone = set(remove[version])
+                gone = set(removing)
                 kept = [a for a in current if a not in gone]
-                return collapse(kept + add[version]) if add[version] else kept
+                return collapse(kept + adding) if adding else kept
 
             before, after = self.waf.edit_ip_set(summary, edit)
             result["added"] += [a for a in after if a not in before]
@@ -67,6 +82,15 @@ class WafList:
             result["ip_sets"][summary["Name"]] = len(after)
             if before != after:
                 journal[summary["Name"]] = {"before": before, "after": after}
+
+        for version, summary in sets.items():
+            apply(summary, [] if until else add[version], remove[version])
+        if not permanent_only:
+            for (version, _), summary in sorted(groups.items()):
+                if remove[version] or everything:
+                    apply(summary, [], remove[version])
+        if until is not None and (add[4] or add[6]):
+            self._add_until(acl, sets, groups, add, until, clock or until, apply)
         result["changed"] = bool(journal)
         result["lock_retries"] = self.waf.lock_retries
         if journal:
@@ -74,6 +98,63 @@ class WafList:
             entry = self.app.journal.record(target=self.app.target.describe(), kind="waf", command=command,
                                             list=self.names.name, ip_sets=journal)
             result["journal_id"] = entry["id"] if entry else None
+        return result
+
+    def _add_until(self, acl: dict[str, Any], sets: dict[int, dict[str, Any]],
+                   groups: dict[tuple[int, datetime], dict[str, Any]], add: dict[int, list[str]], until: datetime,
+                   clock: datetime, apply: Any) -> None:
+        """Put addresses in the set of blocks ending at `until` (or a little later, expiry.group_for),
+        leaving out those already blocked at least that long."""
+        lasting = [a for v in (4, 6) for a in self._addresses(sets[v])]
+        lasting += [a for (_, end), summary in groups.items() if end >= until for a in self._addresses(summary)]
+        group_until = expiry.group_for(until, {end for _, end in groups}, clock)
+        for version in (4, 6):
+            wanted = [a for a in add[version] if not covered(a, lasting)]
+            if not wanted:
+                continue
+            summary = groups.get((version, group_until))
+            if summary is None:
+                name = self.names.group_ip_set(version, group_until)
+                summary = self.waf.create_ip_set(name, version, f"petgate deny list {self.names.name} until {expiry.iso(group_until)}")
+                groups[(version, group_until)] = summary
+            self._ensure_rule(acl, version, group_until, summary)
+            apply(summary, wanted, [])
+
+    def _addresses(self, summary: dict[str, Any]) -> list[str]:
+        return list(self.waf.get_ip_set(summary)[0].get("Addresses") or [])
+
+    def _ensure_rule(self, acl: dict[str, Any], version: int, until: datetime, summary: dict[str, Any]) -> None:
+        name = self.names.group_rule(version, until)
+
+        def add_rule(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            if any(r.get("Name") == name for r in rules):
+                return rules
+            priority = max((int(r.get("Priority", 0)) for r in rules), default=-1) + 1
+            return [*rules, block_rule(name, summary["ARN"], priority)]
+
+        self.waf.edit_rules(acl, add_rule)
+
+    def prune(self, clock: datetime, dry_run: bool = False) -> dict[str, Any]:
+        """Delete the sets of blocks that have ended: their rules leave the web ACL first, then
+        the sets go. Idempotent; with nothing ended, only reads."""
+        _, groups = self._sets(create=False)
+        ended = {group: s for group, s in groups.items() if expiry.expired(group[1], clock)}
+        pruned = [{"cidr": a, "expired": expiry.iso(end)} for (_, end), s in sorted(ended.items())
+                  for a in self._addresses(s)]
+        result: dict[str, Any] = {"list": self.names.name, "now": expiry.iso(clock), "pruned": pruned,
+                                  "ip_sets_deleted": sorted(s["Name"] for s in ended.values()), "dry_run": dry_run,
+                                  "changed": bool(ended) and not dry_run}
+        if dry_run or not ended:
+            return result
+        arns = {s["ARN"] for s in ended.values()}
+        acl = self.web_acl(create=False)
+        if acl is not None:
+            self.waf.edit_rules(acl, lambda rules: [
+                r for r in rules if (r.get("Statement") or {}).get("IPSetReferenceStatement", {}).get("ARN") not in arns])
+        for summary in ended.values():
+            self.waf.delete_ip_set(summary)
+        self.app.journal.record(target=self.app.target.describe(), kind="prune", command="waf prune",
+                                list=self.names.name, pruned=pruned)
         return result
 
     # --- stages ---------------------------------------------------------------------------
@@ -93,34 +174,47 @@ class WafList:
 
     # --- show, delete -------------------------------------------------------------------
 
-    def show(self) -> dict[str, Any]:
-        acl, sets = self.require()
+    def show(self, clock: datetime | None = None) -> dict[str, Any]:
+        """The list's sets with their addresses; a set of blocks that end says when (`expires`)."""
+        clock = clock or expiry.now()
+        acl = self.web_acl(create=False)
+        sets, groups = self._sets(create=False)
+        if acl is None or len(sets) < 2:
+            self.require()
+        assert acl is not None
         ip_sets = []
         total = 0
-        for version, summary in sorted(sets.items()):
-            ip_set, _ = self.waf.get_ip_set(summary)
-            addresses = list(ip_set.get("Addresses") or [])
+        expiring: list[dict[str, Any]] = []
+        every: list[tuple[int, datetime | None, dict[str, Any]]] = [(v, None, s) for v, s in sorted(sets.items())]
+        every += [(version, end, s) for (version, end), s in sorted(groups.items())]
+        for version, end, summary in every:
+            addresses = self._addresses(summary)
             total += len(addresses)
             ip_sets.append({"name": summary["Name"], "arn": summary["ARN"], "version": f"IPV{version}",
-                            "addresses": addresses, "count": len(addresses), "quota": 10_000})
+                            "addresses": addresses, "count": len(addresses), "quota": 10_000,
+                            "expires": expiry.iso(end)})
+            if end is not None:
+                expiring += [{"cidr": a, "expires": expiry.iso(end), "expired": expiry.expired(end, clock)} for a in addresses]
         return {"list": self.names.name, "web_acl_arn": acl["ARN"], "ip_sets": ip_sets, "addresses": total,
-                "attached": self.waf.resources_for(acl["ARN"])}
+                "attached": self.waf.resources_for(acl["ARN"]), "expiring": expiring}
 
     def delete(self) -> dict[str, Any]:
-        acl, sets = self.web_acl(create=False), self.ip_sets(create=False)
+        acl = self.web_acl(create=False)
+        main, groups = self._sets(create=False)
+        sets = [*main.values(), *groups.values()]
         detached: list[str] = []
         if acl is not None:
             for resource in self.waf.resources_for(acl["ARN"]):
                 self.waf.disassociate(resource)
                 detached.append(resource)
             self.waf.delete_web_acl(acl)
-        for summary in sets.values():
+        for summary in sets:
             self.waf.delete_ip_set(summary)
         if acl is not None or sets:  # journaled, so that `undo` explains why earlier changes cannot go back
             self.app.journal.record(target=self.app.target.describe(), kind="delete", command="waf delete",
                                     list=self.names.name)
         return {"list": self.names.name, "deleted": acl is not None or bool(sets), "detached": detached,
-                "ip_sets": [s["Name"] for s in sets.values()]}
+                "ip_sets": [s["Name"] for s in sets]}
 
 
 def blocking_rule(app: App, resource_arn: str, address: str) -> str | None:

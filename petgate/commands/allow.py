@@ -11,7 +11,6 @@ from petgate import policy as policies
 from petgate.app import App
 from petgate.commands.common import (
     after_change,
-    api_options,
     change_options,
     cidr_option,
     my_cidr,
@@ -19,6 +18,7 @@ from petgate.commands.common import (
     render_policy_tail,
     wanted_cidrs,
 )
+from petgate.commands.several import for_each_api, several_api_options
 from petgate.errors import UsageError
 from petgate.output import Output
 
@@ -70,14 +70,14 @@ def render_list(out: Output, data: dict[str, Any]) -> None:
 
 
 @click.command("allow-only")
-@api_options
+@several_api_options
 @cidr_option("An address or CIDR that may invoke (repeatable).")
 @click.option("--my-ip", is_flag=True, help="Add your own IP (from checkip) to the list.")
 @click.option("--force", is_flag=True, help="Write it even if it would lock out your own IP.")
 @remove_option
 @change_options
 @pass_app
-def allow_only(app: App, api_ref: str, stage: str, cidrs: tuple[str, ...], list_file: str | None, my_ip: bool,
+def allow_only(app: App, api_refs: tuple[str, ...], stage: str, cidrs: tuple[str, ...], list_file: str | None, my_ip: bool,
                force: bool, remove: bool, no_deploy: bool, dry_run: bool) -> None:
     """Only these addresses may invoke the API (the console's "IP Range Whitelist").
 
@@ -102,9 +102,9 @@ def allow_only(app: App, api_ref: str, stage: str, cidrs: tuple[str, ...], list_
         if decision.allowed:
             return
         decider = (decision.statement or {}).get("Sid")
-        if decider == policies.DENY_SID:  # the allow-list is not the problem: the deny list is
+        if policies.is_deny_sid(decider):  # the allow-list is not the problem: the deny list is
             raise policies.PolicyError(
-                f"your address {mine} is on petgate's deny list ({policies.DENY_SID}), so it would stay "
+                f"your address {mine} is on petgate's deny list ({decider}), so it would stay "
                 "locked out; run `petgate unblock` first, or pass --force (nothing was written)"
             )
         if decider and decider != policies.ONLY_IPS_SID:
@@ -117,17 +117,17 @@ def allow_only(app: App, api_ref: str, stage: str, cidrs: tuple[str, ...], list_
             "or pass --force if that is what you want (nothing was written)"
         )
 
-    data = change_list(app, api_ref, stage, allowlists.ONLY_IPS, values, remove, no_deploy, dry_run, "allow-only", guard)
-    app.output.result(data, render_list)
+    for_each_api(app, api_refs, lambda ref: change_list(
+        app, ref, stage, allowlists.ONLY_IPS, values, remove, no_deploy, dry_run, "allow-only", guard), render_list)
 
 
 @click.command("allow-accounts")
-@api_options
+@several_api_options
 @click.argument("accounts", nargs=-1, required=True, metavar="ACCOUNT_ID...")
 @remove_option
 @change_options
 @pass_app
-def allow_accounts(app: App, api_ref: str, stage: str, accounts: tuple[str, ...], remove: bool,
+def allow_accounts(app: App, api_refs: tuple[str, ...], stage: str, accounts: tuple[str, ...], remove: bool,
                    no_deploy: bool, dry_run: bool) -> None:
     """Allow these AWS accounts to invoke (the console's "Account Whitelist").
 
@@ -140,19 +140,19 @@ def allow_accounts(app: App, api_ref: str, stage: str, accounts: tuple[str, ...]
       petgate allow-accounts 111122223333 --remove
     """
     app.output.warn("account allow-lists only apply to methods that use IAM authorization (AWS_IAM)")
-    data = change_list(app, api_ref, stage, allowlists.ACCOUNTS, list(accounts), remove, no_deploy, dry_run, "allow-accounts")
-    app.output.result(data, render_list)
+    for_each_api(app, api_refs, lambda ref: change_list(
+        app, ref, stage, allowlists.ACCOUNTS, list(accounts), remove, no_deploy, dry_run, "allow-accounts"), render_list)
 
 
 @click.command("allow-vpc")
-@api_options
+@several_api_options
 @click.option("--vpc", "vpcs", multiple=True, metavar="VPC_ID", help="A VPC that may invoke (repeatable).")
 @click.option("--vpce", "vpces", multiple=True, metavar="VPCE_ID", help="A VPC endpoint that may invoke (repeatable).")
 @click.option("--force", is_flag=True, help="Write it even on an API that is not PRIVATE (it then refuses everyone).")
 @remove_option
 @change_options
 @pass_app
-def allow_vpc(app: App, api_ref: str, stage: str, vpcs: tuple[str, ...], vpces: tuple[str, ...], force: bool,
+def allow_vpc(app: App, api_refs: tuple[str, ...], stage: str, vpcs: tuple[str, ...], vpces: tuple[str, ...], force: bool,
               remove: bool, no_deploy: bool, dry_run: bool) -> None:
     """Only these VPCs or VPC endpoints may invoke (the console's "VPC Whitelist").
 
@@ -166,15 +166,18 @@ def allow_vpc(app: App, api_ref: str, stage: str, vpcs: tuple[str, ...], vpces: 
     """
     if bool(vpcs) == bool(vpces):
         raise UsageError("give --vpc or --vpce (one kind at a time)")
-    if not remove and not force:
-        api = app.gateway.resolve_api(api_ref)
-        types = (app.gateway.get_api(api.id).get("endpointConfiguration") or {}).get("types") or []
-        if "PRIVATE" not in types:
-            raise UsageError(
-                f"API {api.id} is {'/'.join(types) or 'not PRIVATE'}: its callers have no aws:SourceVpc / "
-                "aws:SourceVpce, so a VPC allow-list would refuse every one of them (nothing was written)",
-                "pass --force if that is what you want",
-            )
     kind, values = (allowlists.ONLY_VPCS, list(vpcs)) if vpcs else (allowlists.ONLY_VPCES, list(vpces))
-    data = change_list(app, api_ref, stage, kind, values, remove, no_deploy, dry_run, "allow-vpc")
-    app.output.result(data, render_list)
+
+    def one(api_ref: str) -> dict[str, Any]:
+        if not remove and not force:
+            api = app.gateway.resolve_api(api_ref)
+            types = (app.gateway.get_api(api.id).get("endpointConfiguration") or {}).get("types") or []
+            if "PRIVATE" not in types:
+                raise UsageError(
+                    f"API {api.id} is {'/'.join(types) or 'not PRIVATE'}: its callers have no aws:SourceVpc / "
+                    "aws:SourceVpce, so a VPC allow-list would refuse every one of them (nothing was written)",
+                    "pass --force if that is what you want",
+                )
+        return change_list(app, api_ref, stage, kind, values, remove, no_deploy, dry_run, "allow-vpc")
+
+    for_each_api(app, api_refs, one, render_list)

@@ -6,6 +6,7 @@ import functools
 import re
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 import click
@@ -86,6 +87,25 @@ def cidr_option(help_text: str) -> Callable[[F], F]:
         return click.option("--cidr", "cidrs", multiple=True, metavar="CIDR", help=help_text)(func)
 
     return apply
+
+
+def expiry_options(func: F) -> F:
+    """--for DURATION / --until TIME: the block ends then (kept in AWS with the list)."""
+    func = click.option("--until", "until_text", metavar="TIME",
+                        help="Block until this ISO 8601 time (UTC unless it says), e.g. 2026-12-24T00:00:00Z.")(func)
+    return click.option("--for", "for_text", metavar="DURATION",
+                        help="Block for this long: 90s, 30m, 24h, 7d. `petgate prune` lifts it afterwards.")(func)
+
+
+def until_from_options(for_text: str | None, until_text: str | None) -> tuple[datetime | None, datetime]:
+    """(when the block ends, or None for good; the time now, to the second)."""
+    from petgate import expiry
+
+    clock = expiry.now()
+    try:
+        return expiry.until_from(for_text, until_text, clock), clock
+    except expiry.ExpiryError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def read_list_file(path: str | None) -> list[str]:
@@ -191,6 +211,12 @@ def _ask_checkip(app: App) -> str:
             f"checkip says {address}, a private or loopback address: that is not the address AWS will see"
         )
     return str(address)
+
+
+def render_expiring(out: Any, expiring: list[dict[str, Any]]) -> None:
+    due = [item["cidr"] for item in expiring if item["expired"]]
+    if due:
+        out.warn(f"{', '.join(due)}: the block has expired but is still in place until `petgate prune` runs")
 
 
 def render_policy_tail(out: Any, data: dict[str, Any]) -> None:

@@ -10,14 +10,16 @@ from petgate import actions, example
 from petgate.app import App
 from petgate.commands.common import (
     after_change,
-    api_options,
     change_options,
     cidr_option,
+    expiry_options,
     pass_app,
     render_deploy_lines,
     render_policy_tail,
+    until_from_options,
     wanted_cidrs,
 )
+from petgate.commands.several import for_each_api, several_api_options
 from petgate.errors import AwsError, UsageError
 from petgate.gateway import looks_like_api_id
 from petgate.output import Output, shown
@@ -60,10 +62,10 @@ def _render_import(out: Output, data: dict[str, Any]) -> None:
 
 
 @click.command()
-@api_options
+@several_api_options
 @click.option("--description", default="", help="Description of the deployment.")
 @pass_app
-def deploy(app: App, api_ref: str, stage: str, description: str) -> None:
+def deploy(app: App, api_refs: tuple[str, ...], stage: str, description: str) -> None:
     """Deploy the API to the stage (creating it) and print the invoke URL.
 
     \b
@@ -71,6 +73,10 @@ def deploy(app: App, api_ref: str, stage: str, description: str) -> None:
       petgate --local deploy --stage test
     """
     description = description or "petgate deploy"
+    for_each_api(app, api_refs, lambda ref: _deploy_one(app, ref, stage, description), _render_deploy)
+
+
+def _deploy_one(app: App, api_ref: str, stage: str, description: str) -> dict[str, Any]:
     data: dict[str, Any] = {"stage": stage}
     if looks_like_api_id(api_ref):  # one call: CreateDeployment says if the id is unknown
         try:
@@ -81,7 +87,7 @@ def deploy(app: App, api_ref: str, stage: str, description: str) -> None:
     if "api_id" not in data:
         api = app.gateway.resolve_api(api_ref)
         data.update(actions.deploy(app, api.id, stage, description), api_id=api.id, api_name=api.name)
-    app.output.result(data, _render_deploy)
+    return data
 
 
 def _render_deploy(out: Output, data: dict[str, Any]) -> None:
@@ -90,14 +96,15 @@ def _render_deploy(out: Output, data: dict[str, Any]) -> None:
 
 
 @click.command("block-my-ip")
-@api_options
+@several_api_options
 @cidr_option("Block this address or CIDR instead of your own (repeatable).")
 @click.option("--force", is_flag=True, help="Block even 0.0.0.0/0 or ::/0 (every caller, you included).")
+@expiry_options
 @change_options
 @pass_app
 def block_my_ip(
-    app: App, api_ref: str, stage: str, cidrs: tuple[str, ...], list_file: str | None, force: bool, no_deploy: bool,
-    dry_run: bool,
+    app: App, api_refs: tuple[str, ...], stage: str, cidrs: tuple[str, ...], list_file: str | None, force: bool,
+    for_text: str | None, until_text: str | None, no_deploy: bool, dry_run: bool,
 ) -> None:
     """Deny your own IP (from checkip, as a /32) with a resource policy, then redeploy.
 
@@ -109,7 +116,13 @@ def block_my_ip(
       petgate --local block-my-ip
       petgate block-my-ip --api a1b2c3d4e5 --cidr 192.0.2.0/24 --cidr 2001:db8::/64
       petgate block-my-ip --file abusers.txt      # one address or CIDR per line, # comments
+      petgate block-my-ip --cidr 198.51.100.7 --for 24h    # then `petgate prune` from cron
+      petgate block-my-ip --api shop --api blog --cidr 192.0.2.9   # several APIs, in turn
+
+    A block with --for or --until is kept in its own deny statement whose Sid names the time
+    it ends (PetgateDenyUntil20261201T180000Z), so every machine sees it and can prune it.
     """
+    until, clock = until_from_options(for_text, until_text)
     wanted = wanted_cidrs(app, cidrs, list_file)
     everyone = [c for c in wanted if c.endswith("/0")]
     if everyone and not force:
@@ -117,29 +130,34 @@ def block_my_ip(
             f"blocking {', '.join(everyone)} denies every caller of that IP version, you included (nothing was written)",
             "pass --force if that is what you want",
         )
-    data = actions.block(app, api_ref, stage, wanted, dry_run)
-    data["cidrs"] = wanted
-    app.output.result(after_change(app, data, no_deploy, "petgate block-my-ip"), _render_block)
+
+    def one(api_ref: str) -> dict[str, Any]:
+        data = actions.block(app, api_ref, stage, wanted, dry_run, until, clock)
+        data["cidrs"] = wanted
+        return after_change(app, data, no_deploy, "petgate block-my-ip")
+
+    for_each_api(app, api_refs, one, _render_block)
 
 
 def _render_block(out: Output, data: dict[str, Any]) -> None:
     verb = "Would block" if data["dry_run"] else "Blocked"
+    ends = f" until {data['until']}" if data.get("until") else ""
     if data["added"]:
-        out.success(f"{verb} {', '.join(data['added'])} on API {data['api_id']}.")
+        out.success(f"{verb} {', '.join(data['added'])} on API {data['api_id']}{ends}.")
     else:
         out.info(f"Already blocked: {', '.join(data['cidrs'])}; the policy is unchanged.")
     render_policy_tail(out, data)
 
 
 @click.command()
-@api_options
+@several_api_options
 @cidr_option("Unblock this address or CIDR instead of your own (repeatable).")
 @click.option("--all", "remove_all", is_flag=True, help="Remove the whole resource policy.")
 @change_options
 @pass_app
 def unblock(
     app: App,
-    api_ref: str,
+    api_refs: tuple[str, ...],
     stage: str,
     cidrs: tuple[str, ...],
     list_file: str | None,
@@ -160,15 +178,17 @@ def unblock(
     """
     if remove_all and (cidrs or list_file):
         raise UsageError("--all does not go with --cidr or --file")
-    if remove_all:
-        data = actions.remove_policy(app, api_ref, stage, dry_run)
-        data["cidrs"] = []
-    else:
-        wanted = wanted_cidrs(app, cidrs, list_file)
-        data = actions.unblock(app, api_ref, stage, wanted, dry_run)
-        data["cidrs"] = wanted
-    data["all"] = remove_all
-    app.output.result(after_change(app, data, no_deploy, "petgate unblock"), _render_unblock)
+    wanted = [] if remove_all else wanted_cidrs(app, cidrs, list_file)
+
+    def one(api_ref: str) -> dict[str, Any]:
+        if remove_all:
+            data = actions.remove_policy(app, api_ref, stage, dry_run)
+        else:
+            data = actions.unblock(app, api_ref, stage, wanted, dry_run)
+        data.update(cidrs=wanted, all=remove_all)
+        return after_change(app, data, no_deploy, "petgate unblock")
+
+    for_each_api(app, api_refs, one, _render_unblock)
 
 
 def _render_unblock(out: Output, data: dict[str, Any]) -> None:
@@ -204,7 +224,7 @@ def _read_template(template: str | None, template_file: str | None) -> str:
 
 
 @click.command("set-403-template")
-@api_options
+@several_api_options
 @click.option("--template", help="Mapping template text.", metavar="TEXT")
 @click.option(
     "--template-file", help="Read the mapping template from this file.", metavar="PATH"
@@ -215,7 +235,7 @@ def _read_template(template: str | None, template_file: str | None) -> str:
 @pass_app
 def set_403_template(
     app: App,
-    api_ref: str,
+    api_refs: tuple[str, ...],
     stage: str,
     template: str | None,
     template_file: str | None,
@@ -239,8 +259,12 @@ def set_403_template(
         raise UsageError(f"the template has {len(text.encode()):,} bytes; API Gateway takes at most {MAX_TEMPLATE_BYTES:,}")
     if not status_code.isdigit() or not 400 <= int(status_code) <= 599:
         raise UsageError(f"--status-code must be an HTTP error status, not {status_code!r}")
-    data = actions.set_access_denied(app, api_ref, stage, text, content_type, status_code, dry_run)
-    app.output.result(after_change(app, data, no_deploy, "petgate set-403-template"), _render_template)
+
+    def one(api_ref: str) -> dict[str, Any]:
+        data = actions.set_access_denied(app, api_ref, stage, text, content_type, status_code, dry_run)
+        return after_change(app, data, no_deploy, "petgate set-403-template")
+
+    for_each_api(app, api_refs, one, _render_template)
 
 
 def _render_template(out: Output, data: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ import click
 
 from petgate import policy as policies
 from petgate.app import App
-from petgate.commands.common import api_options, pass_app
+from petgate.commands.common import api_options, pass_app, render_expiring
 from petgate.commands.verify import ExpectationNotMetError
 from petgate.errors import AwsError, UsageError
 from petgate.output import Output
@@ -81,7 +81,10 @@ def show(app: App, api_ref: str, stage: str, deployed: bool, file: str | None) -
       petgate policy show --deployed
     """
     document, api_id, source = _load(app, api_ref, stage, deployed, file)
-    data = {"api_id": api_id, "stage": stage, "source": source, "policy": document, "policy_in_words": policies.describe(document)}
+    from petgate.actions import expiring_json
+
+    data = {"api_id": api_id, "stage": stage, "source": source, "policy": document,
+            "policy_in_words": policies.describe(document), "expiring": expiring_json(document)}
     app.output.result(data, _render_show)
 
 
@@ -89,6 +92,7 @@ def _render_show(out: Output, data: dict[str, Any]) -> None:
     out.data(f"Resource policy ({data['source']})")
     for line in data["policy_in_words"]:
         out.data(f"  {line}")
+    render_expiring(out, data["expiring"])
     if data["policy"] is not None:
         out.data(json.dumps(data["policy"], indent=2))
 

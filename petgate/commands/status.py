@@ -7,8 +7,9 @@ from typing import Any
 import click
 
 from petgate import policy as policies
+from petgate.actions import expiring_json
 from petgate.app import App
-from petgate.commands.common import api_options, pass_app
+from petgate.commands.common import api_options, pass_app, render_expiring
 from petgate.errors import AwsError, PetgateError
 from petgate.gateway import ACCESS_DENIED
 from petgate.output import Output, shown
@@ -54,6 +55,7 @@ def status(app: App, api_ref: str, stage: str) -> None:
         "policy": policy,
         "policy_in_words": policies.describe(policy),
         "blocked": policies.blocked_cidrs(policy),
+        "expiring": expiring_json(policy),
         "access_denied": {
             "custom": not denied.get("defaultResponse", True),
             "status_code": denied.get("statusCode"),
@@ -107,6 +109,7 @@ def _render(out: Output, data: dict[str, Any]) -> None:
     out.data("Resource policy")
     for line in data["policy_in_words"]:
         out.data(f"  {line}")
+    render_expiring(out, data["expiring"])
     if data["policy_changed_since_deploy"]:
         out.warn(f"the policy changed since stage {data['stage']} was deployed (not deployed yet: run `petgate deploy`)")
     acl = data.get("web_acl")

@@ -11,7 +11,8 @@ import click
 from petgate import actions, lists
 from petgate import policy as policies
 from petgate.app import App
-from petgate.commands.common import after_change, api_options, pass_app, read_list_file, render_deploy_lines
+from petgate.commands.common import after_change, pass_app, read_list_file, render_deploy_lines
+from petgate.commands.several import for_each_api, several_api_options
 from petgate.errors import UsageError
 from petgate.output import Output
 
@@ -40,37 +41,46 @@ def gate(current: list[str], desired: list[str], max_change: float, force: bool)
 
 
 @click.command()
-@api_options
+@several_api_options
 @sync_options
 @click.option("--no-deploy", is_flag=True, help="Change the API but do not redeploy the stage.")
 @pass_app
-def sync(app: App, api_ref: str, stage: str, list_file: str, max_change: float, force: bool, dry_run: bool,
-         no_deploy: bool) -> None:
-    """Make petgate's policy deny list exactly the file's (your own statements stay), then redeploy.
+def sync(app: App, api_refs: tuple[str, ...], stage: str, list_file: str, max_change: float, force: bool,
+         dry_run: bool, no_deploy: bool) -> None:
+    """Make petgate's permanent deny list exactly the file's, then redeploy.
+
+    Your own statements stay, and so do blocks made with --for/--until: they end on their own
+    (`petgate prune`). An address of the file that only had such a block is now blocked for good.
 
     \b
     Example (cron):
       petgate sync --api a1b2c3d4e5 --file /etc/petgate/deny.txt -o json
     """
-    desired = desired_from(list_file)
+    desired = desired_from(list_file)  # read once: with `-`, stdin cannot be read again
+    for_each_api(app, api_refs, lambda ref: _sync_one(app, ref, stage, list_file, desired, max_change, force,
+                                                      dry_run, no_deploy), _render)
+
+
+def _sync_one(app: App, api_ref: str, stage: str, list_file: str, desired: list[str], max_change: float,
+              force: bool, dry_run: bool, no_deploy: bool) -> dict[str, Any]:
     plan: dict[str, Any] = {}
 
     def edit(before: policies.Policy | None) -> tuple[policies.Policy | None, list[str]]:
-        current = policies.blocked_cidrs(before)
+        current = policies.permanent_cidrs(before)
         added, removed = gate(current, desired, max_change, force)
         plan.update(added=added, removed=removed, listed_before=len(current))
-        after, _ = policies.unblock(before, removed) if removed else (before, [])
+        after, _ = policies.unblock(before, removed, permanent_only=True) if removed else (before, [])
         if added:
             after, _ = policies.block(after, added)
         return after, added + removed
 
     def intended(stored: policies.Policy | None) -> bool:
-        return sorted(policies.blocked_cidrs(stored)) == sorted(desired)
+        return sorted(policies.permanent_cidrs(stored)) == sorted(desired)
 
     data = actions.change_policy(app, api_ref, stage, "sync", edit, intended, dry_run)
     data.pop("touched", None)
     data.update(plan, file=list_file, listed=len(desired), max_change=max_change)
-    app.output.result(after_change(app, data, no_deploy, "petgate sync"), _render)
+    return after_change(app, data, no_deploy, "petgate sync")
 
 
 def _render(out: Output, data: dict[str, Any]) -> None:

@@ -9,7 +9,16 @@ from typing import Any, TypeVar
 import click
 
 from petgate.app import App
-from petgate.commands.common import api_options, cidr_option, pass_app, wanted_cidrs
+from petgate.commands.common import (
+    api_options,
+    cidr_option,
+    expiry_options,
+    pass_app,
+    render_expiring,
+    until_from_options,
+    wanted_cidrs,
+)
+from petgate.commands.prune import clock_from, now_option
 from petgate.commands.sync import desired_from, gate, sync_options
 from petgate.errors import UsageError
 from petgate.gateway import looks_like_api_id
@@ -77,10 +86,23 @@ def detach(app: App, api_ref: str, stage: str, list_name: str) -> None:
 @waf.command()
 @cidr_option("Block this address or CIDR instead of your own (repeatable).")
 @list_option
+@expiry_options
 @pass_app
-def block(app: App, cidrs: tuple[str, ...], list_file: str | None, list_name: str) -> None:
-    """Add addresses (your own IP by default) to the list; effective at once, no redeploy."""
-    data = _list(app, list_name).change(wanted_cidrs(app, cidrs, list_file), [])
+def block(app: App, cidrs: tuple[str, ...], list_file: str | None, list_name: str, for_text: str | None,
+          until_text: str | None) -> None:
+    """Add addresses (your own IP by default) to the list; effective at once, no redeploy.
+
+    With --for or --until the addresses go to an IP set of their own named after the time the
+    block ends (petgate-LIST-ipv4-until-20261201T180000Z), which `petgate waf prune` deletes
+    once that time has passed.
+
+    \b
+    Examples:
+      petgate waf block --cidr 192.0.2.0/24
+      petgate waf block --file abusers.txt --for 24h
+    """
+    until, clock = until_from_options(for_text, until_text)
+    data = _list(app, list_name).change(wanted_cidrs(app, cidrs, list_file), [], until=until, clock=clock)
     app.output.result(data, _render_change)
 
 
@@ -99,7 +121,8 @@ def unblock(app: App, cidrs: tuple[str, ...], list_file: str | None, everything:
 
 def _render_change(out: Output, data: dict[str, Any]) -> None:
     if data["added"]:
-        out.success(f"Blocked {', '.join(data['added'])} with WAF list {data['list']}.")
+        ends = f" until {data['until']}" if data.get("until") else ""
+        out.success(f"Blocked {', '.join(data['added'])} with WAF list {data['list']}{ends}.")
     if data["removed"]:
         out.success(f"Unblocked {', '.join(data['removed'])} from WAF list {data['list']}.")
     if not data["changed"]:
@@ -119,10 +142,39 @@ def show(app: App, list_name: str) -> None:
 def _render_show(out: Output, data: dict[str, Any]) -> None:
     out.data(f"WAF list {data['list']} ({data['web_acl_arn']})")
     for ip_set in data["ip_sets"]:
-        out.data(f"  {ip_set['name']}: {ip_set['count']:,} of {ip_set['quota']:,}")
+        ends = f", until {ip_set['expires']}" if ip_set.get("expires") else ""
+        out.data(f"  {ip_set['name']}: {ip_set['count']:,} of {ip_set['quota']:,}{ends}")
         for address in ip_set["addresses"]:
             out.data(f"    {address}")
     out.data("  attached to: " + (", ".join(data["attached"]) or "no stage"))
+    render_expiring(out, data["expiring"])
+
+
+@waf.command("prune")
+@list_option
+@now_option
+@click.option("--dry-run", is_flag=True, help="Show what has expired; change nothing.")
+@pass_app
+def waf_prune(app: App, list_name: str, now_text: str | None, dry_run: bool) -> None:
+    """Delete the list's IP sets of blocks that have expired (their rules leave the web ACL first).
+
+    \b
+    Example (cron, every 5 minutes):
+      */5 * * * * petgate waf prune --list petgate -q
+    """
+    data = _list(app, list_name).prune(clock_from(now_text), dry_run)
+    app.output.result(data, _render_prune)
+
+
+def _render_prune(out: Output, data: dict[str, Any]) -> None:
+    if not data["pruned"] and not data["ip_sets_deleted"]:
+        out.info(f"Nothing has expired in WAF list {data['list']} (as of {data['now']}).")
+        return
+    would = "Would lift" if data["dry_run"] else "Lifted"
+    out.success(f"{would} {len(data['pruned'])} expired block(s) from WAF list {data['list']} "
+                f"({len(data['ip_sets_deleted'])} IP set(s)).")
+    for item in data["pruned"]:
+        out.detail(f"- {item['cidr']} (expired {item['expired']})")
 
 
 @waf.command()
@@ -143,7 +195,8 @@ def delete(app: App, list_name: str) -> None:
 def migrate(app: App, api_ref: str, stage: str, list_name: str, no_deploy: bool) -> None:
     """Move petgate's policy deny list onto the WAF list, attach it to the stage, check that
     WAF now holds every address for that stage, then remove petgate's deny statement from the
-    policy and redeploy. Your own statements stay."""
+    policy and redeploy. Your own statements stay, and so do blocks made with --for/--until
+    (they end on their own: `petgate prune`)."""
     import ipaddress
 
     from petgate import actions
@@ -151,7 +204,7 @@ def migrate(app: App, api_ref: str, stage: str, list_name: str, no_deploy: bool)
     from petgate.commands.common import after_change
 
     api_id, arn = _stage_arn(app, api_ref, stage)
-    cidrs = policies.blocked_cidrs(app.gateway.get_policy(api_id))
+    cidrs = policies.permanent_cidrs(app.gateway.get_policy(api_id))
     waf_list = _list(app, list_name)
     data: dict[str, Any] = {"api_id": api_id, "stage": stage, "list": list_name, "migrated": cidrs}
     if not cidrs:
@@ -169,7 +222,7 @@ def migrate(app: App, api_ref: str, stage: str, list_name: str, no_deploy: bool)
     if acl is None or acl.get("ARN") != data["web_acl_arn"] or missing:
         raise UsageError(f"WAF does not hold the whole list for {arn} ({', '.join(missing) or 'web ACL not attached'}); "
                          "the policy was left as it is")
-    removed = actions.unblock(app, api_id, stage, cidrs)
+    removed = actions.unblock(app, api_id, stage, cidrs, permanent_only=True)
     data.update({"policy": removed["policy"], "changed": True, "journal_id": removed.get("journal_id")})
     app.output.result(after_change(app, data, no_deploy, "petgate waf migrate"), _render_migrate)
 
@@ -196,7 +249,8 @@ def waf_sync(app: App, list_file: str, max_change: float, force: bool, dry_run: 
     data: dict[str, Any] = {"list": list_name, "file": list_file, "added": added, "removed": removed,
                             "listed": len(desired), "max_change": max_change, "dry_run": dry_run, "changed": bool(added or removed)}
     if not dry_run and (added or removed):
-        data.update({k: v for k, v in waf_list.change(added, removed).items() if k not in ("added", "removed")})
+        changed = waf_list.change(added, removed, permanent_only=True)
+        data.update({k: v for k, v in changed.items() if k not in ("added", "removed")})
     app.output.result(data, lambda out, d: out.success(
         f"{'Would add' if d['dry_run'] else 'Added'} {len(d['added'])} and {'remove' if d['dry_run'] else 'removed'} "
         f"{len(d['removed'])}: WAF list {d['list']} holds {d['listed']} entries from {d['file']}."))

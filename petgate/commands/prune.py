@@ -1,0 +1,76 @@
+"""petgate prune: lift the blocks whose time is up (made with --for / --until), then redeploy.
+Cron-friendly: idempotent, and a run with nothing to lift only reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from petgate import actions
+from petgate.app import App
+from petgate.commands.common import after_change, pass_app, render_deploy_lines
+from petgate.commands.several import for_each_api, several_api_options
+from petgate.errors import UsageError
+from petgate.output import Output
+
+
+def now_option(func: Any) -> Any:
+    return click.option(
+        "--now", "now_text", metavar="TIME",
+        help="Prune as if it were this ISO 8601 time (with --dry-run: what a later run will lift).",
+    )(func)
+
+
+def clock_from(now_text: str | None) -> Any:
+    from petgate import expiry
+
+    if now_text is None:
+        return expiry.now()
+    try:
+        return expiry.parse_time(now_text)
+    except expiry.ExpiryError as exc:
+        raise UsageError(str(exc)) from None
+
+
+@click.command()
+@several_api_options
+@now_option
+@click.option("--dry-run", is_flag=True, help="Show what has expired; change nothing.")
+@click.option("--no-deploy", is_flag=True, help="Change the API but do not redeploy the stage.")
+@pass_app
+def prune(app: App, api_refs: tuple[str, ...], stage: str, now_text: str | None, dry_run: bool,
+          no_deploy: bool) -> None:
+    """Remove the policy's blocks that have expired, then redeploy (only if something went).
+
+    The expiry is read from the policy itself (the Sid of each PetgateDenyUntil... statement),
+    so any machine can prune what another blocked.
+
+    \b
+    Example (cron, every 5 minutes):
+      */5 * * * * petgate prune --api a1b2c3d4e5 -q
+    """
+    clock = clock_from(now_text)
+
+    def one(api_ref: str) -> dict[str, Any]:
+        preview = actions.prune(app, api_ref, stage, clock, dry_run=True)  # reads only: no lease when nothing is due
+        if dry_run or not preview["pruned"]:
+            preview["dry_run"] = dry_run
+            return preview
+        return after_change(app, actions.prune(app, preview["api_id"], stage, clock), no_deploy, "petgate prune")
+
+    for_each_api(app, api_refs, one, _render)
+
+
+def _render(out: Output, data: dict[str, Any]) -> None:
+    would = "Would lift" if data["dry_run"] else "Lifted"
+    if data["pruned"]:
+        out.success(f"{would} {len(data['pruned'])} expired block(s) on API {data['api_id']}:")
+        for item in data["pruned"]:
+            out.detail(f"- {item['cidr']} (expired {item['expired']})")
+    else:
+        out.info(f"Nothing has expired on API {data['api_id']} (as of {data['now']}).")
+    for item in data["expiring"]:
+        out.detail(f"{item['cidr']} until {item['expires']}")
+    if data["pruned"]:
+        render_deploy_lines(out, data)
