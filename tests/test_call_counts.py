@@ -63,3 +63,73 @@ def test_deploy_and_verify_by_id(petgate: Any, api_id: str, calls: list[str]) ->
 def test_a_dry_run_only_reads(petgate: Any, api_id: str, calls: list[str]) -> None:
     assert petgate("block-my-ip", "--api", api_id, "--cidr", "192.0.2.1", "--dry-run").exit_code == 0
     assert calls == ["GetRestApi"]
+
+
+@pytest.fixture()
+def waf_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every wafv2 operation the CLI calls, in order."""
+    seen: list[str] = []
+    original = Target.waf
+
+    def counting_waf(self: Target) -> Any:
+        waf = original(self)
+        waf.client.meta.events.register("before-call.wafv2", lambda model, **_: seen.append(model.name))
+        return waf
+
+    monkeypatch.setattr(Target, "waf", counting_waf)
+    yield seen
+
+
+def scattered(count: int, start: int = 0) -> list[str]:
+    """`count` /32s that do not collapse into each other."""
+    return [f"10.{(i * 2) // 250}.{(i * 2) % 250}.1" for i in range(start, start + count)]
+
+
+@pytest.mark.parametrize("entries", [1, 400])
+def test_sync_costs_the_same_calls_for_1_or_400_entries(
+    petgate: Any, api_id: str, calls: list[str], tmp_path: Any, entries: int
+) -> None:
+    feed = tmp_path / "feed.txt"
+    feed.write_text("\n".join(scattered(entries)) + "\n")
+    result = petgate("-o", "json", "sync", "--api", api_id, "--file", str(feed))
+    assert result.exit_code == 0, result.stderr
+    assert len(result.json["added"]) == entries
+    # a read first (most cron runs stop there), then the change under the lease, then the deployment
+    assert calls == ["GetRestApi", "CreateModel", "GetRestApi", "UpdateRestApi", "DeleteModel", "CreateDeployment"]
+    calls.clear()
+    assert petgate("sync", "--api", api_id, "--file", str(feed)).exit_code == 0
+    assert calls == ["GetRestApi", "GetExport"], "nothing to change and the stage serves it: no lease, no deployment"
+
+
+def test_prune_with_nothing_due_only_reads(petgate: Any, api_id: str, calls: list[str]) -> None:
+    petgate("deploy", "--api", api_id)
+    petgate("block-my-ip", "--api", api_id, "--cidr", "192.0.2.1", "--for", "1h", "--no-deploy")
+    calls.clear()
+    assert petgate("prune", "--api", api_id).exit_code == 0
+    assert calls == ["GetRestApi", "GetExport", "CreateDeployment"], "the block was never deployed: now it is"
+    calls.clear()
+    assert petgate("prune", "--api", api_id).exit_code == 0
+    assert calls == ["GetRestApi", "GetExport"]
+    calls.clear()
+    assert petgate("prune", "--api", api_id, "--now", "2099-01-01T00:00:00Z").exit_code == 0
+    assert calls == ["GetRestApi", "CreateModel", "GetRestApi", "UpdateRestApi", "DeleteModel", "CreateDeployment"]
+
+
+def test_a_10000_entry_waf_sync_is_one_update_per_ip_set(petgate: Any, waf_calls: list[str], tmp_path: Any) -> None:
+    name = f"calls{id(tmp_path)}"[-20:]
+    feed = tmp_path / "feed.txt"
+    feed.write_text("\n".join(scattered(9_998) + ["2001:db8::1", "2001:db8::3"]) + "\n")
+    try:
+        result = petgate("-o", "json", "waf", "sync", "--list", name, "--file", str(feed))
+        assert result.exit_code == 0, result.stderr
+        assert len(result.json["added"]) == 10_000
+        assert waf_calls.count("UpdateIPSet") == 2, waf_calls  # one per set: IPv4 and IPv6
+        writes = [c for c in waf_calls if not c.startswith(("List", "Get"))]
+        assert writes == ["CreateIPSet", "CreateIPSet", "CreateWebACL", "UpdateIPSet", "UpdateIPSet"]
+        waf_calls.clear()
+        feed.write_text("\n".join(scattered(9_998, start=1) + ["2001:db8::1", "2001:db8::3"]) + "\n")
+        moved = petgate("-o", "json", "waf", "sync", "--list", name, "--file", str(feed))
+        assert moved.exit_code == 0 and len(moved.json["added"]) == 1 and len(moved.json["removed"]) == 1
+        assert [c for c in waf_calls if not c.startswith(("List", "Get"))] == ["UpdateIPSet"]
+    finally:
+        petgate("waf", "delete", "--list", name)

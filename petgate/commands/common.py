@@ -162,6 +162,27 @@ def after_change(app: App, result: dict[str, Any], no_deploy: bool, description:
     return result
 
 
+def deploy_unless_served(app: App, result: dict[str, Any], no_deploy: bool, description: str) -> dict[str, Any]:
+    """For unattended runs (sync, prune): redeploy after a change, and also when nothing changed
+    but the stage does not serve the current policy yet (say, an earlier run's deployment
+    failed); otherwise leave the stage alone, so a cron job does not deploy every few minutes."""
+    if result.get("dry_run") or result.get("changed") or no_deploy:
+        return after_change(app, result, no_deploy, description)
+    try:
+        exported = app.gateway.get_stage_export(result["api_id"], result["stage"])
+    except PetgateError:
+        return result  # no such stage yet: there is nothing to bring up to date
+    served = exported.get("x-amazon-apigateway-policy")
+    try:
+        served = policies.decode_stored(served) if isinstance(served, str) else served
+    except policies.PolicyError:
+        served = None
+    if (served or None) == (result.get("policy") or None):
+        return result
+    app.output.warn(f"stage {result['stage']} does not serve the current policy yet: deploying it")
+    return after_change(app, result, no_deploy, description)
+
+
 def parse_cidrs(app: App, given: tuple[str, ...]) -> list[str]:
     """Validate and normalise --cidr values; host bits set are cleared, and said so."""
     cidrs = []

@@ -9,7 +9,7 @@ import click
 
 from petgate import actions
 from petgate.app import App
-from petgate.commands.common import after_change, pass_app, render_deploy_lines
+from petgate.commands.common import after_change, deploy_unless_served, pass_app, render_deploy_lines
 from petgate.commands.several import for_each_api, several_api_options
 from petgate.errors import UsageError
 from petgate.output import Output
@@ -56,7 +56,7 @@ def prune(app: App, api_refs: tuple[str, ...], stage: str, now_text: str | None,
         preview = actions.prune(app, api_ref, stage, clock, dry_run=True)  # reads only: no lease when nothing is due
         if dry_run or not preview["pruned"]:
             preview["dry_run"] = dry_run
-            return preview
+            return preview if dry_run else deploy_unless_served(app, preview, no_deploy, "petgate prune")
         return after_change(app, actions.prune(app, preview["api_id"], stage, clock), no_deploy, "petgate prune")
 
     for_each_api(app, api_refs, one, _render)
@@ -72,5 +72,4 @@ def _render(out: Output, data: dict[str, Any]) -> None:
         out.info(f"Nothing has expired on API {data['api_id']} (as of {data['now']}).")
     for item in data["expiring"]:
         out.detail(f"{item['cidr']} until {item['expires']}")
-    if data["pruned"]:
-        render_deploy_lines(out, data)
+    render_deploy_lines(out, data)

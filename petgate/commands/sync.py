@@ -11,7 +11,7 @@ import click
 from petgate import actions, lists
 from petgate import policy as policies
 from petgate.app import App
-from petgate.commands.common import after_change, pass_app, read_list_file, render_deploy_lines
+from petgate.commands.common import deploy_unless_served, pass_app, read_list_file, render_deploy_lines
 from petgate.commands.several import for_each_api, several_api_options
 from petgate.errors import UsageError
 from petgate.output import Output
@@ -77,10 +77,13 @@ def _sync_one(app: App, api_ref: str, stage: str, list_file: str, desired: list[
     def intended(stored: policies.Policy | None) -> bool:
         return sorted(policies.permanent_cidrs(stored)) == sorted(desired)
 
-    data = actions.change_policy(app, api_ref, stage, "sync", edit, intended, dry_run)
+    # a read first: when the list already is the file's (most cron runs), no lease, no write, no deployment
+    data = actions.change_policy(app, api_ref, stage, "sync", edit, intended, dry_run=True)
+    if data["changed"] and not dry_run:
+        data = actions.change_policy(app, data["api_id"], stage, "sync", edit, intended)
     data.pop("touched", None)
-    data.update(plan, file=list_file, listed=len(desired), max_change=max_change)
-    return after_change(app, data, no_deploy, "petgate sync")
+    data.update(plan, file=list_file, listed=len(desired), max_change=max_change, dry_run=dry_run)
+    return deploy_unless_served(app, data, no_deploy, "petgate sync")
 
 
 def _render(out: Output, data: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ from petgate.commands.common import (
     wanted_cidrs,
 )
 from petgate.commands.prune import clock_from, now_option
+from petgate.commands.several import for_each_api, several_api_options
 from petgate.commands.sync import desired_from, gate, sync_options
 from petgate.errors import UsageError
 from petgate.gateway import looks_like_api_id
@@ -61,25 +62,29 @@ def waf() -> None:
 
 
 @waf.command()
-@api_options
+@several_api_options
 @list_option
 @pass_app
-def attach(app: App, api_ref: str, stage: str, list_name: str) -> None:
-    """Attach the list's web ACL to the stage (creating the list if needed)."""
-    api_id, arn = _stage_arn(app, api_ref, stage)
-    data = {"api_id": api_id, "stage": stage, **_list(app, list_name).attach(arn)}
-    app.output.result(data, lambda out, d: out.success(f"WAF list {d['list']} now guards {d['stage_arn']}."))
+def attach(app: App, api_refs: tuple[str, ...], stage: str, list_name: str) -> None:
+    """Attach the list's web ACL to the stage (creating the list if needed); --api repeatable."""
+    def one(api_ref: str) -> dict[str, Any]:
+        api_id, arn = _stage_arn(app, api_ref, stage)
+        return {"api_id": api_id, "stage": stage, **_list(app, list_name).attach(arn)}
+
+    for_each_api(app, api_refs, one, lambda out, d: out.success(f"WAF list {d['list']} now guards {d['stage_arn']}."))
 
 
 @waf.command()
-@api_options
+@several_api_options
 @list_option
 @pass_app
-def detach(app: App, api_ref: str, stage: str, list_name: str) -> None:
-    """Detach the list's web ACL from the stage."""
-    api_id, arn = _stage_arn(app, api_ref, stage)
-    data = {"api_id": api_id, "stage": stage, **_list(app, list_name).detach(arn)}
-    app.output.result(data, lambda out, d: out.success(
+def detach(app: App, api_refs: tuple[str, ...], stage: str, list_name: str) -> None:
+    """Detach the list's web ACL from the stage; --api repeatable."""
+    def one(api_ref: str) -> dict[str, Any]:
+        api_id, arn = _stage_arn(app, api_ref, stage)
+        return {"api_id": api_id, "stage": stage, **_list(app, list_name).detach(arn)}
+
+    for_each_api(app, api_refs, one, lambda out, d: out.success(
         f"Detached WAF list {d['list']} from {d['stage_arn']}." if d["changed"] else f"WAF list {d['list']} was not attached there."))
 
 

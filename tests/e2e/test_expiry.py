@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from petgate import policy as policies
-from tests.e2e.test_waf import client_from, wafv2, waf_list  # noqa: F401  (fixtures)
+from tests.e2e.test_waf import client_from, waf_list, wafv2  # noqa: F401  (fixtures)
 
 LATER = "2099-01-01T00:00:00Z"
 

@@ -77,3 +77,16 @@ def test_petgate_api_holds_one_name_even_with_spaces(petgate: Any, monkeypatch: 
     result = petgate("-o", "json", "block-my-ip", "--cidr", "192.0.2.8", "--no-deploy")
     assert result.exit_code == 0, result.stderr
     assert result.json["api_id"] == api and "apis" not in result.json
+
+
+def test_one_waf_list_attached_to_several_apis(petgate: Any, two_apis: tuple[str, str]) -> None:
+    first, second = two_apis
+    name = f"several{time.monotonic_ns()}"[-20:]
+    try:
+        attached = petgate("-o", "json", "waf", "attach", "--list", name, "--api", first, "--api", second)
+        assert attached.exit_code == 0 and attached.json["ok"] is True, attached.stderr
+        shown = petgate("-o", "json", "waf", "show", "--list", name).json
+        assert sorted(shown["attached"]) == sorted(
+            f"arn:aws:apigateway:us-east-1::/restapis/{api}/stages/test" for api in two_apis)
+    finally:
+        petgate("waf", "delete", "--list", name)
