@@ -35,6 +35,10 @@ class UsageError(PetgateError):
     exit_code = EXIT_USAGE
 
 
+class ChangeGateError(UsageError):
+    """sync refused: the list would change more than --max-change (a feed gone wrong?)."""
+
+
 class AwsError(PetgateError):
     """The control plane refused or failed: not found, access denied, throttled, invalid policy."""
 

@@ -105,6 +105,8 @@ def test_sync_diff_gate_dry_run_and_idempotence(petgate: Any, api_id: str, apigw
     feed.write_text("# the feed broke\n192.0.2.2\n")  # would remove 19 of 20
     wiped = petgate("sync", "--api", api_id, "--file", str(feed), "--no-deploy")
     assert wiped.exit_code == 2 and "more than --max-change 10%; nothing was written" in wiped.stderr
+    as_json = petgate("-o", "json", "sync", "--api", api_id, "--file", str(feed), "--no-deploy")
+    assert as_json.exit_code == 2 and as_json.json["error"]["code"] == "ChangeGateError", "a monitor can tell it apart"
     assert len(policies.blocked_cidrs(stored(apigw, api_id))) == 20
     forced = petgate("-o", "json", "sync", "--api", api_id, "--file", str(feed), "--no-deploy", "--force")
     assert forced.exit_code == 0 and policies.blocked_cidrs(stored(apigw, api_id)) == ["192.0.2.2/32"]

@@ -13,7 +13,7 @@ from petgate import policy as policies
 from petgate.app import App
 from petgate.commands.common import deploy_unless_served, pass_app, read_list_file, render_deploy_lines
 from petgate.commands.several import for_each_api, several_api_options
-from petgate.errors import UsageError
+from petgate.errors import ChangeGateError
 from petgate.output import Output
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -36,7 +36,7 @@ def gate(current: list[str], desired: list[str], max_change: float, force: bool)
     added, removed = lists.diff(current, desired)
     refusal = lists.change_gate(current, added, removed, max_change)
     if refusal and not force:
-        raise UsageError(refusal, "check the file; pass --force if the change is meant")
+        raise ChangeGateError(refusal, "check the file; pass --force if the change is meant")
     return added, removed
 
 
@@ -87,11 +87,17 @@ def _sync_one(app: App, api_ref: str, stage: str, list_file: str, desired: list[
 
 
 def _render(out: Output, data: dict[str, Any]) -> None:
-    would = "would be " if data["dry_run"] else ""
-    out.success(f"{len(data['added'])} added and {len(data['removed'])} removed {would}from the deny list, which "
-                f"{'would hold' if data['dry_run'] else 'holds'} the {data['listed']} entries of {data['file']}.")
+    added, removed = len(data["added"]), len(data["removed"])
+    if not added and not removed:
+        out.info(f"Nothing to change: the deny list of API {data['api_id']} holds the {data['listed']} entries of {data['file']}.")
+    elif data["dry_run"]:
+        out.success(f"Would add {added} and remove {removed}: the deny list would hold the {data['listed']} entries of {data['file']}.")
+    else:
+        out.success(f"Added {added} and removed {removed}: the deny list holds the {data['listed']} entries of {data['file']}.")
     for cidr in data["added"][:20]:
         out.detail(f"+ {cidr}")
     for cidr in data["removed"][:20]:
         out.detail(f"- {cidr}")
+    if added > 20 or removed > 20:
+        out.detail("(-o json lists them all)")
     render_deploy_lines(out, data)
