@@ -17,7 +17,9 @@ runs excluded):
   every request);
 - the cost of the lease that keeps writers on different machines from losing each other's
   updates: one policy change in-process with it (CreateModel, GetRestApi, UpdateRestApi,
-  DeleteModel) against the bare read-modify-write (GetRestApi, UpdateRestApi).
+  DeleteModel) against the bare read-modify-write (GetRestApi, UpdateRestApi);
+- lists as data: `sync` of a 400-entry file against a 1-entry file, and `waf sync` of a
+  10,000-entry file against a 1-entry file (time, and AWS calls counted from `-v`).
 Prints one markdown table and writes it, with the machine and date, to bench/RESULTS.md.
 """
 
@@ -190,6 +192,7 @@ def run_all(url: str) -> tuple[list[Row], list[tuple[str, str, bool | None]]]:
     rows += bench_evaluator()
     rows += bench_lease(url, api_id)
     rows += bench_waf(url, api_id, aws_ok)
+    rows += bench_lists(url)
     mine = measure(lambda: [[PETGATE, "block-my-ip", "--api", api_id, "--cidr", "198.51.100.9"]])
     floor = measure(lambda: [[sys.executable, "-c", BLOCK_FLOOR, url, api_id, "198.51.100.9/32"]])
     rows.append(("`block-my-ip` vs its boto3 floor (GetRestApi, UpdateRestApi, CreateDeployment; one bare process)",
@@ -289,6 +292,56 @@ def bench_waf(url: str, api_id: str, aws_ok: bool) -> list[Row]:
     rows.append(("gateway GET / with a 10,000-entry WAF IP set attached", f"{result.rps:.0f} req/s",
                  f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, {result.errors} errors", ""))
     subprocess.run([PETGATE, "waf", "delete", "--list", "bench"], env=ENV, check=True, capture_output=True)
+    return rows
+
+
+def aws_calls(*args: str) -> int:
+    """How many control-plane requests one petgate run makes (its -v log: one line per request)."""
+    log = subprocess.run([PETGATE, "-v", *args], env=ENV, check=True, capture_output=True, text=True).stderr
+    return sum(1 for line in log.splitlines() if line.startswith("debug: ") and " http" in line)
+
+
+def bench_lists(url: str) -> list[Row]:
+    """Lists as data: a sync's cost does not grow with the list. Each measured run changes one
+    entry (alternating between two files), so every run reads, writes and redeploys."""
+    rows: list[Row] = []
+    directory = Path(ENV["PETGATE_STATE_DIR"])
+
+    def feeds(name: str, entries: list[str]) -> tuple[Path, Path]:
+        first, second = directory / f"{name}-a.txt", directory / f"{name}-b.txt"
+        first.write_text("\n".join(entries) + "\n")
+        second.write_text("\n".join(entries[:-1] + ["198.19.255.1"]) + "\n")
+        return first, second
+
+    scattered = [f"10.{(i * 2) // 250}.{(i * 2) % 250}.1" for i in range(10_000)]
+    results = {}
+    for label, count in (("1", 1), ("400", 400)):
+        api = petgate_json("import-example", "--new", "--name", f"bench-sync-{count}")["api_id"]
+        petgate_json("deploy", "--api", api)
+        one, other = feeds(f"sync{count}", scattered[:count])
+        turn = iter(range(1000))
+        sync = [PETGATE, "sync", "--api", api, "--force"]
+        results[label] = measure(lambda sync=sync, one=one, other=other, turn=turn:
+                                 [sync + ["--file", str(one if next(turn) % 2 else other)]])
+        calls = aws_calls(*sync[1:], "--file", str(one if next(turn) % 2 else other))
+        steady = aws_calls(*sync[1:], "--file", str(one if next(turn) % 2 == 0 else other))
+        results[f"calls{label}"] = (calls, steady)
+    rows.append((f"`sync`, a 400-entry file vs a 1-entry file (one entry changes per run; {results['calls400'][0]} "
+                 f"vs {results['calls1'][0]} AWS calls, {results['calls400'][1]} vs {results['calls1'][1]} with nothing to change)",
+                 fmt(results["400"]), fmt(results["1"]), f"{results['400'][0] / results['1'][0]:.2f}× the 1-entry cost"))
+    for label, count in (("1", 1), ("10000", 10_000)):
+        name = f"benchsync{count}"
+        one, other = feeds(name, scattered[:count])
+        turn = iter(range(1000))
+        sync = [PETGATE, "waf", "sync", "--list", name, "--force"]
+        subprocess.run(sync + ["--file", str(one)], env=ENV, check=True, capture_output=True)
+        results[label] = measure(lambda sync=sync, one=one, other=other, turn=turn:
+                                 [sync + ["--file", str(one if next(turn) % 2 else other)]])
+        results[f"calls{label}"] = (aws_calls(*sync[1:], "--file", str(one if next(turn) % 2 else other)), 0)
+        subprocess.run([PETGATE, "waf", "delete", "--list", name], env=ENV, check=True, capture_output=True)
+    rows.append((f"`waf sync`, a 10,000-entry file vs a 1-entry file (one UpdateIPSet; {results['calls10000'][0]} vs "
+                 f"{results['calls1'][0]} AWS calls)", fmt(results["10000"]), fmt(results["1"]),
+                 f"{results['10000'][0] / results['1'][0]:.2f}× the 1-entry cost"))
     return rows
 
 

@@ -84,7 +84,10 @@ class App:
     @cached_property
     def waf(self) -> Waf:
         self.await_local_gateway()
-        return self.target.waf()  # type: ignore[no-any-return]
+        waf: Waf = self.target.waf()
+        if self.output.verbosity > 0:  # -v logs every AWS call, WAF's too
+            waf.client.meta.events.register("before-send.wafv2", self._log_request)
+        return waf
 
     @cached_property
     def journal(self) -> Journal:

@@ -125,3 +125,11 @@ def test_walkthrough_will_not_reset_someone_elses_api(petgate: Any) -> None:
     assert result.stderr.startswith(f"error: API {api_id} already has a resource policy")
     fresh = petgate("-o", "json", "walkthrough", "--name", "Lived-in", "--new", "--cleanup", "--timeout", "10")
     assert fresh.exit_code == 0 and fresh.json["api_id"] != api_id
+
+
+def test_verbose_logs_waf_calls_too(local_env: str) -> None:
+    result = run_subprocess("-v", "waf", "show", "--list", "verbose-nosuch", env={"PETGATE_LOCAL": "1"})
+    assert result.exit_code == 2, result.stderr
+    debug = [line for line in result.stderr.splitlines() if line.startswith("debug: POST")]
+    assert debug and any("AWSWAF_20190729.ListWebACLs" in line for line in debug), result.stderr
+    assert "Signature=" not in result.stderr
