@@ -134,10 +134,17 @@ class Waf:
         return dict(answer["IPSet"]), str(answer["LockToken"])
 
     def create_ip_set(self, name: str, version: int, description: str) -> dict[str, Any]:
-        with aws_errors(f"creating IP set {name}"):
-            answer = self.client.create_ip_set(
-                Name=name, Scope=SCOPE, IPAddressVersion=f"IPV{version}", Addresses=[], Description=description,
-            )
+        """Create the set; if another writer just created it, use theirs."""
+        try:
+            with aws_errors(f"creating IP set {name}"):
+                answer = self.client.create_ip_set(
+                    Name=name, Scope=SCOPE, IPAddressVersion=f"IPV{version}", Addresses=[], Description=description,
+                )
+        except AwsError as exc:
+            found = self.find_ip_set(name) if exc.code == "WAFDuplicateItemException" else None
+            if found is None:
+                raise
+            return found
         return dict(answer["Summary"])
 
     def edit_ip_set(self, summary: dict[str, Any], change: Callable[[list[str]], list[str]]) -> tuple[list[str], list[str]]:
@@ -176,11 +183,18 @@ class Waf:
     # --- web ACLs ------------------------------------------------------------------------
 
     def create_web_acl(self, name: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
-        with aws_errors(f"creating web ACL {name}"):
-            answer = self.client.create_web_acl(
-                Name=name, Scope=SCOPE, DefaultAction={"Allow": {}}, Rules=rules, Description="petgate deny list",
-                VisibilityConfig={"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": name},
-            )
+        """Create the web ACL; if another writer just created it, use theirs."""
+        try:
+            with aws_errors(f"creating web ACL {name}"):
+                answer = self.client.create_web_acl(
+                    Name=name, Scope=SCOPE, DefaultAction={"Allow": {}}, Rules=rules, Description="petgate deny list",
+                    VisibilityConfig={"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": name},
+                )
+        except AwsError as exc:
+            found = self.find_web_acl(name) if exc.code == "WAFDuplicateItemException" else None
+            if found is None:
+                raise
+            return found
         return dict(answer["Summary"])
 
     def get_web_acl(self, summary: dict[str, Any]) -> tuple[dict[str, Any], str]:

@@ -199,9 +199,9 @@ def delete(app: App, list_name: str) -> None:
 @pass_app
 def migrate(app: App, api_ref: str, stage: str, list_name: str, no_deploy: bool) -> None:
     """Move petgate's policy deny list onto the WAF list, attach it to the stage, check that
-    WAF now holds every address for that stage, then remove petgate's deny statement from the
-    policy and redeploy. Your own statements stay, and so do blocks made with --for/--until
-    (they end on their own: `petgate prune`)."""
+    WAF now holds every address for that stage, then remove petgate's deny statements from the
+    policy and redeploy. Your own statements stay; blocks that end keep their end (an IP set
+    per end, as `waf block --until` makes)."""
     import ipaddress
 
     from petgate import actions
@@ -209,14 +209,16 @@ def migrate(app: App, api_ref: str, stage: str, list_name: str, no_deploy: bool)
     from petgate.commands.common import after_change
 
     api_id, arn = _stage_arn(app, api_ref, stage)
-    cidrs = policies.permanent_cidrs(app.gateway.get_policy(api_id))
+    groups = policies.deny_groups(app.gateway.get_policy(api_id))
+    cidrs = policies.collapse(c for g in groups for c in g.cidrs)
     waf_list = _list(app, list_name)
     data: dict[str, Any] = {"api_id": api_id, "stage": stage, "list": list_name, "migrated": cidrs}
     if not cidrs:
         data.update({"changed": False, "stage_arn": arn})
         app.output.result(data, lambda out, d: out.info("petgate's policy deny list is empty: nothing to migrate."))
         return
-    waf_list.change(cidrs, [])
+    for group in groups:  # the permanent group first: a block for good is never written as one that ends
+        waf_list.change(group.cidrs, [], until=group.until, clock=group.until)
     data.update(waf_list.attach(arn))
     # check, through WAF itself, before anything leaves the policy: the stage's ACL is ours and
     # every migrated network is inside the list
@@ -227,7 +229,7 @@ def migrate(app: App, api_ref: str, stage: str, list_name: str, no_deploy: bool)
     if acl is None or acl.get("ARN") != data["web_acl_arn"] or missing:
         raise UsageError(f"WAF does not hold the whole list for {arn} ({', '.join(missing) or 'web ACL not attached'}); "
                          "the policy was left as it is")
-    removed = actions.unblock(app, api_id, stage, cidrs, permanent_only=True)
+    removed = actions.unblock(app, api_id, stage, cidrs)
     data.update({"policy": removed["policy"], "changed": True, "journal_id": removed.get("journal_id")})
     app.output.result(after_change(app, data, no_deploy, "petgate waf migrate"), _render_migrate)
 

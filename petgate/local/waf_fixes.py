@@ -50,15 +50,22 @@ def install() -> None:
     original_delete_web_acl = backend_class.delete_web_acl
     original_associate = backend_class.associate_web_acl
     original_update_web_acl = backend_class.update_web_acl
+    original_create_web_acl = backend_class.create_web_acl
+    duplicate = ("AWS WAF couldn't perform the operation because some resource in your request is a "
+                 "duplicate of an existing one.")
 
     def create_ip_set(self: Any, name: str, scope: str, description: str, ip_address_version: str,
                       addresses: list[str], tags: list[dict[str, str]]) -> Any:
         if any(s.name == name and s.scope == scope for s in self.ip_sets.values()):
-            raise _error("WAFDuplicateItemException",
-                         "AWS WAF couldn't perform the operation because some resource in your request is a "
-                         "duplicate of an existing one.")
+            raise _error("WAFDuplicateItemException", duplicate)
         check_addresses(addresses or [], ip_address_version)
         return original_create_ip_set(self, name, scope, description, ip_address_version, addresses, tags)
+
+    def create_web_acl(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        # AWS's code is WAFDuplicateItemException (moto says WafV2DuplicateItem)
+        if any(acl.name == name for acl in self.wacls.values()):
+            raise _error("WAFDuplicateItemException", duplicate)
+        return original_create_web_acl(self, name, *args, **kwargs)
 
     def update_ip_set(self: Any, name: str, scope: str, _id: str, description: str | None,
                       addresses: list[str], lock_token: str) -> Any:
@@ -110,7 +117,7 @@ def install() -> None:
             raise WAFNonexistentItemException()
         return list(acl.associated_resources)
 
-    for name, function in {"create_ip_set": create_ip_set, "update_ip_set": update_ip_set,
+    for name, function in {"create_ip_set": create_ip_set, "create_web_acl": create_web_acl, "update_ip_set": update_ip_set,
                            "delete_ip_set": delete_ip_set, "delete_web_acl": delete_web_acl,
                            "associate_web_acl": associate_web_acl, "update_web_acl": update_web_acl,
                            "list_resources_for_web_acl": list_resources_for_web_acl}.items():

@@ -128,3 +128,32 @@ def test_waf_blocks_that_end_have_their_own_ip_set_and_are_pruned(
     assert client_from("127.0.0.44").get(url).status_code == 403, "the permanent block stays"
     again = petgate("-o", "json", "waf", "prune", "--list", waf_list, "--now", "2098-06-01T12:00:00Z")
     assert again.json["pruned"] == [] and again.json["changed"] is False
+
+
+def test_writers_on_several_machines_blocking_for_a_day_on_a_new_list_lose_nothing(
+    petgate: Any, waf_list: str, wafv2: Any, tmp_path: Any  # noqa: F811
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    cidrs = [f"198.51.100.{n}/32" for n in range(20, 26, 2)]  # none adjacent
+    processes = []
+    for index, cidr in enumerate(cidrs):  # the list does not exist yet: they race to create it too
+        env = {**os.environ, "PETGATE_LOCAL": "1", "PETGATE_STATE_DIR": str(tmp_path / f"machine-{index}")}
+        processes.append(subprocess.Popen(
+            [sys.executable, "-m", "petgate", "waf", "block", "--cidr", cidr, "--for", "24h", "--list", waf_list],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env))
+    results = [(p.wait(timeout=180), p.communicate()[1]) for p in processes]
+    assert all(code == 0 for code, _ in results), results
+    shown = petgate("-o", "json", "waf", "show", "--list", waf_list).json
+    assert sorted(e["cidr"] for e in shown["expiring"]) == cidrs
+    groups = [s for s in shown["ip_sets"] if s["expires"]]
+    assert 1 <= len(groups) <= 2, "one group per hour (two if the runs straddled a full hour)"
+    names = [s["Name"] for s in wafv2.list_ip_sets(Scope="REGIONAL")["IPSets"]]
+    assert len([n for n in names if n.startswith(f"petgate-{waf_list}-ipv4")]) == 1 + len(groups), "no set made twice"
+    acl = next(a for a in wafv2.list_web_acls(Scope="REGIONAL")["WebACLs"] if a["Name"] == f"petgate-{waf_list}")
+    rules = wafv2.get_web_acl(Name=acl["Name"], Scope="REGIONAL", Id=acl["Id"])["WebACL"]["Rules"]
+    referenced = {r["Statement"]["IPSetReferenceStatement"]["ARN"] for r in rules}
+    assert {g["arn"] for g in groups} <= referenced, "every group has its Block rule"
+    assert len({r["Priority"] for r in rules}) == len(rules) == 2 + len(groups)

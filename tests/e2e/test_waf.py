@@ -150,6 +150,8 @@ def test_wafv2_errors_have_aws_codes(wafv2: Any, waf_list: str) -> None:
             "VisibilityConfig": {"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "r"}}
     acl = wafv2.create_web_acl(Name=name, Scope="REGIONAL", DefaultAction={"Allow": {}}, Rules=[rule],
                                VisibilityConfig=rule["VisibilityConfig"])["Summary"]
+    assert waf_error(wafv2.create_web_acl, Name=name, Scope="REGIONAL", DefaultAction={"Allow": {}}, Rules=[],
+                     VisibilityConfig=rule["VisibilityConfig"]) == "WAFDuplicateItemException"
     token = wafv2.get_ip_set(Name=name, Scope="REGIONAL", Id=created["Id"])["LockToken"]
     assert waf_error(wafv2.delete_ip_set, Name=name, Scope="REGIONAL", Id=created["Id"], LockToken=token) == "WAFAssociatedItemException"
     acl_token = wafv2.get_web_acl(Name=name, Scope="REGIONAL", Id=acl["Id"])["LockToken"]
@@ -179,11 +181,15 @@ def test_migrate_moves_the_policy_list_to_waf(petgate: Any, deployed: str, waf_l
     apigw.update_rest_api(restApiId=deployed, patchOperations=[{"op": "replace", "path": "/policy",
                                                                 "value": json.dumps({"Version": "2012-10-17", "Statement": [user]})}])
     assert petgate("block-my-ip", "--api", deployed, "--cidr", "127.0.0.41", "--cidr", "2001:db8:1::/48").exit_code == 0
+    assert petgate("block-my-ip", "--api", deployed, "--cidr", "127.0.0.45", "--until", "2098-06-01T12:00:00Z").exit_code == 0
     url = f"{local_url}/restapis/{deployed}/test/_user_request_/"
     assert client_from("127.0.0.41").get(url).status_code == 403
     moved = petgate("-o", "json", "waf", "migrate", "--api", deployed, "--list", waf_list)
     assert moved.exit_code == 0, moved.stderr
-    assert sorted(moved.json["migrated"]) == ["127.0.0.41/32", "2001:db8:1::/48"] and moved.json["deployed"] is True
+    assert sorted(moved.json["migrated"]) == ["127.0.0.41/32", "127.0.0.45/32", "2001:db8:1::/48"] and moved.json["deployed"] is True
+    shown = petgate("-o", "json", "waf", "show", "--list", waf_list).json
+    assert shown["expiring"] == [{"cidr": "127.0.0.45/32", "expires": "2098-06-01T12:00:00Z", "expired": False}], "its end moved with it"
+    assert client_from("127.0.0.45").get(url).status_code == 403
     policy = moved.json["policy"]
     assert [s.get("Sid") for s in policy["Statement"]] == ["Mine"], "petgate's deny statement left; the user's stayed"
     refused = client_from("127.0.0.41").get(url)
