@@ -4,6 +4,7 @@ Every AWS call goes through waf.Waf."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -56,7 +57,7 @@ class WafList:
     # --- changing addresses -----------------------------------------------------------------
 
     def change(self, adding: list[str], removing: list[str], everything: bool = False, until: datetime | None = None,
-               clock: datetime | None = None, permanent_only: bool = False) -> dict[str, Any]:
+               clock: datetime | None = None, permanent_only: bool = False, command: str | None = None) -> dict[str, Any]:
         """Add and remove addresses (IPv4 and IPv6 go to their own sets), under WAF's LockToken.
         With `until`, the added addresses go to the set of blocks ending then (made if needed);
         removing takes addresses out of every set of the list, or only the permanent ones."""
@@ -94,10 +95,21 @@ class WafList:
         result["changed"] = bool(journal)
         result["lock_retries"] = self.waf.lock_retries
         if journal:
-            command = "waf block" if adding else "waf unblock"
+            command = command or ("waf block" if adding else "waf unblock")
             entry = self.app.journal.record(target=self.app.target.describe(), kind="waf", command=command,
                                             list=self.names.name, ip_sets=journal)
             result["journal_id"] = entry["id"] if entry else None
+        return result
+
+    def sync(self, decide: Callable[[list[str]], tuple[list[str], list[str]]], dry_run: bool) -> dict[str, Any]:
+        """Change the permanent sets as `decide` says from their current addresses (it may refuse)."""
+        sets, _ = self._sets(create=False)
+        added, removed = decide([a for summary in sets.values() for a in self._addresses(summary)])
+        result: dict[str, Any] = {"list": self.names.name, "added": added, "removed": removed, "dry_run": dry_run,
+                                  "changed": bool(added or removed)}
+        if not dry_run and (added or removed):
+            changed = self.change(added, removed, permanent_only=True, command="waf sync")
+            result.update({k: v for k, v in changed.items() if k not in ("added", "removed")})
         return result
 
     def _add_until(self, acl: dict[str, Any], sets: dict[int, dict[str, Any]],

@@ -247,17 +247,11 @@ def _render_migrate(out: Output, data: dict[str, Any]) -> None:
 @list_option
 @pass_app
 def waf_sync(app: App, list_file: str, max_change: float, force: bool, dry_run: bool, list_name: str) -> None:
-    """Make the WAF list exactly the file's (one UpdateIPSet per set), with the change gate."""
+    """Make the list's permanent sets exactly the file's (one UpdateIPSet per set), with the
+    change gate. Blocks that end (`waf block --for`) stay: `waf prune` lifts them."""
     desired = desired_from(list_file)  # read once: with `-`, stdin cannot be read again
-    waf_list = _list(app, list_name)
-    current = [a for summary in waf_list.ip_sets(create=False).values()
-               for a in app.waf.get_ip_set(summary)[0].get("Addresses") or []]
-    added, removed = gate(current, desired, max_change, force)
-    data: dict[str, Any] = {"list": list_name, "file": list_file, "added": added, "removed": removed,
-                            "listed": len(desired), "max_change": max_change, "dry_run": dry_run, "changed": bool(added or removed)}
-    if not dry_run and (added or removed):
-        changed = waf_list.change(added, removed, permanent_only=True)
-        data.update({k: v for k, v in changed.items() if k not in ("added", "removed")})
+    data = _list(app, list_name).sync(lambda current: gate(current, desired, max_change, force), dry_run)
+    data.update(file=list_file, listed=len(desired), max_change=max_change)
     app.output.result(data, lambda out, d: out.success(
         f"{'Would add' if d['dry_run'] else 'Added'} {len(d['added'])} and {'remove' if d['dry_run'] else 'removed'} "
         f"{len(d['removed'])}: WAF list {d['list']} holds {d['listed']} entries from {d['file']}."))
