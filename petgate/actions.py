@@ -132,9 +132,12 @@ def block(
         after, added = policies.block(before, cidrs, until, clock)
         if len(policies.encode(after)) > policies.MAX_POLICY_CHARS:
             fit = policies.how_many_fit(before, cidrs, until, clock)
+            groups = sum(1 for g in policies.deny_groups(after) if g.until is not None)
+            why = (f"; the {groups} end times take a statement each: fewer distinct --until times, "
+                   "or a WAF list (`petgate waf`), hold more" if groups > 1 else "")
             raise policies.PolicyError(
                 f"blocking these {len(cidrs)} CIDRs would make the policy longer than "
-                f"{policies.MAX_POLICY_CHARS} characters; {fit} of them fit (nothing was written)"
+                f"{policies.MAX_POLICY_CHARS} characters; {fit} of them fit (nothing was written){why}"
             )
         return after, added
 
@@ -301,7 +304,7 @@ def _undo_waf(app: App, entry: dict[str, Any], force: bool, dry_run: bool) -> di
     from petgate.waf_list import WafList
 
     waf_list = WafList(app, entry["list"])
-    sets = {s["Name"]: s for s in waf_list.ip_sets(create=False).values()}
+    sets = {s["Name"]: s for s in waf_list.all_ip_sets()}
     result: dict[str, Any] = {"list": entry["list"], "undoes": entry["id"], "kind": "waf", "dry_run": dry_run,
                               "previous": {}, "restored": {}}
     for name, change in entry.get("ip_sets", {}).items():

@@ -27,6 +27,11 @@ class WafList:
         """The list's two IP sets (permanent blocks), by IP version."""
         return self._sets(create)[0]
 
+    def all_ip_sets(self) -> list[dict[str, Any]]:
+        """Every IP set of the list: the two permanent ones and those of blocks that end."""
+        sets, groups = self._sets(create=False)
+        return [*sets.values(), *groups.values()]
+
     def _sets(self, create: bool) -> tuple[dict[int, dict[str, Any]], dict[tuple[int, datetime], dict[str, Any]]]:
         """(the two IP sets by version, the sets of blocks that end by (version, end)), from one listing."""
         listed = self.waf.list_ip_sets()
@@ -212,8 +217,7 @@ class WafList:
 
     def delete(self) -> dict[str, Any]:
         acl = self.web_acl(create=False)
-        main, groups = self._sets(create=False)
-        sets = [*main.values(), *groups.values()]
+        sets = self.all_ip_sets()
         detached: list[str] = []
         if acl is not None:
             for resource in self.waf.resources_for(acl["ARN"]):

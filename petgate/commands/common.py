@@ -45,6 +45,29 @@ def check_stage_name(_ctx: click.Context | None, _param: click.Parameter | None,
     return value
 
 
+class ApiRefType(click.ParamType):  # type: ignore[type-arg]  # generic only from click 8.2
+    """An API id or name. PETGATE_API holds one (names may have spaces); several, one per line."""
+
+    name = "ID_OR_NAME"
+    envvar_list_splitter = "\n"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value).strip()
+        if not text:
+            self.fail("an API id or name cannot be empty", param, ctx)
+        return text
+
+
+def one_api(_ctx: click.Context | None, _param: click.Parameter | None, values: tuple[str, ...]) -> str | None:
+    """--api given twice to a command that reads one API is refused, not silently the last one."""
+    if len(values) > 1:
+        raise click.BadParameter(
+            f"this command looks at one API, and {len(values)} were given ({', '.join(values)}); "
+            "run it once per API (commands that change APIs take several)"
+        )
+    return values[0] if values else None
+
+
 def api_options(func: F) -> F:
     func = click.option(
         "--stage",
@@ -58,9 +81,11 @@ def api_options(func: F) -> F:
         "--api",
         "api_ref",
         envvar="PETGATE_API",
-        default="PetStore",
+        type=ApiRefType(),
+        multiple=True,
+        default=("PetStore",),
+        callback=one_api,
         show_default=True,
-        metavar="ID_OR_NAME",
         help="REST API id or name (a name must match one API). [env: PETGATE_API]",
     )(func)
     return func

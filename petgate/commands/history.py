@@ -8,14 +8,14 @@ import click
 
 from petgate import actions
 from petgate.app import App
-from petgate.commands.common import after_change, pass_app, render_deploy_lines
+from petgate.commands.common import ApiRefType, after_change, one_api, pass_app, render_deploy_lines
 from petgate.errors import UsageError
 from petgate.gateway import looks_like_api_id
 from petgate.output import Output, shown
 
 
 @click.command()
-@click.option("--api", "api_id", metavar="ID", help="Only entries for this API id.")
+@click.option("--api", "api_id", metavar="ID", multiple=True, callback=one_api, help="Only entries for this API id.")
 @click.option("-n", "--limit", default=20, show_default=True, help="How many entries, newest first.")
 @pass_app
 def history(app: App, api_id: str | None, limit: int) -> None:
@@ -62,7 +62,7 @@ def _render_history(out: Output, data: dict[str, Any]) -> None:
 
 @click.command()
 @click.argument("entry_id", metavar="[ENTRY]", required=False)
-@click.option("--api", "api_ref", envvar="PETGATE_API", metavar="ID_OR_NAME",
+@click.option("--api", "api_ref", envvar="PETGATE_API", type=ApiRefType(), multiple=True, callback=one_api,
               help="Only changes to this API. [env: PETGATE_API]")
 @click.option("--force", is_flag=True, help="Undo even if the API changed since the entry.")
 @click.option("--no-deploy", is_flag=True, help="Put it back but do not redeploy the stage.")

@@ -11,25 +11,12 @@ from typing import Any, TypeVar
 import click
 
 from petgate.app import App
-from petgate.commands.common import check_stage_name
+from petgate.commands.common import ApiRefType, check_stage_name
 from petgate.errors import PetgateError
 from petgate.output import Output
 
 F = TypeVar("F", bound=Callable[..., Any])
 Render = Callable[[Output, dict[str, Any]], None]
-
-
-class ApiRefType(click.ParamType):  # type: ignore[type-arg]  # generic only from click 8.2
-    """An API id or name. PETGATE_API holds one (names may have spaces); several, one per line."""
-
-    name = "ID_OR_NAME"
-    envvar_list_splitter = "\n"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        text = str(value).strip()
-        if not text:
-            self.fail("an API id or name cannot be empty", param, ctx)
-        return text
 
 
 def several_api_options(func: F) -> F:

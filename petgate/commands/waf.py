@@ -10,7 +10,6 @@ import click
 
 from petgate.app import App
 from petgate.commands.common import (
-    api_options,
     cidr_option,
     expiry_options,
     pass_app,
@@ -193,15 +192,19 @@ def delete(app: App, list_name: str) -> None:
 
 
 @waf.command()
-@api_options
+@several_api_options
 @list_option
 @click.option("--no-deploy", is_flag=True, help="Remove the policy's deny list but do not redeploy the stage.")
 @pass_app
-def migrate(app: App, api_ref: str, stage: str, list_name: str, no_deploy: bool) -> None:
+def migrate(app: App, api_refs: tuple[str, ...], stage: str, list_name: str, no_deploy: bool) -> None:
     """Move petgate's policy deny list onto the WAF list, attach it to the stage, check that
     WAF now holds every address for that stage, then remove petgate's deny statements from the
     policy and redeploy. Your own statements stay; blocks that end keep their end (an IP set
-    per end, as `waf block --until` makes)."""
+    per end, as `waf block --until` makes). --api repeatable: several APIs onto one list."""
+    for_each_api(app, api_refs, lambda ref: _migrate_one(app, ref, stage, list_name, no_deploy), _render_migrate)
+
+
+def _migrate_one(app: App, api_ref: str, stage: str, list_name: str, no_deploy: bool) -> dict[str, Any]:
     import ipaddress
 
     from petgate import actions
@@ -215,8 +218,7 @@ def migrate(app: App, api_ref: str, stage: str, list_name: str, no_deploy: bool)
     data: dict[str, Any] = {"api_id": api_id, "stage": stage, "list": list_name, "migrated": cidrs}
     if not cidrs:
         data.update({"changed": False, "stage_arn": arn})
-        app.output.result(data, lambda out, d: out.info("petgate's policy deny list is empty: nothing to migrate."))
-        return
+        return data
     for group in groups:  # the permanent group first: a block for good is never written as one that ends
         waf_list.change(group.cidrs, [], until=group.until, clock=group.until)
     data.update(waf_list.attach(arn))
@@ -231,12 +233,15 @@ def migrate(app: App, api_ref: str, stage: str, list_name: str, no_deploy: bool)
                          "the policy was left as it is")
     removed = actions.unblock(app, api_id, stage, cidrs)
     data.update({"policy": removed["policy"], "changed": True, "journal_id": removed.get("journal_id")})
-    app.output.result(after_change(app, data, no_deploy, "petgate waf migrate"), _render_migrate)
+    return after_change(app, data, no_deploy, "petgate waf migrate")
 
 
 def _render_migrate(out: Output, data: dict[str, Any]) -> None:
     from petgate.commands.common import render_deploy_lines
 
+    if not data["changed"]:
+        out.info(f"petgate's policy deny list of API {data['api_id']} is empty: nothing to migrate.")
+        return
     out.success(f"Moved {len(data['migrated'])} address(es) to WAF list {data['list']}, attached to {data['stage_arn']}; "
                 "petgate's deny statement is gone from the policy.")
     render_deploy_lines(out, data)

@@ -157,3 +157,12 @@ def test_writers_on_several_machines_blocking_for_a_day_on_a_new_list_lose_nothi
     referenced = {r["Statement"]["IPSetReferenceStatement"]["ARN"] for r in rules}
     assert {g["arn"] for g in groups} <= referenced, "every group has its Block rule"
     assert len({r["Priority"] for r in rules}) == len(rules) == 2 + len(groups)
+
+
+def test_undo_takes_back_a_waf_block_that_ends(petgate: Any, waf_list: str) -> None:  # noqa: F811
+    blocked = petgate("-o", "json", "waf", "block", "--cidr", "192.0.2.77", "--for", "1h", "--list", waf_list)
+    assert blocked.exit_code == 0, blocked.stderr
+    undone = petgate("-o", "json", "undo", blocked.json["journal_id"])
+    assert undone.exit_code == 0, undone.stderr
+    assert list(undone.json["restored"].values()) == [[]]
+    assert petgate("-o", "json", "waf", "show", "--list", waf_list).json["expiring"] == []

@@ -90,3 +90,11 @@ def test_one_waf_list_attached_to_several_apis(petgate: Any, two_apis: tuple[str
             f"arn:aws:apigateway:us-east-1::/restapis/{api}/stages/test" for api in two_apis)
     finally:
         petgate("waf", "delete", "--list", name)
+
+
+@pytest.mark.parametrize("command", [["status"], ["verify", "--timeout", "1"], ["policy", "show"], ["undo", "--dry-run"]])
+def test_a_command_that_reads_one_api_refuses_two(petgate: Any, two_apis: tuple[str, str], command: list[str]) -> None:
+    first, second = two_apis
+    result = petgate(*command, "--api", first, "--api", second)
+    assert result.exit_code == 2
+    assert f"this command looks at one API, and 2 were given ({first}, {second})" in result.stderr
