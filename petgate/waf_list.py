@@ -10,7 +10,7 @@ from typing import Any
 
 from petgate import expiry
 from petgate.app import App
-from petgate.errors import UsageError
+from petgate.errors import AwsError, UsageError
 from petgate.policy import collapse, covered
 from petgate.waf import ListNames, Waf, block_rule, block_rules, split_by_version
 
@@ -53,11 +53,8 @@ class WafList:
             acl = self.waf.create_web_acl(self.names.web_acl, block_rules(sets[4]["ARN"], sets[6]["ARN"], self.names.name))
         return acl
 
-    def require(self) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
-        acl, sets = self.web_acl(create=False), self.ip_sets(create=False)
-        if acl is None or len(sets) < 2:
-            raise UsageError(f"there is no WAF list {self.names.name!r} yet", "create it with `petgate waf block` or `petgate waf attach`")
-        return acl, sets
+    def _no_list(self) -> UsageError:
+        return UsageError(f"there is no WAF list {self.names.name!r} yet", "create it with `petgate waf block` or `petgate waf attach`")
 
     # --- changing addresses -----------------------------------------------------------------
 
@@ -137,8 +134,13 @@ class WafList:
             self._ensure_rule(acl, version, group_until, summary)
             apply(summary, wanted, [])
 
-    def _addresses(self, summary: dict[str, Any]) -> list[str]:
-        return list(self.waf.get_ip_set(summary)[0].get("Addresses") or [])
+    def _addresses(self, summary: dict[str, Any], missing_ok: bool = False) -> list[str]:
+        try:
+            return list(self.waf.get_ip_set(summary)[0].get("Addresses") or [])
+        except AwsError as exc:
+            if missing_ok and exc.code == "WAFNonexistentItemException":
+                return []  # deleted since it was listed (another machine's prune)
+            raise
 
     def _ensure_rule(self, acl: dict[str, Any], version: int, until: datetime, summary: dict[str, Any]) -> None:
         name = self.names.group_rule(version, until)
@@ -157,7 +159,7 @@ class WafList:
         _, groups = self._sets(create=False)
         ended = {group: s for group, s in groups.items() if expiry.expired(group[1], clock)}
         pruned = [{"cidr": a, "expired": expiry.iso(end)} for (_, end), s in sorted(ended.items())
-                  for a in self._addresses(s)]
+                  for a in self._addresses(s, missing_ok=True)]
         result: dict[str, Any] = {"list": self.names.name, "now": expiry.iso(clock), "pruned": pruned,
                                   "ip_sets_deleted": sorted(s["Name"] for s in ended.values()), "dry_run": dry_run,
                                   "changed": bool(ended) and not dry_run}
@@ -169,7 +171,11 @@ class WafList:
             self.waf.edit_rules(acl, lambda rules: [
                 r for r in rules if (r.get("Statement") or {}).get("IPSetReferenceStatement", {}).get("ARN") not in arns])
         for summary in ended.values():
-            self.waf.delete_ip_set(summary)
+            try:
+                self.waf.delete_ip_set(summary)
+            except AwsError as exc:
+                if exc.code != "WAFNonexistentItemException":
+                    raise  # else another machine pruned it at the same moment: gone is gone
         self.app.journal.record(target=self.app.target.describe(), kind="prune", command="waf prune",
                                 list=self.names.name, pruned=pruned)
         return result
@@ -197,8 +203,7 @@ class WafList:
         acl = self.web_acl(create=False)
         sets, groups = self._sets(create=False)
         if acl is None or len(sets) < 2:
-            self.require()
-        assert acl is not None
+            raise self._no_list()
         ip_sets = []
         total = 0
         expiring: list[dict[str, Any]] = []

@@ -47,6 +47,8 @@ def _summary(entry: dict[str, Any]) -> str:
         return f"deleted WAF list {entry.get('list')}" if entry.get("list") else f"deleted the API ({entry.get('command')})"
     if kind == "waf":
         return f"{entry.get('command')}: WAF list {entry.get('list')} changed"
+    if kind == "prune":
+        return f"waf prune: {len(entry.get('pruned') or [])} expired block(s) lifted from WAF list {entry.get('list')}"
     what = "policy" if kind == "policy" else "403 template"
     verb = f"undid {entry.get('undoes')}:" if entry.get("undoes") else f"{entry.get('command')}:"
     return f"{verb} {what} changed"

@@ -119,6 +119,7 @@ def test_waf_blocks_that_end_have_their_own_ip_set_and_are_pruned(
     assert pruned.exit_code == 0, pruned.stderr
     assert pruned.json["pruned"] == [{"cidr": "127.0.0.43/32", "expired": "2098-06-01T12:00:00Z"}]
     assert pruned.json["ip_sets_deleted"] == [group]
+    assert f"waf prune: 1 expired block(s) lifted from WAF list {waf_list}" in petgate("history").stdout
     names = [s["Name"] for s in wafv2.list_ip_sets(Scope="REGIONAL")["IPSets"]]
     assert group not in names and f"petgate-{waf_list}-ipv4" in names
     acl = next(a for a in wafv2.list_web_acls(Scope="REGIONAL")["WebACLs"] if a["Name"] == f"petgate-{waf_list}")
@@ -166,3 +167,23 @@ def test_undo_takes_back_a_waf_block_that_ends(petgate: Any, waf_list: str) -> N
     assert undone.exit_code == 0, undone.stderr
     assert list(undone.json["restored"].values()) == [[]]
     assert petgate("-o", "json", "waf", "show", "--list", waf_list).json["expiring"] == []
+
+
+def test_machines_pruning_a_waf_list_at_once_all_succeed(petgate: Any, waf_list: str, wafv2: Any, tmp_path: Any) -> None:  # noqa: F811
+    import os
+    import subprocess
+    import sys
+
+    for n in range(3):
+        assert petgate("waf", "block", "--cidr", f"192.0.2.{60 + 2 * n}", "--until", f"2098-06-0{n + 1}T00:00:00Z",
+                       "--list", waf_list).exit_code == 0
+    processes = []
+    for index in range(3):
+        env = {**os.environ, "PETGATE_LOCAL": "1", "PETGATE_STATE_DIR": str(tmp_path / f"machine-{index}")}
+        processes.append(subprocess.Popen(
+            [sys.executable, "-m", "petgate", "waf", "prune", "--list", waf_list, "--now", "2099-01-01T00:00:00Z"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env))
+    results = [(p.wait(timeout=180), p.communicate()[1]) for p in processes]
+    assert all(code == 0 for code, _ in results), results
+    names = [s["Name"] for s in wafv2.list_ip_sets(Scope="REGIONAL")["IPSets"]]
+    assert not [n for n in names if n.startswith(f"petgate-{waf_list}-ipv4-until-")]
