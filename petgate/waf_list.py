@@ -156,7 +156,9 @@ class WafList:
     def prune(self, clock: datetime, dry_run: bool = False) -> dict[str, Any]:
         """Delete the sets of blocks that have ended: their rules leave the web ACL first, then
         the sets go. Idempotent; with nothing ended, only reads."""
-        _, groups = self._sets(create=False)
+        sets, groups = self._sets(create=False)
+        if not sets and not groups:
+            raise self._no_list()  # a typo in --list must not pass for "nothing expired" forever
         ended = {group: s for group, s in groups.items() if expiry.expired(group[1], clock)}
         pruned = [{"cidr": a, "expired": expiry.iso(end)} for (_, end), s in sorted(ended.items())
                   for a in self._addresses(s, missing_ok=True)]

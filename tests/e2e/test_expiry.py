@@ -187,3 +187,8 @@ def test_machines_pruning_a_waf_list_at_once_all_succeed(petgate: Any, waf_list:
     assert all(code == 0 for code, _ in results), results
     names = [s["Name"] for s in wafv2.list_ip_sets(Scope="REGIONAL")["IPSets"]]
     assert not [n for n in names if n.startswith(f"petgate-{waf_list}-ipv4-until-")]
+
+
+def test_pruning_a_list_that_does_not_exist_says_so(petgate: Any) -> None:
+    result = petgate("waf", "prune", "--list", "no-such-list-here")
+    assert result.exit_code == 2 and "there is no WAF list 'no-such-list-here' yet" in result.stderr
