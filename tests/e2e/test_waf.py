@@ -120,8 +120,10 @@ def test_eight_writers_on_eight_machines_lose_nothing(petgate: Any, waf_list: st
 def test_delete_leaves_nothing_behind(petgate: Any, deployed: str, waf_list: str, wafv2: Any) -> None:
     petgate("waf", "attach", "--api", deployed, "--list", waf_list)
     petgate("waf", "block", "--cidr", "192.0.2.9", "--list", waf_list)
+    petgate("waf", "block", "--cidr", "192.0.2.10", "--cidr", "2001:db8::10", "--for", "1h", "--list", waf_list)
     deleted = petgate("-o", "json", "waf", "delete", "--list", waf_list)
     assert deleted.exit_code == 0 and len(deleted.json["detached"]) == 1
+    assert len(deleted.json["ip_sets"]) == 4, "the sets of blocks that end go too"
     names = [s["Name"] for s in wafv2.list_ip_sets(Scope="REGIONAL")["IPSets"]] + [
         a["Name"] for a in wafv2.list_web_acls(Scope="REGIONAL")["WebACLs"]]
     assert not [n for n in names if waf_list in n]
