@@ -133,3 +133,19 @@ def test_a_10000_entry_waf_sync_is_one_update_per_ip_set(petgate: Any, waf_calls
         assert [c for c in waf_calls if not c.startswith(("List", "Get"))] == ["UpdateIPSet"]
     finally:
         petgate("waf", "delete", "--list", name)
+
+
+def test_a_sync_with_nothing_to_change_deploys_what_the_stage_does_not_serve_yet(
+    petgate: Any, api_id: str, calls: list[str], tmp_path: Any
+) -> None:
+    feed = tmp_path / "feed.txt"
+    feed.write_text("192.0.2.1\n")
+    petgate("deploy", "--api", api_id)
+    assert petgate("sync", "--api", api_id, "--file", str(feed), "--no-deploy").exit_code == 0  # written, not deployed
+    calls.clear()
+    again = petgate("-o", "json", "sync", "--api", api_id, "--file", str(feed))
+    assert again.exit_code == 0 and again.json["changed"] is False and again.json["deployed"] is True
+    assert calls == ["GetRestApi", "GetExport", "CreateDeployment"]
+    calls.clear()
+    assert petgate("sync", "--api", api_id, "--file", str(feed)).exit_code == 0
+    assert calls == ["GetRestApi", "GetExport"]
