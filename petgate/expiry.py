@@ -37,7 +37,10 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.fullmatch(text.strip())
     if not match:
         raise ExpiryError(f"{text!r} is not a duration: use a number and s, m, h or d (90s, 30m, 24h, 7d)")
-    duration = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        duration = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    except OverflowError:
+        duration = MAX_DURATION * 2  # more than any block may last
     if not timedelta(0) < duration <= MAX_DURATION:
         raise ExpiryError(f"{text!r}: a block lasts from 1s to 3650d")
     return duration
@@ -65,6 +68,8 @@ def until_from(duration: str | None, until: str | None, clock: datetime) -> date
     moment = parse_time(until)
     if moment <= clock:
         raise ExpiryError(f"--until {until} has already passed (it is {iso(clock)} now)")
+    if moment - clock > MAX_DURATION:
+        raise ExpiryError(f"--until {until}: a block lasts at most 3650d (without an end it lasts until unblocked)")
     return moment
 
 

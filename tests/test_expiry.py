@@ -22,7 +22,7 @@ def test_durations(text: str, delta: timedelta) -> None:
     assert expiry.until_from(text, None, NOW) == NOW + delta
 
 
-@pytest.mark.parametrize("text", ["", "10", "1w", "-5m", "1.5h", "0s", "5 m 3s", "99999d"])
+@pytest.mark.parametrize("text", ["", "10", "1w", "-5m", "1.5h", "0s", "5 m 3s", "99999d", "99999999999999999999d"])
 def test_bad_durations_are_refused(text: str) -> None:
     with pytest.raises(expiry.ExpiryError, match="duration|a block lasts"):
         expiry.parse_duration(text)
@@ -39,6 +39,8 @@ def test_until_times() -> None:
         expiry.until_from("1h", "2026-12-01T18:00:00Z", NOW)
     with pytest.raises(expiry.ExpiryError, match="not an ISO 8601 time"):
         expiry.until_from(None, "tomorrow", NOW)
+    with pytest.raises(expiry.ExpiryError, match="a block lasts at most 3650d"):
+        expiry.until_from(None, "9999-12-31T23:59:59Z", NOW)
 
 
 def test_stamps_round_trip_and_reject_non_times() -> None:
