@@ -22,6 +22,7 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 MAX_JOIN_LATER = timedelta(hours=1)
 _STEPS_S = (3600, 1800, 900, 600, 300, 60, 30, 10, 5, 1)  # round times a group may start at
 MAX_DURATION = timedelta(days=3650)
+LAST_YEAR = 9999  # datetime's own limit: group times are rounded up from there
 
 
 class ExpiryError(ValueError):
@@ -68,8 +69,9 @@ def until_from(duration: str | None, until: str | None, clock: datetime) -> date
     moment = parse_time(until)
     if moment <= clock:
         raise ExpiryError(f"--until {until} has already passed (it is {iso(clock)} now)")
-    if moment - clock > MAX_DURATION:
-        raise ExpiryError(f"--until {until}: a block lasts at most 3650d (without an end it lasts until unblocked)")
+    if moment.year >= LAST_YEAR:
+        raise ExpiryError(f"--until {until} is too far away (before {LAST_YEAR}, please; without an end a block "
+                          "lasts until unblocked)")
     return moment
 
 

@@ -39,7 +39,7 @@ def test_until_times() -> None:
         expiry.until_from("1h", "2026-12-01T18:00:00Z", NOW)
     with pytest.raises(expiry.ExpiryError, match="not an ISO 8601 time"):
         expiry.until_from(None, "tomorrow", NOW)
-    with pytest.raises(expiry.ExpiryError, match="a block lasts at most 3650d"):
+    with pytest.raises(expiry.ExpiryError, match="is too far away"):
         expiry.until_from(None, "9999-12-31T23:59:59Z", NOW)
 
 
