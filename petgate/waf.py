@@ -133,24 +133,45 @@ class Waf:
             answer = self.client.get_ip_set(Name=summary["Name"], Scope=SCOPE, Id=summary["Id"])
         return dict(answer["IPSet"]), str(answer["LockToken"])
 
-    def create_ip_set(self, name: str, version: int, description: str) -> dict[str, Any]:
-        """Create the set; if another writer just created it, use theirs."""
+    def _create_or_find(self, what: str, create: Callable[[], Any], find: Callable[[], dict[str, Any] | None]) -> dict[str, Any]:
+        """Create a named thing; if another writer just created it (WAFDuplicateItemException), use theirs."""
         try:
-            with aws_errors(f"creating IP set {name}"):
-                answer = self.client.create_ip_set(
-                    Name=name, Scope=SCOPE, IPAddressVersion=f"IPV{version}", Addresses=[], Description=description,
-                )
+            with aws_errors(f"creating {what}"):
+                return dict(create()["Summary"])
         except AwsError as exc:
-            found = self.find_ip_set(name) if exc.code == "WAFDuplicateItemException" else None
+            found = find() if exc.code == "WAFDuplicateItemException" else None
             if found is None:
                 raise
             return found
-        return dict(answer["Summary"])
+
+    def _until_written(self, what: str, attempt: Callable[[], None]) -> None:
+        """Run `attempt` (read with the LockToken, change, write) until a write goes through: a
+        WAFOptimisticLockException means another writer came first, so read again, after jitter."""
+        for number in range(1, MAX_LOCK_RETRIES + 1):
+            try:
+                attempt()
+                return
+            except AwsError as exc:
+                if exc.code != "WAFOptimisticLockException":
+                    raise
+                self.lock_retries += 1
+                self.sleep(random.uniform(0.05, 0.25) * number)  # jitter: writers must not retry in step
+        raise AwsError(f"{what} kept changing under petgate", "run the command again; nothing was lost")
+
+    def create_ip_set(self, name: str, version: int, description: str) -> dict[str, Any]:
+        return self._create_or_find(
+            f"IP set {name}",
+            lambda: self.client.create_ip_set(
+                Name=name, Scope=SCOPE, IPAddressVersion=f"IPV{version}", Addresses=[], Description=description),
+            lambda: self.find_ip_set(name),
+        )
 
     def edit_ip_set(self, summary: dict[str, Any], change: Callable[[list[str]], list[str]]) -> tuple[list[str], list[str]]:
         """Read, change and write the set's addresses under its LockToken, again on a conflict.
         Returns (before, after); nothing is written when nothing changes."""
-        for attempt in range(1, MAX_LOCK_RETRIES + 1):
+        outcome: list[list[str]] = []
+
+        def attempt() -> None:
             ip_set, token = self.get_ip_set(summary)
             before = list(ip_set.get("Addresses") or [])
             after = change(before)
@@ -159,21 +180,17 @@ class Waf:
                     f"IP set {summary['Name']} would hold {len(after):,} addresses; AWS WAF takes at most "
                     f"{MAX_ADDRESSES:,} per set (nothing was written)",
                 )
-            if sorted(after) == sorted(before):
-                return before, before
-            try:
+            unchanged = sorted(after) == sorted(before)
+            outcome[:] = [before, before if unchanged else after]
+            if not unchanged:
                 with aws_errors(f"writing IP set {summary['Name']}"):
                     self.client.update_ip_set(
                         Name=summary["Name"], Scope=SCOPE, Id=summary["Id"], Addresses=after, LockToken=token,
                         Description=ip_set.get("Description") or "petgate deny list",
                     )
-                return before, after
-            except AwsError as exc:
-                if exc.code != "WAFOptimisticLockException":
-                    raise
-                self.lock_retries += 1
-                self.sleep(random.uniform(0.05, 0.25) * attempt)  # jitter: writers must not retry in step
-        raise AwsError(f"IP set {summary['Name']} kept changing under petgate", "run the command again; nothing was lost")
+
+        self._until_written(f"IP set {summary['Name']}", attempt)
+        return outcome[0], outcome[1]
 
     def delete_ip_set(self, summary: dict[str, Any]) -> None:
         _, token = self.get_ip_set(summary)
@@ -183,19 +200,13 @@ class Waf:
     # --- web ACLs ------------------------------------------------------------------------
 
     def create_web_acl(self, name: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
-        """Create the web ACL; if another writer just created it, use theirs."""
-        try:
-            with aws_errors(f"creating web ACL {name}"):
-                answer = self.client.create_web_acl(
-                    Name=name, Scope=SCOPE, DefaultAction={"Allow": {}}, Rules=rules, Description="petgate deny list",
-                    VisibilityConfig={"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": name},
-                )
-        except AwsError as exc:
-            found = self.find_web_acl(name) if exc.code == "WAFDuplicateItemException" else None
-            if found is None:
-                raise
-            return found
-        return dict(answer["Summary"])
+        return self._create_or_find(
+            f"web ACL {name}",
+            lambda: self.client.create_web_acl(
+                Name=name, Scope=SCOPE, DefaultAction={"Allow": {}}, Rules=rules, Description="petgate deny list",
+                VisibilityConfig={"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": name}),
+            lambda: self.find_web_acl(name),
+        )
 
     def get_web_acl(self, summary: dict[str, Any]) -> tuple[dict[str, Any], str]:
         with aws_errors(f"reading web ACL {summary['Name']}"):
@@ -207,30 +218,24 @@ class Waf:
         Everything else of the web ACL (default action, custom bodies, ...) is written back as read."""
         keep = ("Description", "CustomResponseBodies", "CaptchaConfig", "ChallengeConfig", "TokenDomains",
                 "AssociationConfig")
-        for attempt in range(1, MAX_LOCK_RETRIES + 1):
+
+        def attempt() -> None:
             acl, token = self.get_web_acl(summary)
             rules = list(acl.get("Rules") or [])
             changed = change(rules)
             if changed == rules:
                 return
-            try:
-                with aws_errors(f"writing web ACL {summary['Name']}"):
-                    self.client.update_web_acl(
-                        Name=summary["Name"], Scope=SCOPE, Id=summary["Id"], DefaultAction=acl["DefaultAction"],
-                        Rules=changed, VisibilityConfig=acl["VisibilityConfig"], LockToken=token,
-                        **{k: acl[k] for k in keep if acl.get(k)},
-                    )
-                return
-            except AwsError as exc:
-                if exc.code != "WAFOptimisticLockException":
-                    raise
-                self.lock_retries += 1
-                self.sleep(random.uniform(0.05, 0.25) * attempt)
-        raise AwsError(f"web ACL {summary['Name']} kept changing under petgate", "run the command again; nothing was lost")
+            with aws_errors(f"writing web ACL {summary['Name']}"):
+                self.client.update_web_acl(
+                    Name=summary["Name"], Scope=SCOPE, Id=summary["Id"], DefaultAction=acl["DefaultAction"],
+                    Rules=changed, VisibilityConfig=acl["VisibilityConfig"], LockToken=token,
+                    **{k: acl[k] for k in keep if acl.get(k)},
+                )
+
+        self._until_written(f"web ACL {summary['Name']}", attempt)
 
     def delete_web_acl(self, summary: dict[str, Any]) -> None:
-        with aws_errors(f"reading web ACL {summary['Name']}"):
-            token = self.client.get_web_acl(Name=summary["Name"], Scope=SCOPE, Id=summary["Id"])["LockToken"]
+        _, token = self.get_web_acl(summary)
         with aws_errors(f"deleting web ACL {summary['Name']}"):
             self.client.delete_web_acl(Name=summary["Name"], Scope=SCOPE, Id=summary["Id"], LockToken=token)
 
