@@ -13,21 +13,24 @@ import pytest
 from petgate.target import Target
 
 
+def counted(monkeypatch: pytest.MonkeyPatch, factory: str, service: str) -> list[str]:
+    """The operations every client that Target.<factory> makes calls, in order (botocore's hook)."""
+    seen: list[str] = []
+    original = getattr(Target, factory)
+
+    def counting(self: Target) -> Any:
+        wrapper = original(self)
+        wrapper.client.meta.events.register(f"before-call.{service}", lambda model, **_: seen.append(model.name))
+        return wrapper
+
+    monkeypatch.setattr(Target, factory, counting)
+    return seen
+
+
 @pytest.fixture()
 def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Every API Gateway operation the CLI calls, in order."""
-    seen: list[str] = []
-    original = Target.gateway
-
-    def counting_gateway(self: Target) -> Any:
-        gateway = original(self)
-        gateway.client.meta.events.register(
-            "before-call.api-gateway", lambda model, **_: seen.append(model.name)
-        )
-        return gateway
-
-    monkeypatch.setattr(Target, "gateway", counting_gateway)
-    yield seen
+    yield counted(monkeypatch, "gateway", "api-gateway")
 
 
 def test_block_my_ip_by_id_reads_writes_deploys(petgate: Any, api_id: str, calls: list[str]) -> None:
@@ -68,16 +71,7 @@ def test_a_dry_run_only_reads(petgate: Any, api_id: str, calls: list[str]) -> No
 @pytest.fixture()
 def waf_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Every wafv2 operation the CLI calls, in order."""
-    seen: list[str] = []
-    original = Target.waf
-
-    def counting_waf(self: Target) -> Any:
-        waf = original(self)
-        waf.client.meta.events.register("before-call.wafv2", lambda model, **_: seen.append(model.name))
-        return waf
-
-    monkeypatch.setattr(Target, "waf", counting_waf)
-    yield seen
+    yield counted(monkeypatch, "waf", "wafv2")
 
 
 def scattered(count: int, start: int = 0) -> list[str]:
