@@ -56,6 +56,12 @@ def decode_policy(api_id: str, api: dict[str, Any]) -> policies.Policy | None:
         ) from None
 
 
+def exported_policy(exported: dict[str, Any]) -> policies.Policy | None:
+    """The policy in a stage's export (GetExport): what the stage serves. A PolicyError if unreadable."""
+    found = exported.get("x-amazon-apigateway-policy")
+    return policies.decode_stored(found) if isinstance(found, str) else found
+
+
 def _one_line(message: str, exc: Any) -> str:
     """AWS's message on one short line; an HTML page (a proxy, a wrong endpoint) is named, not shown."""
     text = " ".join(message.split())

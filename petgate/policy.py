@@ -286,10 +286,7 @@ def _find(policy: Policy | None, sid: str) -> Statement | None:
 
 def blocked_cidrs(policy: Policy | None) -> list[str]:
     """Every CIDR petgate denies, permanent or not (collapsed)."""
-    groups = deny_groups(policy)
-    if len(groups) == 1:
-        return groups[0].cidrs
-    return collapse(c for g in groups for c in g.cidrs)
+    return collapse(c for g in deny_groups(policy) for c in g.cidrs)
 
 
 def permanent_cidrs(policy: Policy | None) -> list[str]:
@@ -300,15 +297,16 @@ def permanent_cidrs(policy: Policy | None) -> list[str]:
 
 def expiring(policy: Policy | None) -> list[tuple[str, datetime]]:
     """The CIDRs whose block ends, each with its last end; those also blocked for good are left out."""
-    groups = deny_groups(policy)
+    groups = deny_groups(policy)  # the permanent one first, then by end
     kept: list[IpNetwork] = [n for g in groups if g.until is None for n in g.networks()]
     found: list[tuple[str, datetime]] = []
-    for group in sorted((g for g in groups if g.until is not None), key=lambda g: g.until, reverse=True):  # type: ignore[arg-type,return-value]
+    for group in reversed(groups):  # the latest end first, so each address reports its last end
+        if group.until is None:
+            continue
         for cidr in group.cidrs:
             if not _covered(cidr, kept):
-                assert group.until is not None
                 found.append((cidr, group.until))
-                kept.extend(n for n in [_network(cidr)] if n is not None)
+                kept += [n for n in [_network(cidr)] if n is not None]
     return sorted(found, key=lambda f: (f[1], f[0]))
 
 

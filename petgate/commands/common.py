@@ -15,6 +15,7 @@ from petgate import actions
 from petgate import policy as policies
 from petgate.app import App
 from petgate.errors import NetworkError, PetgateError, UsageError
+from petgate.gateway import exported_policy
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -197,9 +198,8 @@ def deploy_unless_served(app: App, result: dict[str, Any], no_deploy: bool, desc
         exported = app.gateway.get_stage_export(result["api_id"], result["stage"])
     except PetgateError:
         return result  # no such stage yet: there is nothing to bring up to date
-    served = exported.get("x-amazon-apigateway-policy")
     try:
-        served = policies.decode_stored(served) if isinstance(served, str) else served
+        served = exported_policy(exported)
     except policies.PolicyError:
         served = None
     if (served or None) == (result.get("policy") or None):

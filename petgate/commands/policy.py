@@ -13,6 +13,7 @@ from petgate.app import App
 from petgate.commands.common import api_options, pass_app, render_expiring
 from petgate.commands.verify import ExpectationNotMetError
 from petgate.errors import AwsError, UsageError
+from petgate.gateway import exported_policy
 from petgate.output import Output
 
 
@@ -46,8 +47,7 @@ def _load(app: App, api_ref: str | None, stage: str, deployed: bool, file: str |
             exported = app.gateway.get_stage_export(api.id, stage)
         except AwsError as exc:
             raise UsageError(f"stage {stage!r} of API {api.id} cannot be read ({exc.message})", "run `petgate deploy` first") from None
-        found = exported.get("x-amazon-apigateway-policy")
-        return (policies.decode_stored(found) if isinstance(found, str) else found), api.id, "deployed"
+        return exported_policy(exported), api.id, "deployed"
     return app.gateway.get_policy(api.id), api.id, "stored"
 
 

@@ -11,7 +11,7 @@ from petgate.actions import expiring_json
 from petgate.app import App
 from petgate.commands.common import api_options, pass_app, render_expiring
 from petgate.errors import AwsError, PetgateError
-from petgate.gateway import ACCESS_DENIED
+from petgate.gateway import ACCESS_DENIED, exported_policy
 from petgate.output import Output, shown
 
 
@@ -87,9 +87,7 @@ def _undeployed_changes(
         exported = app.gateway.get_stage_export(api_id, stage)
     except AwsError:
         return {"policy_changed_since_deploy": None, "access_denied_changed_since_deploy": None}
-    deployed_policy = exported.get("x-amazon-apigateway-policy")
-    if isinstance(deployed_policy, str):
-        deployed_policy = policies.decode_stored(deployed_policy)
+    deployed_policy = exported_policy(exported)
     deployed_denied = (exported.get("x-amazon-apigateway-gateway-responses") or {}).get(ACCESS_DENIED) or {}
     current_templates = {} if denied.get("defaultResponse", True) else denied.get("responseTemplates") or {}
     return {

@@ -10,7 +10,7 @@ from petgate import probe
 from petgate.app import App
 from petgate.commands.common import api_options, pass_app
 from petgate.errors import EXIT_EXPECTATION, AwsError, NetworkError, PetgateError
-from petgate.gateway import looks_like_api_id
+from petgate.gateway import exported_policy, looks_like_api_id
 from petgate.output import Output
 
 
@@ -55,8 +55,7 @@ def control_plane_facts(app: App, api_id: str, stage: str, method: str, path: st
     def policy_refusal() -> str | None:
         try:
             exported = app.gateway.get_stage_export(api_id, stage)
-            deployed = exported.get("x-amazon-apigateway-policy")
-            document = policies.decode_stored(deployed) if isinstance(deployed, str) else deployed
+            document = exported_policy(exported)
             if document is None:
                 return None
             address = my_address(app)
