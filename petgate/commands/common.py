@@ -134,6 +134,25 @@ def until_from_options(for_text: str | None, until_text: str | None) -> tuple[da
         raise UsageError(str(exc)) from None
 
 
+def now_option(func: F) -> F:
+    return click.option(
+        "--now", "now_text", metavar="TIME",
+        help="Prune as if it were this ISO 8601 time (with --dry-run: what a later run will lift).",
+    )(func)
+
+
+def clock_from(now_text: str | None) -> datetime:
+    """--now as a time (for prune), or the time now."""
+    from petgate import expiry
+
+    if now_text is None:
+        return expiry.now()
+    try:
+        return expiry.parse_time(now_text)
+    except expiry.ExpiryError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def read_list_file(path: str | None) -> list[str]:
     """The CIDRs of a list file or stdin; a bad line is one clear error naming it (exit 2)."""
     if path is None:

@@ -9,28 +9,16 @@ import click
 
 from petgate import actions
 from petgate.app import App
-from petgate.commands.common import after_change, deploy_unless_served, pass_app, render_deploy_lines
+from petgate.commands.common import (
+    after_change,
+    clock_from,
+    deploy_unless_served,
+    now_option,
+    pass_app,
+    render_deploy_lines,
+)
 from petgate.commands.several import for_each_api, several_api_options
-from petgate.errors import UsageError
 from petgate.output import Output
-
-
-def now_option(func: Any) -> Any:
-    return click.option(
-        "--now", "now_text", metavar="TIME",
-        help="Prune as if it were this ISO 8601 time (with --dry-run: what a later run will lift).",
-    )(func)
-
-
-def clock_from(now_text: str | None) -> Any:
-    from petgate import expiry
-
-    if now_text is None:
-        return expiry.now()
-    try:
-        return expiry.parse_time(now_text)
-    except expiry.ExpiryError as exc:
-        raise UsageError(str(exc)) from None
 
 
 @click.command()

@@ -11,13 +11,14 @@ import click
 from petgate.app import App
 from petgate.commands.common import (
     cidr_option,
+    clock_from,
     expiry_options,
+    now_option,
     pass_app,
     render_expiring,
     until_from_options,
     wanted_cidrs,
 )
-from petgate.commands.prune import clock_from, now_option
 from petgate.commands.several import for_each_api, several_api_options
 from petgate.commands.sync import desired_from, gate, sync_options
 from petgate.errors import UsageError
