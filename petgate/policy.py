@@ -289,6 +289,7 @@ from petgate.policy_deny import (  # noqa: E402
     permanent_cidrs,
     prune,
     still_blocking,
+    subtract,
     unblock,
 )
 from petgate.policy_eval import (  # noqa: E402
@@ -308,7 +309,7 @@ from petgate.policy_eval import (  # noqa: E402
 __all__ = [
     "DenyGroup", "allow_statement", "block", "blocked_cidrs", "build_deny", "check_known_shape", "check_own_statements_unique", "collapse",
     "covered", "deny_groups", "deny_sid", "deny_statement", "expiring", "group_end", "how_many_fit", "is_deny_sid",
-    "is_petgate_sid", "permanent_cidrs", "prune", "still_blocking", "unblock",
+    "is_petgate_sid", "permanent_cidrs", "prune", "still_blocking", "subtract", "unblock",
     "PLACEHOLDER_ACCOUNT", "CompiledPolicy", "Decision", "IpSet", "Request", "account_in", "api_arn", "api_arn_in",
     "compile_policy", "evaluate", "request_arn",
 ]

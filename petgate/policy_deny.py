@@ -228,6 +228,14 @@ def _subtract(networks: list[IpNetwork], removing: list[IpNetwork]) -> list[IpNe
     return result
 
 
+def subtract(cidrs: Iterable[str], removing: Iterable[str]) -> list[str]:
+    """The addresses of `cidrs` outside every one of `removing`, collapsed: a wider network is
+    split around what is lifted (both stores, policy and WAF, unblock this way)."""
+    holes = [n for n in (_network(c) for c in removing) if n is not None]
+    networks = [n for n in (_network(c) for c in cidrs) if n is not None]
+    return collapse(str(n) for n in _subtract(networks, holes))
+
+
 def _lasting(groups: list[DenyGroup], until: datetime | None) -> list[IpNetwork]:
     """The networks blocked at least until `until` (None: for good)."""
     return [
