@@ -1,6 +1,6 @@
-"""The one class that makes every boto3 `wafv2` call petgate uses (REGIONAL scope), and the
-shape of a petgate WAF list: two IP sets (IPv4, IPv6) referenced by Block rules of one web
-ACL whose default action is Allow.
+"""The one class that makes every boto3 `wafv2` call petgate uses (REGIONAL scope), with its
+retries. The names and the shape of a petgate WAF list are waf_names' (pure), re-exported here
+for the modules that import them from petgate.waf.
 
 Writes carry WAF's LockToken; a WAFOptimisticLockException (another writer, on any machine,
 changed the set since we read it) is retried with a fresh read, so nothing is lost.
@@ -8,91 +8,28 @@ changed the set since we read it) is retried with a fresh read, so nothing is lo
 
 from __future__ import annotations
 
-import ipaddress
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from petgate import expiry
 from petgate.errors import AwsError, UsageError
 from petgate.gateway import aws_errors
+from petgate.waf_names import (
+    ListNames,
+    block_rule,
+    block_rules,
+    check_list_name,
+    split_by_version,
+    stage_arn,
+)
+
+__all__ = ["MAX_ADDRESSES", "MAX_LOCK_RETRIES", "SCOPE", "ListNames", "Waf", "block_rule", "block_rules",
+           "check_list_name", "split_by_version", "stage_arn"]
 
 SCOPE = "REGIONAL"
 MAX_ADDRESSES = 10_000  # per IP set, fixed
 MAX_LOCK_RETRIES = 8
-
-
-@dataclass(frozen=True)
-class ListNames:
-    """The AWS names of a petgate list."""
-
-    name: str
-
-    @property
-    def web_acl(self) -> str:
-        return f"petgate-{self.name}"
-
-    def ip_set(self, version: int) -> str:
-        return f"petgate-{self.name}-ipv{version}"
-
-    # Blocks that end live in IP sets of their own, one per end time, named after it, each with
-    # a Block rule in the web ACL: the expiry is kept in WAF, changed under the set's LockToken.
-    def group_ip_set(self, version: int, until: datetime) -> str:
-        name = f"{self.ip_set(version)}-until-{expiry.stamp(until)}"
-        if len(f"petgate-{self.name}-block-ipv{version}-until-{expiry.stamp(until)}") > 128:
-            raise UsageError(f"list name {self.name!r} is too long for blocks that end (WAF names stop at 128 "
-                             "characters): use a list name of at most 80")
-        return name
-
-    def group_of(self, ip_set_name: str) -> tuple[int, datetime] | None:
-        """(IP version, end) of one of this list's IP sets for blocks that end; None otherwise."""
-        for version in (4, 6):
-            prefix = f"{self.ip_set(version)}-until-"
-            if ip_set_name.startswith(prefix):
-                until = expiry.from_stamp(ip_set_name[len(prefix):])
-                return (version, until) if until is not None else None
-        return None
-
-    def group_rule(self, version: int, until: datetime) -> str:
-        return f"petgate-{self.name}-block-ipv{version}-until-{expiry.stamp(until)}"
-
-
-def check_list_name(name: str) -> str:
-    """WAF names: letters, digits, '-' and '_', 1 to 128 (with our prefix and suffix)."""
-    if not name or len(name) > 100 or not all(c.isalnum() or c in "-_" for c in name):
-        raise UsageError(f"{name!r} is not a list name: use letters, digits, '-' and '_' (up to 100)")
-    return name
-
-
-def split_by_version(cidrs: list[str]) -> dict[int, list[str]]:
-    """Normalised CIDRs by IP version; /0 is refused, as WAF refuses it."""
-    by_version: dict[int, list[str]] = {4: [], 6: []}
-    for text in cidrs:
-        network = ipaddress.ip_network(text, strict=False)
-        if network.prefixlen == 0:
-            raise UsageError(f"{text}: AWS WAF does not take /0 in an IP set (block everyone with the web ACL's default action)")
-        by_version[network.version].append(str(network))
-    return by_version
-
-
-def block_rule(name: str, arn: str, priority: int) -> dict[str, Any]:
-    """A Block rule on one IP set; its name is also its metric's."""
-    return {
-        "Name": name, "Priority": priority, "Action": {"Block": {}},
-        "Statement": {"IPSetReferenceStatement": {"ARN": arn}},
-        "VisibilityConfig": {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": name},
-    }
-
-
-def block_rules(ipv4_arn: str, ipv6_arn: str, name: str) -> list[dict[str, Any]]:
-    return [block_rule(f"petgate-{name}-block-ipv4", ipv4_arn, 0), block_rule(f"petgate-{name}-block-ipv6", ipv6_arn, 1)]
-
-
-def stage_arn(region: str, api_id: str, stage: str) -> str:
-    return f"arn:aws:apigateway:{region}::/restapis/{api_id}/stages/{stage}"
 
 
 class Waf:
@@ -123,8 +60,11 @@ class Waf:
     def find_ip_set(self, name: str) -> dict[str, Any] | None:
         return next((s for s in self.list_ip_sets() if s["Name"] == name), None)
 
+    def list_web_acls(self) -> list[dict[str, Any]]:
+        return self._list("list_web_acls", "WebACLs")
+
     def find_web_acl(self, name: str) -> dict[str, Any] | None:
-        return next((a for a in self._list("list_web_acls", "WebACLs") if a["Name"] == name), None)
+        return next((a for a in self.list_web_acls() if a["Name"] == name), None)
 
     # --- IP sets -------------------------------------------------------------------------
 
@@ -158,21 +98,28 @@ class Waf:
                 self.sleep(random.uniform(0.05, 0.25) * number)  # jitter: writers must not retry in step
         raise AwsError(f"{what} kept changing under petgate", "run the command again; nothing was lost")
 
-    def create_ip_set(self, name: str, version: int, description: str) -> dict[str, Any]:
+    def create_ip_set(self, name: str, version: int, description: str, addresses: list[str] | None = None,
+                      theirs_ok: bool = True) -> dict[str, Any]:
+        """Create the set (with `addresses`); one another writer just created is used, unless not `theirs_ok`."""
         return self._create_or_find(
             f"IP set {name}",
             lambda: self.client.create_ip_set(
-                Name=name, Scope=SCOPE, IPAddressVersion=f"IPV{version}", Addresses=[], Description=description),
-            lambda: self.find_ip_set(name),
+                Name=name, Scope=SCOPE, IPAddressVersion=f"IPV{version}", Addresses=list(addresses or []),
+                Description=description),
+            (lambda: self.find_ip_set(name)) if theirs_ok else (lambda: None),
         )
 
-    def edit_ip_set(self, summary: dict[str, Any], change: Callable[[list[str]], list[str]]) -> tuple[list[str], list[str]]:
+    def edit_ip_set(self, summary: dict[str, Any], change: Callable[[list[str]], list[str]],
+                    read: tuple[dict[str, Any], str] | None = None) -> tuple[list[str], list[str]]:
         """Read, change and write the set's addresses under its LockToken, again on a conflict.
-        Returns (before, after); nothing is written when nothing changes."""
+        Returns (before, after); nothing is written when nothing changes. `read`: the set as
+        get_ip_set just gave it, used for the first attempt instead of reading it again (its
+        LockToken still guards the write: a change since means a conflict, so a fresh read)."""
         outcome: list[list[str]] = []
+        reads = [read] if read is not None else []
 
         def attempt() -> None:
-            ip_set, token = self.get_ip_set(summary)
+            ip_set, token = reads.pop() if reads else self.get_ip_set(summary)
             before = list(ip_set.get("Addresses") or [])
             after = change(before)
             if len(after) > MAX_ADDRESSES:
@@ -192,20 +139,26 @@ class Waf:
         self._until_written(f"IP set {summary['Name']}", attempt)
         return outcome[0], outcome[1]
 
-    def delete_ip_set(self, summary: dict[str, Any]) -> None:
-        _, token = self.get_ip_set(summary)
+    def delete_ip_set(self, summary: dict[str, Any]) -> dict[str, Any]:
+        """Delete the set; returns it as read just before (its addresses)."""
+        ip_set, token = self.get_ip_set(summary)
         with aws_errors(f"deleting IP set {summary['Name']}"):
             self.client.delete_ip_set(Name=summary["Name"], Scope=SCOPE, Id=summary["Id"], LockToken=token)
+        return ip_set
 
     # --- web ACLs ------------------------------------------------------------------------
 
-    def create_web_acl(self, name: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
+    def create_web_acl(self, name: str, rules: list[dict[str, Any]], default_action: dict[str, Any] | None = None,
+                       visibility: dict[str, Any] | None = None, description: str = "petgate deny list",
+                       theirs_ok: bool = True) -> dict[str, Any]:
         return self._create_or_find(
             f"web ACL {name}",
             lambda: self.client.create_web_acl(
-                Name=name, Scope=SCOPE, DefaultAction={"Allow": {}}, Rules=rules, Description="petgate deny list",
-                VisibilityConfig={"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": name}),
-            lambda: self.find_web_acl(name),
+                Name=name, Scope=SCOPE, DefaultAction=default_action or {"Allow": {}}, Rules=rules,
+                Description=description,
+                VisibilityConfig=visibility or {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True,
+                                                "MetricName": name}),
+            (lambda: self.find_web_acl(name)) if theirs_ok else (lambda: None),
         )
 
     def get_web_acl(self, summary: dict[str, Any]) -> tuple[dict[str, Any], str]:
@@ -234,10 +187,12 @@ class Waf:
 
         self._until_written(f"web ACL {summary['Name']}", attempt)
 
-    def delete_web_acl(self, summary: dict[str, Any]) -> None:
-        _, token = self.get_web_acl(summary)
+    def delete_web_acl(self, summary: dict[str, Any]) -> dict[str, Any]:
+        """Delete the web ACL; returns it as read just before (its rules)."""
+        acl, token = self.get_web_acl(summary)
         with aws_errors(f"deleting web ACL {summary['Name']}"):
             self.client.delete_web_acl(Name=summary["Name"], Scope=SCOPE, Id=summary["Id"], LockToken=token)
+        return acl
 
     def associate(self, web_acl_arn: str, resource_arn: str) -> None:
         with aws_errors(f"attaching the web ACL to {resource_arn}"):

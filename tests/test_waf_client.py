@@ -98,3 +98,25 @@ def test_a_set_another_writer_just_created_is_used() -> None:
             return {"IPSets": [{"Name": "petgate-t-ipv4", "Id": "theirs", "ARN": "arn"}]}
 
     assert Waf(Racing()).create_ip_set("petgate-t-ipv4", 4, "d")["Id"] == "theirs"
+
+
+# --- the WAF store's unblock: exactly the addresses given (waf_list.lift, waf_list.difference) ---
+
+def test_lift_splits_a_wider_entry_around_the_addresses_removed() -> None:
+    from petgate.waf_list import lift
+
+    assert lift(["198.18.0.2/31"], ["198.18.0.3/32"]) == ["198.18.0.2/32"]
+    assert lift(["10.0.0.0/24", "192.0.2.1/32"], ["10.0.0.128/25"]) == ["10.0.0.0/25", "192.0.2.1/32"]
+    assert lift(["10.1.0.0/16", "2001:db8::/48"], ["10.0.0.0/8"]) == ["2001:db8::/48"], "a wider hole lifts it whole"
+    assert lift(["2001:db8::/127"], ["2001:db8::1/128"]) == ["2001:db8::/128"]
+    assert lift(["192.0.2.0/24"], ["198.51.100.0/24"]) == ["192.0.2.0/24"]
+
+
+def test_difference_names_what_was_lifted_and_what_is_new() -> None:
+    from petgate.waf_list import difference
+
+    assert difference(["198.18.0.2/31"], ["198.18.0.2/32"]) == ([], ["198.18.0.3/32"]), "a split adds nothing"
+    assert difference(["198.18.0.2/32"], ["198.18.0.2/31"]) == (["198.18.0.2/31"], []), "a merge lifts nothing"
+    assert difference(["192.0.2.1/32"], []) == ([], ["192.0.2.1/32"])
+    many = [f"10.{n // 250}.{n % 250}.1/32" for n in range(10_000)]
+    assert difference(many, many[1:] + ["192.0.2.1/32"]) == (["192.0.2.1/32"], [many[0]])

@@ -24,7 +24,7 @@ from petgate.commands.sync import desired_from, gate, sync_options
 from petgate.errors import UsageError
 from petgate.gateway import looks_like_api_id
 from petgate.output import Output
-from petgate.waf import check_list_name, stage_arn
+from petgate.waf_names import MAX_LIST_NAME, check_list_name, stage_arn
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,7 +32,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 def list_option(func: F) -> F:
     return click.option("--list", "list_name", default="petgate", show_default=True, envvar="PETGATE_WAF_LIST",
                         callback=lambda _c, _p, v: check_list_name(v),
-                        help="The list: IP sets petgate-LIST-ipv4/-ipv6, web ACL petgate-LIST. [env: PETGATE_WAF_LIST]")(func)
+                        help=f"The list: IP sets petgate-LIST-ipv4/-ipv6, web ACL petgate-LIST; letters, digits, '-' "
+                        f"and '_', up to {MAX_LIST_NAME}. [env: PETGATE_WAF_LIST]")(func)
+
+
+def replace_option(func: F) -> F:
+    return click.option("--replace", is_flag=True,
+                        help="Replace the web ACL the stage has now, another list's or your own "
+                        "(a stage holds one; AWS replaces it without a word).")(func)
 
 
 def _list(app: App, name: str) -> Any:
@@ -64,14 +71,27 @@ def waf() -> None:
 @waf.command()
 @several_api_options
 @list_option
+@replace_option
 @pass_app
-def attach(app: App, api_refs: tuple[str, ...], stage: str, list_name: str) -> None:
-    """Attach the list's web ACL to the stage (creating the list if needed); --api repeatable."""
+def attach(app: App, api_refs: tuple[str, ...], stage: str, list_name: str, replace: bool) -> None:
+    """Attach the list's web ACL to the stage (creating the list if needed); --api repeatable.
+
+    A stage holds one web ACL: one there already (another list's, or your own) is refused,
+    exit 2, unless --replace."""
     def one(api_ref: str) -> dict[str, Any]:
         api_id, arn = _stage_arn(app, api_ref, stage)
-        return {"api_id": api_id, "stage": stage, **_list(app, list_name).attach(arn)}
+        return {"api_id": api_id, "stage": stage,
+                **_list(app, list_name).attach(arn, replace=replace, api_id=api_id, stage=stage)}
 
-    for_each_api(app, api_refs, one, lambda out, d: out.success(f"WAF list {d['list']} now guards {d['stage_arn']}."))
+    for_each_api(app, api_refs, one, _render_attach)
+
+
+def _render_attach(out: Output, data: dict[str, Any]) -> None:
+    if not data.get("changed", True):
+        out.info(f"WAF list {data['list']} already guards {data['stage_arn']}.")
+        return
+    replaced = f" (it replaced web ACL {data['replaced']['name']})" if data.get("replaced") else ""
+    out.success(f"WAF list {data['list']} now guards {data['stage_arn']}{replaced}.")
 
 
 @waf.command()
@@ -82,7 +102,7 @@ def detach(app: App, api_refs: tuple[str, ...], stage: str, list_name: str) -> N
     """Detach the list's web ACL from the stage; --api repeatable."""
     def one(api_ref: str) -> dict[str, Any]:
         api_id, arn = _stage_arn(app, api_ref, stage)
-        return {"api_id": api_id, "stage": stage, **_list(app, list_name).detach(arn)}
+        return {"api_id": api_id, "stage": stage, **_list(app, list_name).detach(arn, api_id=api_id, stage=stage)}
 
     for_each_api(app, api_refs, one, lambda out, d: out.success(
         f"Detached WAF list {d['list']} from {d['stage_arn']}." if d["changed"] else f"WAF list {d['list']} was not attached there."))
@@ -196,16 +216,18 @@ def delete(app: App, list_name: str) -> None:
 @several_api_options
 @list_option
 @click.option("--no-deploy", is_flag=True, help="Remove the policy's deny list but do not redeploy the stage.")
+@replace_option
 @pass_app
-def migrate(app: App, api_refs: tuple[str, ...], stage: str, list_name: str, no_deploy: bool) -> None:
+def migrate(app: App, api_refs: tuple[str, ...], stage: str, list_name: str, no_deploy: bool, replace: bool) -> None:
     """Move petgate's policy deny list onto the WAF list, attach it to the stage, check that
     WAF now holds every address for that stage, then remove petgate's deny statements from the
     policy and redeploy. Your own statements stay; blocks that end keep their end (an IP set
-    per end, as `waf block --until` makes). --api repeatable: several APIs onto one list."""
-    for_each_api(app, api_refs, lambda ref: _migrate_one(app, ref, stage, list_name, no_deploy), _render_migrate)
+    per end, as `waf block --until` makes). --api repeatable: several APIs onto one list. A
+    stage with another web ACL is refused before anything changes, unless --replace."""
+    for_each_api(app, api_refs, lambda ref: _migrate_one(app, ref, stage, list_name, no_deploy, replace), _render_migrate)
 
 
-def _migrate_one(app: App, api_ref: str, stage: str, list_name: str, no_deploy: bool) -> dict[str, Any]:
+def _migrate_one(app: App, api_ref: str, stage: str, list_name: str, no_deploy: bool, replace: bool) -> dict[str, Any]:
     import ipaddress
 
     from petgate import actions
@@ -220,9 +242,10 @@ def _migrate_one(app: App, api_ref: str, stage: str, list_name: str, no_deploy: 
     if not cidrs:
         data.update({"changed": False, "stage_arn": arn})
         return data
+    waf_list.attachable(arn, replace)  # another web ACL on the stage: refused before anything is written
     for group in groups:  # the permanent group first: a block for good is never written as one that ends
-        waf_list.change(group.cidrs, [], until=group.until, clock=group.until)
-    data.update(waf_list.attach(arn))
+        waf_list.change(group.cidrs, [], until=group.until, clock=group.until, command="waf migrate")
+    data.update(waf_list.attach(arn, replace=replace, command="waf migrate", api_id=api_id, stage=stage))
     # check, through WAF itself, before anything leaves the policy: the stage's ACL is ours and
     # every migrated network is inside the list
     acl = app.waf.web_acl_for(arn)
@@ -232,7 +255,9 @@ def _migrate_one(app: App, api_ref: str, stage: str, list_name: str, no_deploy: 
     if acl is None or acl.get("ARN") != data["web_acl_arn"] or missing:
         raise UsageError(f"WAF does not hold the whole list for {arn} ({', '.join(missing) or 'web ACL not attached'}); "
                          "the policy was left as it is")
-    removed = actions.unblock(app, api_id, stage, cidrs)
+    # actions.unblock's change, journaled as the command the user ran
+    removed = actions.change_policy(app, api_id, stage, "waf migrate", lambda p: policies.unblock(p, cidrs),
+                                    lambda stored: not policies.unblock(stored, cidrs)[1])
     data.update({"policy": removed["policy"], "changed": True, "journal_id": removed.get("journal_id")})
     return after_change(app, data, no_deploy, "petgate waf migrate")
 

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -16,6 +17,8 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
+from petgate import expiry
+from petgate.errors import UsageError
 from petgate.policy import collapse
 from tests.conftest import run_cli
 
@@ -169,7 +172,7 @@ def test_reassociating_a_stage_replaces_its_web_acl(petgate: Any, deployed: str,
     other = f"{waf_list}b"
     try:
         assert petgate("waf", "attach", "--api", deployed, "--list", waf_list).exit_code == 0
-        assert petgate("waf", "attach", "--api", deployed, "--list", other).exit_code == 0
+        assert petgate("waf", "attach", "--api", deployed, "--list", other, "--replace").exit_code == 0
         arn = f"arn:aws:apigateway:us-east-1::/restapis/{deployed}/stages/test"
         assert wafv2.get_web_acl_for_resource(ResourceArn=arn)["WebACL"]["Name"] == f"petgate-{other}"
         first = petgate("-o", "json", "waf", "show", "--list", waf_list).json
@@ -241,3 +244,229 @@ def test_policy_check_with_waf_says_which_layer_decides(petgate: Any, deployed: 
     text = petgate("policy", "check", "--api", deployed, "--ip", "192.0.2.71", "--with-waf", "--expect", "denied")
     assert text.exit_code == 0 and "waf-block (WAF rule" in text.stderr
     assert petgate("policy", "check", "--file", "x.json", "--ip", "192.0.2.71", "--with-waf").exit_code == 2
+
+
+# --- issue 16: unblock splits, attach refuses to replace, attach/detach/delete undone ------------
+
+def stage_url(local_url: str, api_id: str) -> str:
+    return f"{local_url}/restapis/{api_id}/test/_user_request_/"
+
+
+def addresses(petgate: Any, waf_list: str, expires: bool = False) -> list[str]:
+    """The list's IPv4 addresses: the permanent set's, or those of its sets of blocks that end."""
+    shown = petgate("-o", "json", "waf", "show", "--list", waf_list).json
+    return [a for s in shown["ip_sets"] if s["version"] == "IPV4" and bool(s["expires"]) == expires for a in s["addresses"]]
+
+
+def status_from(source: str, url: str) -> int:
+    return int(client_from(source).get(url).status_code)
+
+
+def test_unblock_lifts_one_address_of_a_collapsed_range(petgate: Any, deployed: str, waf_list: str, local_url: str) -> None:
+    url = stage_url(local_url, deployed)
+    assert petgate("waf", "attach", "--api", deployed, "--list", waf_list).exit_code == 0
+    assert petgate("waf", "block", "--cidr", "127.0.0.70", "--list", waf_list).exit_code == 0
+    assert petgate("waf", "block", "--cidr", "127.0.0.71", "--list", waf_list).exit_code == 0
+    assert addresses(petgate, waf_list) == ["127.0.0.70/31"], "stored collapsed"
+    assert status_from("127.0.0.71", url) == 403
+    unblocked = petgate("-o", "json", "waf", "unblock", "--cidr", "127.0.0.71", "--list", waf_list)
+    assert unblocked.exit_code == 0, unblocked.stderr
+    assert unblocked.json["removed"] == ["127.0.0.71/32"] and unblocked.json["added"] == [] and unblocked.json["changed"] is True
+    assert addresses(petgate, waf_list) == ["127.0.0.70/32"], "the range split around what was lifted"
+    assert status_from("127.0.0.71", url) == 200 and status_from("127.0.0.70", url) == 403
+    # undo puts the range back whole
+    assert petgate("undo", unblocked.json["journal_id"]).exit_code == 0
+    assert addresses(petgate, waf_list) == ["127.0.0.70/31"] and status_from("127.0.0.71", url) == 403
+    text = petgate("waf", "unblock", "--cidr", "127.0.0.70", "--list", waf_list)
+    assert "Unblocked 127.0.0.70/32 from WAF list" in text.stderr and "unchanged" not in text.stderr
+    assert status_from("127.0.0.70", url) == 200 and status_from("127.0.0.71", url) == 403
+
+
+def test_unblock_splits_a_range_of_blocks_that_end(petgate: Any, deployed: str, waf_list: str, local_url: str) -> None:
+    url = stage_url(local_url, deployed)
+    assert petgate("waf", "attach", "--api", deployed, "--list", waf_list).exit_code == 0
+    assert petgate("waf", "block", "--cidr", "127.0.0.72", "--cidr", "127.0.0.73", "--for", "1h", "--list", waf_list).exit_code == 0
+    assert addresses(petgate, waf_list, expires=True) == ["127.0.0.72/31"]
+    unblocked = petgate("-o", "json", "waf", "unblock", "--cidr", "127.0.0.73", "--list", waf_list)
+    assert unblocked.json["removed"] == ["127.0.0.73/32"]
+    assert addresses(petgate, waf_list, expires=True) == ["127.0.0.72/32"]
+    assert status_from("127.0.0.73", url) == 200 and status_from("127.0.0.72", url) == 403
+    # a wider network lifts every address inside it, as the policy store does
+    wider = petgate("-o", "json", "waf", "unblock", "--cidr", "127.0.0.0/24", "--list", waf_list)
+    assert wider.json["removed"] == ["127.0.0.72/32"] and addresses(petgate, waf_list, expires=True) == []
+
+
+def test_sync_splits_around_what_leaves_the_file(
+    petgate: Any, deployed: str, waf_list: str, local_url: str, tmp_path: Any
+) -> None:
+    url = stage_url(local_url, deployed)
+    feed = tmp_path / "deny.txt"
+    assert petgate("waf", "attach", "--api", deployed, "--list", waf_list).exit_code == 0
+    feed.write_text("127.0.0.74\n127.0.0.75\n")
+    assert petgate("waf", "sync", "--list", waf_list, "--file", str(feed)).exit_code == 0
+    assert addresses(petgate, waf_list) == ["127.0.0.74/31"]
+    feed.write_text("127.0.0.74\n")
+    synced = petgate("-o", "json", "waf", "sync", "--list", waf_list, "--file", str(feed), "--force")
+    assert synced.exit_code == 0, synced.stderr
+    assert addresses(petgate, waf_list) == ["127.0.0.74/32"]
+    assert status_from("127.0.0.75", url) == 200 and status_from("127.0.0.74", url) == 403
+
+
+def test_attach_refuses_to_replace_another_lists_web_acl(
+    petgate: Any, deployed: str, waf_list: str, local_url: str, wafv2: Any, undo: Any
+) -> None:
+    other = f"{waf_list}b"
+    url = stage_url(local_url, deployed)
+    arn = f"arn:aws:apigateway:us-east-1::/restapis/{deployed}/stages/test"
+    try:
+        assert petgate("waf", "block", "--list", waf_list, "--cidr", "127.0.0.51").exit_code == 0
+        assert petgate("waf", "attach", "--api", deployed, "--list", waf_list).exit_code == 0
+        again = petgate("-o", "json", "waf", "attach", "--api", deployed, "--list", waf_list)
+        assert again.exit_code == 0 and again.json["changed"] is False, "already attached: nothing to do"
+        refused = petgate("waf", "attach", "--api", deployed, "--list", other)
+        assert refused.exit_code == 2 and len(refused.stderr.strip().splitlines()) == 1
+        assert f"guarded by WAF list {waf_list} (web ACL petgate-{waf_list}, 1 address(es)" in refused.stderr
+        assert "--replace" in refused.stderr
+        assert status_from("127.0.0.51", url) == 403
+        names = [a["Name"] for a in wafv2.list_web_acls(Scope="REGIONAL")["WebACLs"]]
+        assert f"petgate-{other}" not in names, "nothing created for a refused attach"
+        replaced = petgate("-o", "json", "waf", "attach", "--api", deployed, "--list", other, "--replace")
+        assert replaced.exit_code == 0 and replaced.json["replaced"]["name"] == f"petgate-{waf_list}"
+        assert status_from("127.0.0.51", url) == 200
+        # undo of the attach puts back the web ACL it replaced
+        entry = journal_entry(replaced.json["journal_id"])
+        assert entry["kind"] == "waf-attach" and entry["command"] == "waf attach"
+        undone = undo(entry)
+        assert undone["restored"]["name"] == f"petgate-{waf_list}"
+        assert wafv2.get_web_acl_for_resource(ResourceArn=arn)["WebACL"]["Name"] == f"petgate-{waf_list}"
+        assert status_from("127.0.0.51", url) == 403
+    finally:
+        run_cli("--local", "waf", "delete", "--list", other)
+
+
+def test_attach_refuses_to_replace_a_users_own_web_acl(
+    petgate: Any, deployed: str, waf_list: str, local_url: str, wafv2: Any, undo: Any
+) -> None:
+    arn = f"arn:aws:apigateway:us-east-1::/restapis/{deployed}/stages/test"
+    mine = f"mine-{waf_list}"
+    visibility = {"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": mine}
+    acl = wafv2.create_web_acl(Name=mine, Scope="REGIONAL", DefaultAction={"Allow": {}}, Rules=[],
+                               VisibilityConfig=visibility)["Summary"]
+    wafv2.associate_web_acl(WebACLArn=acl["ARN"], ResourceArn=arn)
+    try:
+        refused = petgate("waf", "attach", "--api", deployed, "--list", waf_list)
+        assert refused.exit_code == 2 and f"web ACL {mine}, which is not petgate's" in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1
+        assert wafv2.get_web_acl_for_resource(ResourceArn=arn)["WebACL"]["Name"] == mine
+        assert f"petgate-{waf_list}" not in [a["Name"] for a in wafv2.list_web_acls(Scope="REGIONAL")["WebACLs"]]
+        replaced = petgate("-o", "json", "waf", "attach", "--api", deployed, "--list", waf_list, "--replace")
+        assert replaced.exit_code == 0 and replaced.json["replaced"] == {"arn": acl["ARN"], "name": mine}
+        assert wafv2.get_web_acl_for_resource(ResourceArn=arn)["WebACL"]["Name"] == f"petgate-{waf_list}"
+        undo(journal_entry(replaced.json["journal_id"]))
+        assert wafv2.get_web_acl_for_resource(ResourceArn=arn)["WebACL"]["Name"] == mine
+    finally:
+        wafv2.disassociate_web_acl(ResourceArn=arn)
+        token = wafv2.get_web_acl(Name=mine, Scope="REGIONAL", Id=acl["Id"])["LockToken"]
+        wafv2.delete_web_acl(Name=mine, Scope="REGIONAL", Id=acl["Id"], LockToken=token)
+
+
+def test_migrate_refuses_a_stage_with_another_web_acl_before_writing(
+    petgate: Any, deployed: str, waf_list: str, apigw: Any
+) -> None:
+    other = f"{waf_list}m"
+    try:
+        assert petgate("waf", "attach", "--api", deployed, "--list", other).exit_code == 0
+        assert petgate("block-my-ip", "--api", deployed, "--cidr", "192.0.2.81").exit_code == 0
+        refused = petgate("waf", "migrate", "--api", deployed, "--list", waf_list)
+        assert refused.exit_code == 2 and f"guarded by WAF list {other}" in refused.stderr
+        assert petgate("waf", "show", "--list", waf_list).exit_code == 2, "no list created"
+        assert "PetgateDenyIps" in apigw.get_rest_api(restApiId=deployed)["policy"].replace("\\", ""), "policy untouched"
+    finally:
+        run_cli("--local", "waf", "delete", "--list", other)
+
+
+def test_detach_is_journaled_and_undone(petgate: Any, deployed: str, waf_list: str, local_url: str, undo: Any) -> None:
+    url = stage_url(local_url, deployed)
+    assert petgate("waf", "block", "--list", waf_list, "--cidr", "127.0.0.52").exit_code == 0
+    attached = petgate("-o", "json", "waf", "attach", "--api", deployed, "--list", waf_list)
+    detached = petgate("-o", "json", "waf", "detach", "--api", deployed, "--list", waf_list)
+    assert detached.json["changed"] is True and status_from("127.0.0.52", url) == 200
+    entry = journal_entry(detached.json["journal_id"])
+    assert (entry["kind"], entry["command"], entry["api_id"], entry["stage"]) == ("waf-detach", "waf detach", deployed, "test")
+    assert entry["before"]["arn"] == attached.json["web_acl_arn"] and entry["after"] is None
+    # the attach left the list on the stage, which has none now: its undo would undo the detach's change too
+    with pytest.raises(UsageError, match=f"changed after entry {attached.json['journal_id']}"):
+        undo(journal_entry(attached.json["journal_id"]))
+    assert undo(journal_entry(attached.json["journal_id"]), force=True)["restored"] is None
+    dry = undo(entry, dry_run=True)
+    assert dry["dry_run"] is True and status_from("127.0.0.52", url) == 200
+    undone = undo(entry)
+    assert undone["restored"]["arn"] == attached.json["web_acl_arn"] and status_from("127.0.0.52", url) == 403
+    # the detach's undo is journaled as an attach: undoing that detaches again
+    redo = journal_entry(undone["journal_id"])
+    assert (redo["kind"], redo["command"], redo["undoes"]) == ("waf-attach", "undo", entry["id"])
+    undo(redo)
+    assert status_from("127.0.0.52", url) == 200
+
+
+def test_delete_is_undone_whole(
+    petgate: Any, deployed: str, waf_list: str, local_url: str, undo: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = stage_url(local_url, deployed)
+    assert petgate("waf", "attach", "--api", deployed, "--list", waf_list).exit_code == 0
+    assert petgate("waf", "block", "--list", waf_list, "--cidr", "127.0.0.53", "--cidr", "2001:db8::53").exit_code == 0
+    assert petgate("waf", "block", "--list", waf_list, "--cidr", "127.0.0.54", "--until", "2098-06-01T12:00:00Z").exit_code == 0
+    ending = petgate("-o", "json", "waf", "block", "--list", waf_list, "--cidr", "127.0.0.55", "--for", "1h")
+    ended = next(name for name in ending.json["ip_sets"] if "-until-" in name)
+    before = petgate("-o", "json", "waf", "show", "--list", waf_list).json
+    assert petgate("waf", "delete", "--list", waf_list).exit_code == 0
+    assert status_from("127.0.0.53", url) == 200
+    entry = next(e for e in reversed(journal_entries()) if e["kind"] == "delete")
+    assert entry["command"] == "waf delete" and len(entry["sets"]) == 4 and entry["attached"] == [before["attached"][0]]
+    later = expiry.now() + timedelta(hours=2)
+    with monkeypatch.context() as patched:
+        patched.setattr(expiry, "now", lambda: later)
+        undone = undo(entry)
+    assert undone["ended"] == [ended], "a block that has ended since stays lifted"
+    after = petgate("-o", "json", "waf", "show", "--list", waf_list).json
+    assert after["attached"] == before["attached"]
+    kept = [{k: s[k] for k in ("name", "addresses", "expires")} for s in before["ip_sets"] if s["name"] != ended]
+    assert [{k: s[k] for k in ("name", "addresses", "expires")} for s in after["ip_sets"]] == kept
+    assert status_from("127.0.0.53", url) == 403 and status_from("127.0.0.54", url) == 403
+    assert status_from("127.0.0.55", url) == 200
+    with pytest.raises(UsageError, match=f"WAF list {waf_list} exists again"):
+        undo(entry)
+
+
+def test_migrate_journals_every_change_as_waf_migrate(petgate: Any, deployed: str, waf_list: str) -> None:
+    assert petgate("block-my-ip", "--api", deployed, "--cidr", "192.0.2.91").exit_code == 0
+    assert petgate("block-my-ip", "--api", deployed, "--cidr", "192.0.2.92", "--for", "1h").exit_code == 0
+    start = len(journal_entries())
+    assert petgate("waf", "migrate", "--api", deployed, "--list", waf_list).exit_code == 0
+    made = [e for e in journal_entries()[start:] if e["kind"] != "deployment"]
+    assert sorted(e["kind"] for e in made) == ["policy", "waf", "waf", "waf-attach"]
+    assert {e["command"] for e in made} == {"waf migrate"}
+
+
+@pytest.fixture()
+def undo(local_url: str) -> Any:
+    """waf_list.undo_entry against the local gateway, as `petgate undo` will call it."""
+    from petgate.app import App
+    from petgate.output import Output
+    from petgate.target import Target
+    from petgate.waf_list import undo_entry
+
+    def run(entry: dict[str, Any], force: bool = False, dry_run: bool = False) -> dict[str, Any]:
+        return undo_entry(App(Target(local=True, local_url=local_url), Output()), entry, force, dry_run)
+
+    return run
+
+
+def journal_entries() -> list[dict[str, Any]]:
+    from petgate.journal import Journal
+
+    return Journal().entries()
+
+
+def journal_entry(entry_id: str) -> dict[str, Any]:
+    return next(e for e in journal_entries() if e["id"] == entry_id)
