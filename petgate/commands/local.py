@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 
 import click
 
@@ -10,6 +11,21 @@ from petgate.app import App
 from petgate.commands.common import pass_app
 from petgate.errors import UsageError
 from petgate.target import check_url
+
+MAX_LATENCY_MS = 60_000.0
+
+
+def parse_latency(value: str | None) -> float:
+    """--latency: milliseconds, a finite number from 0 to 60,000."""
+    if value is None:
+        return 0.0
+    try:
+        latency = float(value)
+    except ValueError:
+        latency = math.nan
+    if not math.isfinite(latency) or not 0 <= latency <= MAX_LATENCY_MS:
+        raise UsageError(f"--latency must be a number of milliseconds from 0 to {MAX_LATENCY_MS:,.0f}, not {value!r}")
+    return latency
 
 
 def reachable_url(host: str, port: int) -> str:
@@ -28,9 +44,13 @@ def reachable_url(host: str, port: int) -> str:
 @click.option("--throttle", is_flag=True, help="Enforce AWS's control-plane quotas (429 beyond them).")
 @click.option("--state", "state_path", metavar="FILE", envvar="PETGATE_LOCAL_STATE",
               help="Keep APIs, deployments and stages in FILE across restarts (written after every change; "
-              "a pickle: load only files this machine wrote). [env: PETGATE_LOCAL_STATE]")
+              "a pickle: load only files this machine wrote); one gateway per FILE (it holds FILE.lock). "
+              "[env: PETGATE_LOCAL_STATE]")
+@click.option("--latency", "latency", metavar="MS",
+              help="Delay every control-plane call (API Gateway, wafv2; not the data plane) by MS milliseconds, "
+              "as a real control plane costs, for benchmarks. [default: 0]")
 @pass_app
-def local(app: App, host: str | None, port: int | None, throttle: bool, state_path: str | None) -> None:
+def local(app: App, host: str | None, port: int | None, throttle: bool, state_path: str | None, latency: str | None) -> None:
     """Run petgate's local API Gateway (control plane, data plane, checkip) on one port.
 
     Point the other commands at it with --local (or PETGATE_LOCAL=1); it listens where
@@ -46,6 +66,7 @@ def local(app: App, host: str | None, port: int | None, throttle: bool, state_pa
     """
     from petgate.local.server import make_server
 
+    latency_ms = parse_latency(latency)
     url_host, url_port = check_url(app.target.local_url, "PETGATE_LOCAL_URL")
     host = url_host if host is None else host
     port = url_port if port is None else port
@@ -59,12 +80,14 @@ def local(app: App, host: str | None, port: int | None, throttle: bool, state_pa
 
     state = StateFile(state_path) if state_path else None
     try:
-        server = make_server(host, port, throttle, state)
+        server = make_server(host, port, throttle, state, latency_ms)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", "choose another --port") from None
     quotas = " with AWS's control-plane quotas" if throttle else ""
     if state is not None:
         quotas += f" keeping its state in {state.path}"
+    if latency_ms:
+        quotas += f" with {latency_ms:g} ms of control-plane latency"
     try:  # from the announcement on, Ctrl-C is a stop, not an interruption
         app.output.success(f"petgate local gateway on {reachable_url(host, server.server_port)}{quotas} (Ctrl-C to stop)")
         server.serve_forever()

@@ -5,13 +5,20 @@ Intercepted here: ImportRestApi and PutRestApi (Swagger 2.0 too), policy writes 
 `execute-api:/` expanded, stored escaped as AWS returns it), gateway responses (defaults
 listed), CreateDeployment (snapshots the API), GetExport of a stage (from its snapshot) and
 DeleteRestApi (drops snapshots). Everything else goes to moto unchanged.
+
+Before any of that, what AWS checks first (errors.py): the Authorization header's shape and
+region, and a body that is JSON of the operation's input shape (botocore's model of API
+Gateway). Where moto still fails (an operation it lacks, an id it looks up without a check, a
+crash), the answer is a 4xx or 501 that says so, never a 500 (which SDKs retry).
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
+import sys
 import threading
 import time
 import urllib.parse
@@ -21,7 +28,15 @@ from typing import Any
 
 from petgate import policy as policies
 from petgate.local import export, gateway_responses, importer, snapshot
-from petgate.local.errors import ApiError
+from petgate.local.errors import (
+    ApiError,
+    BodyError,
+    check_shape,
+    check_signature,
+    load_json_object,
+    parse_authorization,
+    validation_message,
+)
 from petgate.local.throttle import Throttle
 
 Response = tuple[int, dict[str, str], bytes]
@@ -29,7 +44,6 @@ Response = tuple[int, dict[str, str], bytes]
 INVALID_POLICY = (
     "Invalid policy document. Please check the policy syntax and ensure that Principals are valid."
 )
-_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d+/([^/]+)/")
 
 
 def store_policy(api: Any, text: str | None) -> None:
@@ -64,8 +78,10 @@ class Caller:
     """Whose backend a signed request addresses: moto's account for the key, and the region."""
 
     def __init__(self, environ: dict[str, Any]) -> None:
-        match = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
-        access_key, self.region = (match.group(1), match.group(2)) if match else ("", "us-east-1")
+        access_key, self.region = "", "us-east-1"
+        if environ.get("HTTP_AUTHORIZATION"):
+            with contextlib.suppress(ApiError):  # refused before a Caller is made (check_signature)
+                access_key, self.region, _ = parse_authorization(str(environ["HTTP_AUTHORIZATION"]))
         from moto.iam.models import get_account_id_from
 
         self.account_id = get_account_id_from(access_key)
@@ -81,6 +97,72 @@ class Caller:
 Handler = Callable[[Caller, dict[str, str], dict[str, list[str]], bytes], Response]
 
 
+class Operations:
+    """API Gateway's operations from botocore's model: which one a request is, and what AWS
+    checks of its body before it runs."""
+
+    def __init__(self) -> None:
+        import botocore.session
+
+        self.model = botocore.session.get_session().get_service_model("apigateway")
+        self.routes: list[tuple[str, re.Pattern[str], dict[str, str], Any]] = []
+        for name in self.model.operation_names:
+            operation = self.model.operation_model(name)
+            path, _, fixed = operation.http["requestUri"].partition("?")
+            pattern = re.sub(r"\\\{([A-Za-z0-9_]+)(\\\+)?\\\}",
+                             lambda m: f"(?P<{m[1]}>.+)" if m[2] else f"(?P<{m[1]}>[^/]+)", re.escape(path))
+            self.routes.append((operation.http["method"], re.compile(pattern + "/?$"),
+                                dict(urllib.parse.parse_qsl(fixed)), operation))
+        self.routes.sort(key=lambda route: -len(route[2]))  # `?mode=import` before the same path without
+
+    def find(self, method: str, path: str, query: dict[str, list[str]]) -> tuple[Any, dict[str, str]]:
+        for route_method, pattern, fixed, operation in self.routes:
+            match = pattern.match(path)
+            if route_method == method and match and all(query.get(k, [""])[0] == v for k, v in fixed.items()):
+                return operation, match.groupdict()
+        return None, {}
+
+    @staticmethod
+    def check_body(operation: Any, body: bytes) -> None:
+        """A body that is not JSON of the operation's input shape: BadRequestException (not
+        JSON, or the wrong kind of value), ValidationException (a required member missing)."""
+        shape = operation.input_shape
+        if shape is None or shape.serialization.get("payload"):
+            return  # no body, or a document of its own (ImportRestApi, PutRestApi: importer.py)
+        try:
+            missing = check_shape(shape, load_json_object(body), f"{operation.name[:1].lower()}{operation.name[1:]}Input",
+                                  strict_scalars=False)
+        except BodyError as exc:
+            raise ApiError("BadRequestException", f"Could not parse request body into json: {exc}") from None
+        if missing:
+            raise ApiError("ValidationException", validation_message(missing))
+
+
+def request_json(body: bytes) -> dict[str, Any]:
+    """The body of an intercepted operation (already checked against its shape)."""
+    try:
+        return load_json_object(body)
+    except BodyError as exc:
+        raise ApiError("BadRequestException", f"Could not parse request body into json: {exc}") from None
+
+
+def moto_failure(exc: Exception, operation: str, ids: dict[str, str]) -> ApiError:
+    """What moto raised for a request that passed AWS's checks, as an answer that is not a 500:
+    an operation moto lacks is 501; an id from the path that moto looked up without checking is
+    AWS's 404; anything else is a 400 that names petgate local's limit (and is logged)."""
+    if isinstance(exc, NotImplementedError):
+        return ApiError("NotImplemented", f"petgate local does not implement {operation} (moto lacks it)")
+    missing = exc.args[0] if isinstance(exc, KeyError) and exc.args else None
+    for label, value in ids.items():
+        if missing is not None and value == missing:
+            thing = label.removesuffix("_id").replace("_", " ")
+            return ApiError("NotFoundException", f"Invalid {thing[:1].upper()}{thing[1:]} identifier specified")
+    print(f"petgate local: moto failed on {operation}: {exc!r}", file=sys.stderr)
+    return ApiError("BadRequestException",
+                    f"petgate local could not process this {operation} request ({type(exc).__name__}: {exc}); "
+                    "this is the local gateway's limit, not AWS's answer")
+
+
 class ControlPlane:
     def __init__(self, store: snapshot.SnapshotStore, lock: threading.RLock, throttle: Throttle | None = None) -> None:
         from moto.moto_server.werkzeug_app import create_backend_app
@@ -89,6 +171,8 @@ class ControlPlane:
 
         moto_fixes.install()
         self.moto_app = create_backend_app("apigateway")
+        self._operations: Operations | None = None
+        self._operations_lock = threading.Lock()
         self.store = store
         self.lock = lock
         self.throttle = throttle
@@ -106,11 +190,29 @@ class ControlPlane:
             ("GET", re.compile(r"/restapis/(?P<api>[^/]+)/stages/(?P<stage>[^/]+)/exports/(?P<kind>[^/]+)/?$"), self.get_export),
         ]
 
+    @property
+    def operations(self) -> Operations:
+        """botocore's model, loaded at the first call (0.2 s) rather than at start-up."""
+        with self._operations_lock:
+            if self._operations is None:
+                self._operations = Operations()
+            return self._operations
+
     def handle(self, environ: dict[str, Any]) -> Response:
         method = environ["REQUEST_METHOD"]
         path = urllib.parse.unquote(environ.get("PATH_INFO", ""))
         query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         body = _read_body(environ)
+        from moto.apigateway.models import apigateway_backends
+
+        try:
+            environ = check_signature(environ, apigateway_backends)
+            operation, ids = self.operations.find(method, path, query)
+            if operation is not None:
+                self.operations.check_body(operation, body)
+        except ApiError as exc:
+            return exc.response()
+        name = operation.name if operation is not None else f"{method} {path}"
         if self.throttle is not None:
             try:
                 self.throttle.check(Caller(environ).account_id, _operation(method, path, query))
@@ -125,8 +227,13 @@ class ControlPlane:
                             return handler(Caller(environ), match.groupdict(), query, body)
                     except ApiError as exc:
                         return exc.response()
+                    except Exception as exc:  # moto, called by a handler
+                        return moto_failure(exc, name, ids).response()
         with self.lock:
-            return self.forward(environ, body)
+            try:
+                return self.forward(environ, body)
+            except Exception as exc:
+                return moto_failure(exc, name, ids).response()
 
     def forward(self, environ: dict[str, Any], body: bytes) -> Response:
         return forward_to(self.moto_app, environ, body)
@@ -142,7 +249,7 @@ class ControlPlane:
                 raise ApiError("BadRequestException", f"Invalid endpoint configuration type {endpoint!r}.")
             api = importer.import_document(backend, document, endpoint)
             return _json(201, _created(api))
-        request = json.loads(body or b"{}")
+        request = request_json(body)
         if not request.get("name"):
             raise ApiError("BadRequestException", "name is required.")
         if request.get("description") == "":  # test_create_rest_api_with_optional_params / create-empty-desc
@@ -185,7 +292,9 @@ class ControlPlane:
     def update_rest_api(self, caller: Caller, match: dict[str, str], _: dict[str, list[str]], body: bytes) -> Response:
         backend = caller.backend
         api = backend.get_rest_api(match["api"])
-        operations = json.loads(body or b"{}").get("patchOperations", [])
+        operations = request_json(body).get("patchOperations") or []
+        if any(op.get("path") is None for op in operations):
+            raise ApiError("BadRequestException", "Invalid patch path null")  # as UpdateGatewayResponse answers
         policy_ops = [op for op in operations if op.get("path") == "/policy"]
         for op in policy_ops:
             store_policy(api, op.get("value") if op.get("op") != "remove" else None)
@@ -215,7 +324,7 @@ class ControlPlane:
     def put_response(self, caller: Caller, match: dict[str, str], _: dict[str, list[str]], body: bytes) -> Response:
         api = caller.backend.get_rest_api(match["api"])
         kind = gateway_responses.check_type(match["type"])
-        request = json.loads(body or b"{}")
+        request = request_json(body)
         stored = gateway_responses.put(kind, request.get("statusCode"), request.get("responseParameters"),
                                        request.get("responseTemplates"))
         _store_response(api, stored)
@@ -224,7 +333,7 @@ class ControlPlane:
     def update_response(self, caller: Caller, match: dict[str, str], _: dict[str, list[str]], body: bytes) -> Response:
         api = caller.backend.get_rest_api(match["api"])
         kind = gateway_responses.check_type(match["type"])
-        operations = json.loads(body or b"{}").get("patchOperations") or []
+        operations = request_json(body).get("patchOperations") or []
         updated = gateway_responses.patch(gateway_responses.view(kind, _customised(api)), operations)
         _store_response(api, updated)
         return _json(200, updated)
@@ -241,7 +350,7 @@ class ControlPlane:
 
     def create_deployment(self, caller: Caller, match: dict[str, str], _: dict[str, list[str]], body: bytes) -> Response:
         backend = caller.backend
-        request = json.loads(body or b"{}")
+        request = request_json(body)
         stage_name = request.get("stageName")
         api = backend.get_rest_api(match["api"])
         existing = api.stages.get(stage_name) if stage_name else None

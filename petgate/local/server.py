@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from petgate.local.control import ControlPlane
 from petgate.local.dataplane import DataPlane
-from petgate.local.http import REASONS, GatewayHTTPServer
+from petgate.local.http import HEAD_TIMEOUT_S, MAX_CONNECTIONS, REASONS, GatewayHTTPServer
 from petgate.local.snapshot import SnapshotStore
 from petgate.local.state import StateFile
 from petgate.local.throttle import Throttle
@@ -24,18 +25,39 @@ _DATA_PLANE = re.compile(r"^/restapis/(?P<api>[^/]+)/(?P<stage>[^/]+)/_user_requ
 
 class LocalGateway:
     """WSGI app: `/restapis/{id}/{stage}/_user_request_/...` is the data plane, `/_petgate/...`
-    the helpers, everything else the control plane."""
+    the helpers, everything else the control plane (API Gateway's, and wafv2's).
 
-    def __init__(self, throttle: bool = False, state: StateFile | None = None) -> None:
+    `state`: locked for the gateway's life (a second gateway on the file refuses to start), read
+    at start, written after every change. `latency_ms`: every control-plane call waits that long
+    before it is answered (outside the gateway's lock, so calls wait side by side, as AWS's
+    would), through `sleep` (injectable for tests); the data plane and /_petgate/* never wait."""
+
+    def __init__(
+        self, throttle: bool = False, state: StateFile | None = None, latency_ms: float = 0.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.lock = threading.RLock()  # moto's backends are not thread-safe: one writer at a time
+        self.latency_s = latency_ms / 1000
+        self.sleep = sleep
+        self.state = state
+        if state is not None:
+            state.lock()
         self.store = SnapshotStore()
         self.control = ControlPlane(self.store, self.lock, Throttle() if throttle else None)
         self.waf = WafControl(self.lock)
         self.data = DataPlane(self.store, self.lock)
-        self.state = state
         if state is not None:
-            with self.lock:
-                state.load(self.store)
+            try:
+                with self.lock:
+                    state.load(self.store)
+            except BaseException:
+                state.unlock()
+                raise
+
+    def close(self) -> None:
+        """Release the state file's lock (the server's server_close calls this)."""
+        if self.state is not None:
+            self.state.unlock()
 
     def _save_state(self) -> None:
         """After a change: a full disk must not turn a change that happened into an error."""
@@ -56,6 +78,8 @@ class LocalGateway:
         elif path == "/_petgate/health":
             status, headers, body = 200, {"Content-Type": "text/plain"}, b"ok\n"
         else:
+            if self.latency_s > 0:
+                self.sleep(self.latency_s)
             is_waf = WafControl.wants(environ)
             status, headers, body = (self.waf if is_waf else self.control).handle(environ)
             changes = environ.get("REQUEST_METHOD") not in ("GET", "HEAD") and not (is_waf and WafControl.reads(environ))
@@ -66,9 +90,15 @@ class LocalGateway:
 
 
 def make_server(
-    host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, throttle: bool = False, state: StateFile | None = None
+    host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, throttle: bool = False, state: StateFile | None = None,
+    latency_ms: float = 0.0, head_timeout: float = HEAD_TIMEOUT_S, max_connections: int = MAX_CONNECTIONS,
 ) -> GatewayHTTPServer:
-    return GatewayHTTPServer((host, port), LocalGateway(throttle, state))
+    gateway = LocalGateway(throttle, state, latency_ms)
+    try:
+        return GatewayHTTPServer((host, port), gateway, head_timeout=head_timeout, max_connections=max_connections)
+    except BaseException:
+        gateway.close()
+        raise
 
 
 @dataclass

@@ -2,6 +2,11 @@
 restart. The whole state is written after every change that succeeded (a temporary file, then
 an atomic rename) and read back at start.
 
+One gateway per file: a gateway holds an exclusive lock (flock) on FILE.lock beside it for as
+long as it runs (the state file itself is replaced at every save, so it cannot carry the lock);
+a second gateway on the same file refuses to start. The lock file stays behind, empty of meaning
+once its holder is gone (the kernel drops the lock when the process ends, however it ends).
+
 The file is a Python pickle of moto's backends: only ever load one this machine wrote.
 """
 
@@ -11,7 +16,7 @@ import os
 import pickle
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from petgate.errors import UsageError
 from petgate.local.snapshot import SnapshotStore
@@ -36,6 +41,40 @@ def _backends() -> dict[str, Any]:
 class StateFile:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self._lock: IO[str] | None = None
+
+    def lock(self) -> None:
+        """Take FILE.lock for this process (until unlock() or the process ends), or refuse:
+        another gateway serves this file, and whichever saved last would erase the other's APIs."""
+        import fcntl
+
+        if self._lock is not None:
+            return
+        try:
+            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(self.lock_path, "a+")  # noqa: SIM115 - held for the life of the gateway
+        except OSError as exc:
+            raise UsageError(f"cannot lock the state file {self.path}: {exc.strerror}") from None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip()
+            handle.close()
+            raise UsageError(
+                f"the state file {self.path} is in use by another petgate local" + (f" (pid {holder})" if holder.isdigit() else ""),
+                "stop that one first, or choose another --state file",
+            ) from None
+        handle.truncate(0)
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._lock = handle
+
+    def unlock(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
     def load(self, store: SnapshotStore) -> bool:
         """Restore what the file holds (False when there is no file yet)."""
