@@ -80,7 +80,8 @@ def check_list_name(name: str) -> str:
         raise UsageError(
             f"list name {name[:24]}... is {len(name)} characters; use at most {MAX_LIST_NAME}: WAF names stop at "
             f"{WAF_NAME_MAX} and the longest petgate derives, petgate-LIST-block-ipv6-until-YYYYMMDDTHHMMSSZ, "
-            f"adds {LONGEST_OVERHEAD}")
+            f"adds {LONGEST_OVERHEAD}",
+            "a list an older petgate made with a longer name: delete its web ACL and IP sets with `aws wafv2`")
     return name
 
 
