@@ -43,34 +43,94 @@ class PolicyError(ValueError):
 
 @dataclass(frozen=True)
 class Cidr:
-    """A normalised CIDR, and the text the user gave when it had host bits set."""
+    """A normalised CIDR, and the text the user gave when it had host bits set (or was written
+    IPv4-mapped: `mapped`)."""
 
     network: str
     given: str
+    mapped: bool = False
 
     @property
     def normalised(self) -> bool:
         return self.network != self.given
 
+    @property
+    def note(self) -> str | None:
+        """Why the network is not what was written, for a warning (None: nothing worth saying)."""
+        if self.mapped:
+            return "is an IPv4-mapped IPv6 address" + (" with host bits set" if _has_host_bits(self.given) else "")
+        return "has host bits set" if self.normalised and "/" in self.given else None
+
+
+class MappedPrefixError(PolicyError):
+    """An IPv4-mapped network shorter than /96: it reaches past IPv4 into the rest of IPv6."""
+
+
+_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+
+
+def unmapped(network: IpNetwork) -> IpNetwork:
+    """An IPv4-mapped IPv6 network (inside ::ffff:0:0/96) as the IPv4 network it is: /128 is
+    /32, /96+n is /n. Every other network as it is."""
+    if isinstance(network, ipaddress.IPv6Network) and network.prefixlen >= 96 and network.subnet_of(_MAPPED):
+        mapped = network.network_address.ipv4_mapped
+        assert mapped is not None
+        return ipaddress.IPv4Network(f"{mapped}/{network.prefixlen - 96}")
+    return network
+
+
+def unmapped_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """An IPv4-mapped IPv6 address (::ffff:192.0.2.1) as its IPv4 address; others as they are."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _has_host_bits(given: str) -> bool:
+    try:
+        ipaddress.ip_network(given, strict=True)
+    except ValueError:
+        return True
+    return False
+
 
 def parse_cidr(text: str) -> Cidr:
-    """Parse an address or CIDR; an address becomes /32 (IPv4) or /128 (IPv6)."""
+    """Parse an address or CIDR; an address becomes /32 (IPv4) or /128 (IPv6). An IPv4-mapped
+    IPv6 address or network (::ffff:192.0.2.1, ::ffff:192.0.2.0/120) becomes the IPv4 one
+    (192.0.2.1/32, 192.0.2.0/24): that is the address AWS sees. A mapped address with a prefix
+    shorter than /96 is refused (MappedPrefixError): it is not IPv4, and not what it looks like."""
     given = text.strip()
     try:
-        network = ipaddress.ip_network(given, strict=False)
+        written = ipaddress.ip_network(given, strict=False)
     except ValueError:
         raise PolicyError(
             f"not an IP address or CIDR: {text!r} (use e.g. 203.0.113.7, 203.0.113.0/24 "
             "or 2001:db8::/64)"
         ) from None
-    canonical = str(network)
-    shown = given if "/" in given else f"{given}/{network.prefixlen}"
-    return Cidr(canonical, shown if shown != canonical else canonical)
+    ipv4 = _mapped_ipv4(given)
+    if ipv4 is not None and written.prefixlen < 96:
+        raise MappedPrefixError(
+            f"{given} is an IPv4-mapped address ({ipv4}) with a prefix shorter than /96, which reaches "
+            f"past IPv4 into other IPv6 addresses: write the IPv4 address or network itself ({ipv4}/N)"
+        )
+    canonical = str(unmapped(written))
+    shown = given if "/" in given else f"{given}/{written.prefixlen}"
+    return Cidr(canonical, shown if shown != canonical else canonical, ipv4 is not None)
+
+
+def _mapped_ipv4(given: str) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv4-mapped address or CIDR is written with (None: it is not one)."""
+    try:
+        address = ipaddress.ip_address(given.split("/", 1)[0])
+    except ValueError:
+        return None
+    return address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
 
 
 def _network(text: str) -> IpNetwork | None:
+    """A network of a policy or a list, IPv4-mapped ones as IPv4 (None: not a network)."""
     try:
-        return ipaddress.ip_network(str(text).strip(), strict=False)
+        return unmapped(ipaddress.ip_network(str(text).strip(), strict=False))
     except ValueError:
         return None
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from petgate import lists
 from petgate import policy as policies
@@ -140,3 +144,212 @@ def test_waf_sync_reads_stdin_once(local_env: str) -> None:
         assert sorted(json.loads(synced.stdout)["added"]) == ["192.0.2.80/32", "2001:db8:80::/48"]
     finally:
         petgate_with_stdin("", "waf", "delete", "--list", "syncstdin", env=env)
+
+
+# --- BOMs and IPv4-mapped addresses (issue 16) -----------------------------------------------
+
+
+def test_a_leading_byte_order_mark_is_not_part_of_line_one() -> None:
+    assert lists.parse("\ufeff192.0.2.7\n198.51.100.0/24\n", "bom.txt") == ["192.0.2.7/32", "198.51.100.0/24"]
+    assert lists.parse("\ufeff# a comment first\n192.0.2.7\n") == ["192.0.2.7/32"]
+    with pytest.raises(lists.ListFileError, match=r"line 2: '\\ufeff192.0.2.8' is not an IP address"):
+        lists.parse("192.0.2.7\n\ufeff192.0.2.8\n")  # only a mark at the start is one
+
+
+@pytest.mark.parametrize(("line", "network"), [
+    ("::ffff:127.0.0.61", "127.0.0.61/32"),
+    ("::ffff:7f00:3d", "127.0.0.61/32"),
+    ("::ffff:127.0.0.61/128", "127.0.0.61/32"),
+    ("::ffff:192.0.2.0/120", "192.0.2.0/24"),
+    ("::FFFF:192.0.2.77/120", "192.0.2.0/24"),
+    ("::ffff:0:0/96", "0.0.0.0/0"),
+])
+def test_ipv4_mapped_lines_are_their_ipv4_address(line: str, network: str) -> None:
+    assert lists.parse(f"{line}\n") == [network]
+    assert lists.parse(f"{line}\n{network}\n") == [network], "one entry, however it is written"
+
+
+def test_an_ipv4_mapped_prefix_shorter_than_96_is_refused_naming_the_line() -> None:
+    with pytest.raises(lists.ListFileError, match=r"feed.txt, line 2: ::ffff:192.0.2.0/80 is an IPv4-mapped address "
+                                                  r"\(192.0.2.0\) with a prefix shorter than /96.*\(nothing was written\)"):
+        lists.parse("192.0.2.1\n::ffff:192.0.2.0/80\n", "feed.txt")
+
+
+# --- diff and the change gate: addresses, not entries ----------------------------------------
+
+
+@pytest.mark.parametrize(("current", "desired", "added", "removed"), [
+    ([], [], [], []),
+    ([], ["192.0.2.0/24"], ["192.0.2.0/24"], []),
+    (["192.0.2.0/24"], [], [], ["192.0.2.0/24"]),
+    (["192.0.2.1/32", "192.0.2.2/32"], ["192.0.2.2/32", "192.0.2.3/32"], ["192.0.2.3/32"], ["192.0.2.1/32"]),
+    (["192.0.2.0/24"], ["192.0.2.0/25", "192.0.2.128/25"], ["192.0.2.0/25", "192.0.2.128/25"], ["192.0.2.0/24"]),
+    (["2001:db8::/64", "192.0.2.1/32"], ["192.0.2.1/32", "2001:db8::/64"], [], []),
+])
+def test_diff_is_by_entry_in_order(current: list[str], desired: list[str], added: list[str], removed: list[str]) -> None:
+    assert lists.diff(current, desired) == (added, removed)
+
+
+def forty() -> list[str]:
+    """40 consecutive /32s (10.0.0.1 to 10.0.0.40), as a sync stores them: 7 collapsed entries."""
+    return policies.collapse(f"10.0.0.{i}" for i in range(1, 41))
+
+
+def gate(current: list[str], desired: list[str], pct: float = 10) -> str | None:
+    return lists.change_gate(current, *lists.diff(current, desired), pct)
+
+
+def test_forty_consecutive_addresses_are_forty_not_seven_entries() -> None:
+    current = forty()
+    assert len(current) == 7
+    # 3 of the 40 addresses change (two go, one comes): 7.5%, though most of the 7 entries change
+    desired = policies.collapse([f"10.0.0.{i}" for i in range(1, 41) if i not in (20, 33)] + ["10.0.0.50"])
+    added, removed = lists.diff(current, desired)
+    assert len(added) + len(removed) > 3
+    assert lists.changed_addresses(current, added, removed) == {4: (3, 40), 6: (0, 0)}
+    assert lists.change_gate(current, added, removed, 10) is None
+    assert lists.change_gate(current, added, removed, 7.5) is None, "at the limit is not past it"
+    refusal = lists.change_gate(current, added, removed, 7)
+    assert refusal == ("this sync would add or remove 3 IPv4 addresses against the 40 listed now (7.5%), counting "
+                       "addresses and each IP version on its own, more than --max-change 7%; nothing was written")
+
+
+@pytest.mark.parametrize(("current", "desired", "pct", "verdict"), [
+    # a /16 is 65,536 addresses, not one entry
+    (["192.0.2.1/32"] * 1 + [f"198.51.100.{i}/32" for i in range(0, 20, 2)], None, 10, "65,536 IPv4 addresses"),
+    # removing 19 of 20 scattered addresses
+    ([f"192.0.2.{2 * i}/32" for i in range(1, 21)], ["192.0.2.2/32"], 10, "19 IPv4 addresses against the 20"),
+    # 2 of 20 (one out, one in) is 10%: passes at 10
+    ([f"192.0.2.{2 * i}/32" for i in range(1, 21)],
+     [f"192.0.2.{2 * i}/32" for i in range(1, 20)] + ["198.51.100.7/32"], 10, None),
+    # an empty list has nothing to lose
+    ([], ["0.0.0.0/0", "::/0"], 10, None),
+    # nor has a version with nothing listed: the first IPv6 entries of an IPv4 list pass
+    ([f"192.0.2.{i}/32" for i in range(20)], [f"192.0.2.{i}/32" for i in range(20)] + ["2001:db8::/32"], 10, None),
+    # wiping every IPv6 address is 100% of IPv6, however many IPv4 addresses stay
+    (["10.0.0.0/8", "2001:db8::1/128"], ["10.0.0.0/8"], 10, "1 IPv6 address against the 1 listed now (100%)"),
+    # each version against its own: a huge IPv6 list does not drown 3 of 20 IPv4 addresses...
+    (["2001:db8::/48", *[f"192.0.2.{i}/32" for i in range(20)]],
+     ["2001:db8::/48", *[f"192.0.2.{i}/32" for i in range(17)]], 10, "3 IPv4 addresses against the 20 listed now (15%)"),
+    # ...nor a big IPv4 list 2 of 4 IPv6 addresses
+    (["10.0.0.0/8", "2001:db8::/126"], ["10.0.0.0/8", "2001:db8::/127"], 10,
+     "2 IPv6 addresses against the 4 listed now (50%)"),
+    # and a /64 added to a /48 is a small share of IPv6, whatever IPv4 holds
+    (["2001:db8::/48", "192.0.2.1/32"], ["2001:db8::/48", "2001:db9::/64", "192.0.2.1/32"], 10, None),
+    (["2001:db8::/48", "192.0.2.1/32"], ["2001:db8::/48", "2001:db9::/64", "192.0.2.1/32"], 0.001,
+     "18,446,744,073,709,551,616 IPv6 addresses against the 1,208,925,819,614,629,174,706,176 listed now (0.0015%)"),
+    # both versions past the limit: both named
+    (["192.0.2.0/24", "2001:db8::/64"], ["2001:db8::/65"], 10,
+     "256 IPv4 addresses against the 256 listed now (100%) and 9,223,372,036,854,775,808 IPv6 addresses"),
+    # --max-change 0: any change is refused, none passes
+    (["192.0.2.0/24"], ["192.0.2.0/24", "192.0.2.1/32"], 0, None),
+    (["192.0.2.0/24"], ["192.0.2.0/25"], 0, "128 IPv4 addresses against the 256 listed now (50%)"),
+    # a split of a range into halves changes no address
+    (["192.0.2.0/24"], ["192.0.2.0/25", "192.0.2.128/25"], 0, None),
+])
+def test_the_change_gate_counts_addresses_per_ip_version(current: list[str], desired: list[str] | None, pct: float,
+                                                         verdict: str | None) -> None:
+    desired = [*current, "10.20.0.0/16"] if desired is None else desired
+    refusal = gate(current, desired, pct)
+    if verdict is None:
+        assert refusal is None
+    else:
+        assert refusal is not None and verdict in refusal, refusal
+        assert refusal.endswith(f"more than --max-change {pct:g}%; nothing was written")
+
+
+v4_networks = st.lists(st.tuples(st.integers(0, 255), st.integers(24, 32)).map(
+    lambda t: str(ipaddress.ip_network(f"10.0.{t[0]}.0/{t[1]}", strict=False))), max_size=12)
+v6_networks = st.lists(st.tuples(st.integers(0, 255), st.integers(56, 64)).map(
+    lambda t: str(ipaddress.ip_network(f"2001:db8:0:{t[0]:x}00::/{t[1]}", strict=False))), max_size=6)
+
+
+def addresses(cidrs: list[str], version: int) -> set[int]:
+    found: set[int] = set()
+    for cidr in cidrs:
+        network = ipaddress.ip_network(cidr)
+        if network.version == version:
+            found.update(range(int(network.network_address), int(network.broadcast_address) + 1))
+    return found
+
+
+@settings(max_examples=150, deadline=None)
+@given(current_v4=v4_networks, desired_v4=v4_networks, v6=v6_networks, pct=st.floats(0, 100))
+def test_the_gate_agrees_with_counting_every_address(current_v4: list[str], desired_v4: list[str], v6: list[str],
+                                                     pct: float) -> None:
+    # IPv4 by brute force (address sets); the same IPv6 on both sides changes nothing of IPv6
+    current, desired = policies.collapse(current_v4 + v6), policies.collapse(desired_v4 + v6)
+    added, removed = lists.diff(current, desired)
+    before, after = addresses(current, 4), addresses(desired, 4)
+    changed = len(before ^ after)
+    counted = lists.changed_addresses(current, added, removed)
+    assert counted[4] == (changed, len(before))
+    assert counted[6][0] == 0
+    refused = lists.change_gate(current, added, removed, pct) is not None
+    assert refused == bool(current and before and 100 * changed > Fraction(pct) * len(before))
+    # however the same addresses are split into entries, the verdict is the same
+    split = [str(n) for c in current for n in ipaddress.ip_network(c).subnets(new_prefix=max(28, ipaddress.ip_network(c).prefixlen))
+             if ipaddress.ip_network(c).version == 4] + [c for c in current if ":" in c]
+    assert (lists.change_gate(split, *lists.diff(split, desired), pct) is not None) == refused
+
+
+# --- the gate through the CLI ----------------------------------------------------------------
+
+
+def test_sync_of_forty_consecutive_addresses_with_three_changed_passes(petgate: Any, api_id: str, apigw: Any,
+                                                                       tmp_path: Path) -> None:
+    feed = tmp_path / "feed.txt"
+    feed.write_text("".join(f"10.0.0.{i}\n" for i in range(1, 41)))
+    assert petgate("sync", "--api", api_id, "--file", str(feed), "--no-deploy").exit_code == 0
+    assert len(policies.permanent_cidrs(stored(apigw, api_id))) == 7
+    feed.write_text("".join(f"10.0.0.{i}\n" for i in range(1, 41) if i not in (20, 33)) + "10.0.0.50\n")
+    synced = petgate("-o", "json", "sync", "--api", api_id, "--file", str(feed), "--no-deploy")  # the default 10%
+    assert synced.exit_code == 0, synced.stderr
+    assert synced.json["max_change"] == 10.0
+    blocked = set(policies.collapse(policies.permanent_cidrs(stored(apigw, api_id))))
+    assert blocked == set(policies.collapse(f"10.0.0.{i}" for i in [*range(1, 41), 50] if i not in (20, 33)))
+
+
+def test_sync_adding_a_slash_16_to_a_small_list_is_refused(petgate: Any, api_id: str, apigw: Any, tmp_path: Path) -> None:
+    from tests.test_errors import assert_one_clear_line
+
+    feed = tmp_path / "feed.txt"
+    small = "".join(f"192.0.2.{2 * i}\n" for i in range(1, 21))
+    feed.write_text(small)
+    assert petgate("sync", "--api", api_id, "--file", str(feed), "--no-deploy").exit_code == 0
+    before = stored(apigw, api_id)
+    feed.write_text(small + "10.20.0.0/16\n")  # one entry more, 65,536 addresses more
+    refused = petgate("sync", "--api", api_id, "--file", str(feed), "--no-deploy")
+    assert_one_clear_line(refused, 2, "this sync would add or remove 65,536 IPv4 addresses against the 20 listed now "
+                                      "(327,680%), counting addresses and each IP version on its own, more than "
+                                      "--max-change 10%; nothing was written")
+    assert stored(apigw, api_id) == before
+    feed.write_text(small)
+    try:  # the WAF list's sync: the same gate
+        assert petgate("waf", "sync", "--file", str(feed), "--list", "gateslash16").exit_code == 0
+        feed.write_text(small + "10.20.0.0/16\n")
+        assert_one_clear_line(petgate("waf", "sync", "--file", str(feed), "--list", "gateslash16"), 2,
+                              "this sync would add or remove 65,536 IPv4 addresses against the 20 listed now")
+    finally:
+        petgate("waf", "delete", "--list", "gateslash16")
+
+
+def test_sync_help_says_addresses_are_counted(petgate: Any) -> None:
+    for command in (("sync",), ("waf", "sync")):
+        shown = " ".join(petgate(*command, "--help").stdout.split())
+        assert "more than PCT% of the listed addresses would be added or removed. Addresses are counted, not entries " \
+               "(a /16 is 65,536), and IPv4 and IPv6 each against the addresses of its own version listed now." in shown
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "-1", "100.5", "101"])
+def test_a_max_change_that_is_not_a_percentage_is_refused(petgate: Any, api_id: str, apigw: Any, tmp_path: Path,
+                                                          value: str) -> None:
+    feed = tmp_path / "feed.txt"
+    feed.write_text("192.0.2.1\n")
+    for command in (("sync", "--api", api_id), ("waf", "sync", "--list", "maxchange")):
+        result = petgate(*command, "--file", str(feed), "--max-change", value)
+        assert result.exit_code == 2, result.stderr
+        assert "Traceback" not in result.stderr
+        errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+        assert len(errors) == 1 and errors[0].startswith("Error: Invalid value for '--max-change':"), result.stderr
+    assert stored(apigw, api_id) is None

@@ -3,6 +3,7 @@ so that a bad feed cannot wipe the list unattended."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -19,11 +20,29 @@ from petgate.output import Output
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class Percent(click.FloatRange):
+    """A percentage from 0 to 100: `nan` is refused too (it compares false with both ends)."""
+
+    def __init__(self) -> None:
+        super().__init__(0, 100)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number: give a percentage from 0 to 100", param, ctx)
+        return number
+
+
+MAX_CHANGE_HELP = ("Refuse (exit 2) when more than PCT% of the listed addresses would be added or removed. "
+                   "Addresses are counted, not entries (a /16 is 65,536), and IPv4 and IPv6 each against the "
+                   "addresses of its own version listed now.")
+
+
 def sync_options(func: F) -> F:
     func = click.option("--dry-run", is_flag=True, help="Show the diff; change nothing.")(func)
     func = click.option("--force", is_flag=True, help="Apply even past --max-change.")(func)
-    func = click.option("--max-change", type=click.FloatRange(0, 100), default=10.0, show_default=True, metavar="PCT",
-                        help="Refuse (exit 2) when more than PCT% of the listed entries would be added or removed.")(func)
+    func = click.option("--max-change", type=Percent(), default=10.0, show_default=True, metavar="PCT",
+                        help=MAX_CHANGE_HELP)(func)
     return click.option("--file", "list_file", required=True, metavar="PATH",
                         help="The list: one address or CIDR per line, # comments; - is stdin.")(func)
 
