@@ -36,9 +36,13 @@ def parse_answer(text: str) -> IpAddress:
     if len(parts) > 1 and all(_is_address(p) for p in parts):
         raise CheckipAnswerError(f"checkip answered several addresses: {candidate!r}")
     try:
-        return ipaddress.ip_address(candidate)
+        address = ipaddress.ip_address(candidate)
     except ValueError:
         raise CheckipAnswerError(f"checkip answered {candidate!r}, not an IP address") from None
+    # a dual-stack server reports an IPv4 caller as ::ffff:192.0.2.1: that caller is 192.0.2.1
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
 
 
 def _is_address(text: str) -> bool:

@@ -59,7 +59,7 @@ class Cidr:
         """Why the network is not what was written, for a warning (None: nothing worth saying)."""
         if self.mapped:
             return "is an IPv4-mapped IPv6 address" + (" with host bits set" if _has_host_bits(self.given) else "")
-        return "has host bits set" if self.normalised and "/" in self.given else None
+        return "has host bits set" if self.normalised and _has_host_bits(self.given) else None
 
 
 class MappedPrefixError(PolicyError):

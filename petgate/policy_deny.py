@@ -236,6 +236,24 @@ def subtract(cidrs: Iterable[str], removing: Iterable[str]) -> list[str]:
     return collapse(str(n) for n in _subtract(networks, holes))
 
 
+def _outermost(cidrs: list[str]) -> list[str]:
+    """The CIDRs that no other one of them contains (of equal networks the first), in order:
+    what blocking them all newly blocks, each range once (10.0.0.0/24 and 10.0.0.5: the /24)."""
+    parsed = [(i, n) for i, n in enumerate(_network(c) for c in cidrs) if n is not None]
+    # networks nest or are apart: sorted by start and then size, each one is inside an earlier
+    # one exactly when it ends no later than the furthest end seen so far (of its IP version)
+    parsed.sort(key=lambda item: (item[1].version, int(item[1].network_address), item[1].prefixlen, item[0]))
+    inside: set[int] = set()
+    furthest: dict[int, int] = {}
+    for index, network in parsed:
+        end = int(network.broadcast_address)
+        if end <= furthest.get(network.version, -1):
+            inside.add(index)
+        else:
+            furthest[network.version] = end
+    return [c for i, c in enumerate(cidrs) if i not in inside]
+
+
 def _lasting(groups: list[DenyGroup], until: datetime | None) -> list[IpNetwork]:
     """The networks blocked at least until `until` (None: for good)."""
     return [
@@ -258,7 +276,7 @@ def block(
     wanted = list(dict.fromkeys(cidrs))
     groups = deny_groups(policy)
     lasting = _lasting(groups, until)
-    added = [c for c in wanted if not _covered(c, lasting)]
+    added = _outermost([c for c in wanted if not _covered(c, lasting)])
     if until is not None:
         until = expiry.group_for(until, [g.until for g in groups if g.until is not None], clock or until)
     if not policy or not statements(policy):

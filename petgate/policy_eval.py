@@ -23,6 +23,7 @@ from petgate.policy import (
     _network,
     _operator_base,
     statements,
+    unmapped_address,
 )
 
 
@@ -71,10 +72,16 @@ class IpSet:
         self._sets = {version: [index[version][p] for p in sorted(index[version])] for version in (4, 6)}
 
     def __contains__(self, address: str) -> bool:
+        """Whether a network holds the address; an IPv4-mapped IPv6 address (::ffff:192.0.2.1,
+        what a dual-stack socket reports for an IPv4 caller) is looked up as its IPv4 address too."""
         try:
             parsed = ipaddress.ip_address(address)
         except ValueError:
             return False
+        ipv4 = unmapped_address(parsed)
+        return self._holds(ipv4) or (ipv4 is not parsed and self._holds(parsed))
+
+    def _holds(self, parsed: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
         value = int(parsed)
         return any(value & mask in nets for mask, nets in zip(self._masks[parsed.version], self._sets[parsed.version], strict=True))
 
@@ -167,7 +174,7 @@ def _compile_conditions(condition: Mapping[str, Any]) -> tuple[_Condition, ...]:
         if_exists = operator.endswith("IfExists")
         for key, raw_values in keys.items():
             values: list[Any] = _as_list(raw_values)
-            if base in _IP_OPERATORS:  # parsed once per policy, not per request
+            if base in _IP_OPERATORS:  # parsed once per policy (IPv4-mapped CIDRs as IPv4), not per request
                 values = [IpSet(n for n in (_network(v) for v in values) if n is not None)]
             compiled.append(_Condition(base, key, tuple(values), if_exists))
     return tuple(compiled)

@@ -162,3 +162,54 @@ def test_status_lists_the_api(petgate: Any, api_id: str, output: str) -> None:
         assert data["policy_in_words"][0].startswith("denies everyone from 192.0.2.0/24")
     else:
         assert "not deployed yet" in result.stderr
+
+
+# --- IPv4-mapped IPv6 input (issue 16) -------------------------------------------------------
+
+
+def test_an_ipv4_mapped_address_is_blocked_as_its_ipv4_address(petgate: Any, api_id: str, apigw: Any,
+                                                               local_url: str) -> None:
+    from tests.e2e.test_dataplane import client_from, invoke
+
+    assert petgate("deploy", "--api", api_id).exit_code == 0
+    url = invoke(local_url, api_id)
+    assert client_from("127.0.0.61").get(url).status_code == 200
+    blocked = petgate("-o", "json", "block-my-ip", "--api", api_id, "--cidr", "::ffff:127.0.0.61")
+    assert blocked.exit_code == 0, blocked.stderr
+    assert blocked.json["added"] == ["127.0.0.61/32"] and blocked.json["blocked"] == ["127.0.0.61/32"]
+    assert policies.blocked_cidrs(stored_policy(apigw, api_id)) == ["127.0.0.61/32"]
+    assert client_from("127.0.0.61").get(url).status_code == 403, "the data plane denies the IPv4 caller"
+    assert client_from("127.0.0.62").get(url).status_code == 200
+    for ip in ("127.0.0.61", "::ffff:127.0.0.61", "::ffff:7f00:3d"):
+        checked = petgate("-o", "json", "policy", "check", "--api", api_id, "--ip", ip)
+        assert checked.exit_code == 0 and checked.json["allowed"] is False, (ip, checked.stdout)
+        assert checked.json["statement_sid"] == policies.DENY_SID
+    again = petgate("-o", "json", "block-my-ip", "--api", api_id, "--cidr", "127.0.0.61", "--no-deploy")
+    assert again.json["added"] == [] and again.json["changed"] is False, "the same address, however written"
+    lifted = petgate("-o", "json", "unblock", "--api", api_id, "--cidr", "::ffff:127.0.0.61")
+    assert lifted.exit_code == 0, lifted.stderr
+    assert lifted.json["removed"] == ["127.0.0.61/32"] and stored_policy(apigw, api_id) is None
+    assert client_from("127.0.0.61").get(url).status_code == 200
+    assert petgate("-o", "json", "policy", "check", "--api", api_id, "--ip", "::ffff:127.0.0.61").json["allowed"] is True
+
+
+def test_a_mapped_network_and_a_mapped_line_of_a_file(petgate: Any, api_id: str, apigw: Any, tmp_path: Any) -> None:
+    listed = tmp_path / "mapped.txt"
+    listed.write_text("::ffff:198.51.100.7\n::ffff:192.0.2.0/120\n")
+    result = petgate("-o", "json", "block-my-ip", "--api", api_id, "--file", str(listed), "--cidr", "::ffff:203.0.113.0/120",
+                     "--no-deploy")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(result.json["added"]) == ["192.0.2.0/24", "198.51.100.7/32", "203.0.113.0/24"]
+    assert policies.blocked_cidrs(stored_policy(apigw, api_id)) == ["192.0.2.0/24", "198.51.100.7/32", "203.0.113.0/24"]
+
+
+def test_a_mapped_prefix_shorter_than_96_is_refused(petgate: Any, api_id: str, apigw: Any, tmp_path: Any) -> None:
+    from tests.test_errors import assert_one_clear_line
+
+    refused = petgate("block-my-ip", "--api", api_id, "--cidr", "::ffff:127.0.0.0/80")
+    assert_one_clear_line(refused, 2, "::ffff:127.0.0.0/80 is an IPv4-mapped address (127.0.0.0) with a prefix shorter than /96")
+    listed = tmp_path / "short.txt"
+    listed.write_text("192.0.2.1\n::ffff:127.0.0.0/80\n")
+    assert_one_clear_line(petgate("block-my-ip", "--api", api_id, "--file", str(listed)), 2,
+                          f"{listed}, line 2: ::ffff:127.0.0.0/80 is an IPv4-mapped address")
+    assert stored_policy(apigw, api_id) is None

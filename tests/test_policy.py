@@ -374,3 +374,87 @@ def test_an_over_size_policy_never_passes_validation_silently(count: int, seed: 
         assert len(p.encode(p.block(None, many[:fit])[0])) <= p.MAX_POLICY_CHARS
     else:
         p.validate(policy)
+
+
+# --- IPv4-mapped IPv6 input (issue 16) -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "network", "note"), [
+    ("::ffff:127.0.0.61", "127.0.0.61/32", "is an IPv4-mapped IPv6 address"),
+    ("::ffff:7f00:3d", "127.0.0.61/32", "is an IPv4-mapped IPv6 address"),
+    ("::FFFF:127.0.0.61/128", "127.0.0.61/32", "is an IPv4-mapped IPv6 address"),
+    ("::ffff:192.0.2.0/120", "192.0.2.0/24", "is an IPv4-mapped IPv6 address"),
+    ("::ffff:192.0.2.77/120", "192.0.2.0/24", "is an IPv4-mapped IPv6 address with host bits set"),
+    ("::ffff:0:0/96", "0.0.0.0/0", "is an IPv4-mapped IPv6 address"),
+    # not mapped: as before
+    ("192.0.2.77/24", "192.0.2.0/24", "has host bits set"),
+    ("203.0.113.7", "203.0.113.7/32", None),
+    ("2001:db8::1", "2001:db8::1/128", None),
+    ("::127.0.0.61", "::7f00:3d/128", None),  # IPv4-compatible (deprecated), not mapped
+    ("64:ff9b::192.0.2.1", "64:ff9b::c000:201/128", None),  # NAT64 is IPv6
+])
+def test_parse_cidr_of_ipv4_mapped_addresses_gives_the_ipv4_one(text: str, network: str, note: str | None) -> None:
+    cidr = p.parse_cidr(text)
+    assert cidr.network == network
+    assert cidr.note == note
+    assert cidr.mapped is (note is not None and "mapped" in note)
+
+
+@pytest.mark.parametrize("text", ["::ffff:127.0.0.61/95", "::ffff:127.0.0.0/80", "::ffff:0:0/64"])
+def test_an_ipv4_mapped_prefix_shorter_than_96_is_refused(text: str) -> None:
+    with pytest.raises(p.MappedPrefixError, match=f"{text} is an IPv4-mapped address .* with a prefix shorter than /96"):
+        p.parse_cidr(text)
+    assert issubclass(p.MappedPrefixError, p.PolicyError), "callers that catch PolicyError refuse it too"
+
+
+def test_unmapped_networks_and_addresses() -> None:
+    net = ipaddress.ip_network
+    assert p.unmapped(net("::ffff:c000:200/120")) == net("192.0.2.0/24")
+    assert p.unmapped(net("::ffff:0:0/96")) == net("0.0.0.0/0")
+    for other in ("::/0", "::fffe:0:0/95", "2001:db8::/32", "192.0.2.0/24", "::1/128"):
+        assert p.unmapped(net(other)) == net(other)
+    assert p.unmapped_address(ipaddress.ip_address("::ffff:192.0.2.1")) == ipaddress.ip_address("192.0.2.1")
+    assert p.unmapped_address(ipaddress.ip_address("2001:db8::1")) == ipaddress.ip_address("2001:db8::1")
+
+
+def test_a_deny_list_holds_a_mapped_cidr_as_its_ipv4_network() -> None:
+    policy, added = p.block(None, ["::ffff:192.0.2.1/128", "192.0.2.1/32"])
+    assert p.blocked_cidrs(policy) == ["192.0.2.1/32"]
+    # a policy an older petgate wrote with the mapped form is read, and unblocked, as IPv4
+    old = p.build_deny(["::ffff:c000:201/128", "198.51.100.0/24"])
+    assert p.blocked_cidrs(old) == ["192.0.2.1/32", "198.51.100.0/24"]
+    assert p.still_blocking(old, "192.0.2.1/32") == ["192.0.2.1/32"]
+    lifted, removed = p.unblock(old, ["192.0.2.1/32"])
+    assert removed == ["192.0.2.1/32"] and p.blocked_cidrs(lifted) == ["198.51.100.0/24"]
+
+
+# --- `added`: what is newly blocked, each range once (issue 16) ------------------------------
+
+
+@pytest.mark.parametrize(("blocking", "added"), [
+    (["10.0.0.0/24", "10.0.0.5/32"], ["10.0.0.0/24"]),
+    (["10.0.0.5/32", "10.0.0.0/24"], ["10.0.0.0/24"]),
+    (["10.0.0.5/32", "10.0.0.0/25", "10.0.0.0/24", "10.0.0.200/32"], ["10.0.0.0/24"]),
+    (["10.0.0.0/25", "10.0.0.128/25"], ["10.0.0.0/25", "10.0.0.128/25"]),  # adjacent: both new
+    (["10.0.0.0/24", "2001:db8::/32", "2001:db8::1/128", "10.0.1.1/32"], ["10.0.0.0/24", "2001:db8::/32", "10.0.1.1/32"]),
+    (["10.0.0.0/8", "10.0.0.0/16", "11.0.0.0/16"], ["10.0.0.0/8", "11.0.0.0/16"]),
+])
+def test_added_lists_only_what_is_newly_blocked(blocking: list[str], added: list[str]) -> None:
+    policy, reported = p.block(None, blocking)
+    assert reported == added
+    assert p.blocked_cidrs(policy) == p.collapse(blocking)
+    again, reported = p.block(policy, [*blocking, "192.0.2.0/24", "192.0.2.9/32"])
+    assert reported == ["192.0.2.0/24"], "what was blocked already is not added either"
+
+
+@settings(max_examples=150, deadline=None)
+@given(blocked=networks, adding=networks)
+def test_added_is_the_outermost_of_what_was_not_blocked(blocked: list, adding: list) -> None:
+    policy, _ = p.block(None, blocked) if blocked else (None, [])
+    after, added = p.block(policy, adding)
+    nets = [ipaddress.ip_network(c) for c in added]
+    for i, one in enumerate(nets):  # none inside another, none blocked before
+        assert not any(i != j and one.version == other.version and one.subnet_of(other) for j, other in enumerate(nets))
+        assert not p.still_blocking(policy, str(one))
+    # and together with what was blocked, they block exactly what the block asked for
+    assert p.collapse(p.blocked_cidrs(policy) + added) == p.collapse(blocked + adding) == p.blocked_cidrs(after)
