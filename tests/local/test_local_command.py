@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from tests.conftest import petgate_local, run_subprocess
+from tests.conftest import petgate_local, run_cli, run_subprocess
+from tests.test_errors import assert_one_clear_line
 
 
 def test_a_port_in_use_is_one_clear_line() -> None:
@@ -50,3 +51,15 @@ def test_ctrl_c_stops_the_gateway_quietly() -> None:
 def test_bad_ports_are_refused(port: str) -> None:
     result = run_subprocess("local", "--port", port)
     assert result.exit_code == 2 and "Traceback" not in result.stderr and "--port" in result.stderr
+
+
+@pytest.mark.parametrize("latency", ["-1", "abc", "nan", "inf", "60001", ""])
+def test_a_bad_latency_is_one_clear_line(latency: str) -> None:
+    result = run_cli("local", "--port", "0", "--latency", latency)
+    assert_one_clear_line(result, 2, f"--latency must be a number of milliseconds from 0 to 60,000, not {latency!r}")
+
+
+def test_latency_takes_milliseconds() -> None:
+    from petgate.commands.local import parse_latency
+
+    assert (parse_latency(None), parse_latency("0"), parse_latency("12.5"), parse_latency("60000")) == (0, 0, 12.5, 60000)

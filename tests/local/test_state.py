@@ -6,9 +6,11 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from tests.conftest import petgate_local, run_cli, run_subprocess
+from tests.test_errors import assert_one_clear_line
 
 
 def test_a_restart_keeps_everything(tmp_path: Path, monkeypatch: Any) -> None:
@@ -41,3 +43,32 @@ def test_a_damaged_state_file_is_one_clear_line(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "Traceback" not in result.stderr
     assert f"the state file {state} cannot be read" in result.stderr and "move it away to start empty" in result.stderr
     assert state.read_bytes() == b"not a pickle", "left as it was"
+
+
+def test_two_gateways_on_one_state_file(tmp_path: Path) -> None:
+    """Both used to start, and after a restart only the second one's APIs existed."""
+    state = tmp_path / "shared.state"
+    with petgate_local("--state", str(state)):
+        second = run_subprocess("local", "--port", "0", "--state", str(state))
+        assert_one_clear_line(second, 2, f"the state file {state} is in use by another petgate local (pid ")
+        assert "(stop that one first, or choose another --state file)" in second.stderr
+    with petgate_local("--state", str(state)):  # once the first one stopped, the file is free again
+        pass
+
+
+def test_the_lock_is_held_by_a_gateway_for_its_life(tmp_path: Path) -> None:
+    from petgate.errors import UsageError
+    from petgate.local.server import make_server
+    from petgate.local.state import StateFile
+
+    path = tmp_path / "in-process.state"
+    server = make_server("127.0.0.1", 0, state=StateFile(path))
+    try:
+        with pytest.raises(UsageError, match="is in use by another petgate local"):
+            StateFile(path).lock()  # flock: another open of the file conflicts, in this process too
+        assert (tmp_path / "in-process.state.lock").read_text().strip().isdigit()  # the holder's pid
+    finally:
+        server.server_close()
+    again = StateFile(path)
+    again.lock()  # released by server_close
+    again.unlock()
