@@ -11,20 +11,22 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from petgate import expiry
 from petgate import lease as leases
 from petgate import policy as policies
 from petgate.app import App
-from petgate.errors import AwsError, UsageError
+from petgate.errors import AwsError, NetworkError, UsageError
 from petgate.gateway import ACCESS_DENIED, ApiRef, decode_policy, looks_like_api_id
 
 MAX_WRITE_ATTEMPTS = 8
 Edit = Callable[[policies.Policy | None], tuple[policies.Policy | None, list[str]]]
 Intended = Callable[[policies.Policy | None], bool]
+T = TypeVar("T")
 
 
 def journal(app: App, result: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -54,71 +56,143 @@ def import_example(app: App, name: str, new: bool, endpoint_type: str = "REGIONA
     return result
 
 
+def read_api(app: App, ref: str) -> tuple[ApiRef, dict[str, Any]]:
+    """The API an --api reference names, read once (by name: the list is walked once first)."""
+    doc = app.gateway.get_api_or_none(ref) if looks_like_api_id(ref) else None
+    if doc is None:
+        doc = app.gateway.get_api(app.gateway.resolve_api(ref).id)
+    return ApiRef(doc["id"], doc.get("name", "")), doc
+
+
 @contextmanager
-def locked_api(app: App, ref: str, dry_run: bool = False) -> Iterator[tuple[ApiRef, dict[str, Any]]]:
-    """Resolve the API and read it fresh while it is ours alone: petgate processes on this
-    machine take turns on a lock file, and writers on every machine on the API's lease.
-    A dry run only reads, and takes neither."""
-    if dry_run:
-        doc = app.gateway.get_api_or_none(ref) if looks_like_api_id(ref) else None
-        if doc is None:
-            doc = app.gateway.get_api(app.gateway.resolve_api(ref).id)
-        yield ApiRef(doc["id"], doc.get("name", "")), doc
-        return
-    if looks_like_api_id(ref):
+def under_lease(app: App, api_id: str, lease: leases.Lease | None = None) -> Iterator[leases.Lease]:
+    """The API is ours alone for the block: petgate processes on this machine take turns on a
+    lock file, and writers on every machine on the API's lease. Whatever the block raises is
+    what the user sees: a failure to release after it is only a warning. Pass the same `lease`
+    to take it again after LeaseTooShortError: a lease it still holds is then known as its own."""
+    with app.journal.lock(api_id):
+        lease = lease or leases.Lease(app.gateway, api_id, app.output.warn)
+        lease.acquire()
         try:
-            with _held(app, ref) as held:
-                yield held
-            return
-        except leases.NoSuchApiError:
-            pass  # not an id after all: perhaps a name that looks like one
-    with _held(app, app.gateway.resolve_api(ref).id) as held:
-        yield held
+            yield lease
+        except BaseException:
+            lease.release_quietly(app.output.warn)
+            raise
+        lease.release_quietly(app.output.warn)  # the change is written and journaled: the lease ends by itself
 
 
 @contextmanager
-def _held(app: App, api_id: str) -> Iterator[tuple[ApiRef, dict[str, Any]]]:
-    with app.journal.lock(api_id), leases.held(app.gateway, api_id, app.output.warn):
-        doc = app.gateway.get_api(api_id)
-        yield ApiRef(doc["id"], doc.get("name", "")), doc
+def locked_api(
+    app: App, ref: str, dry_run: bool = False, lease: leases.Lease | None = None
+) -> Iterator[tuple[ApiRef, dict[str, Any], leases.Lease | None]]:
+    """Resolve the API and read it fresh while it is ours alone (see under_lease). A dry run
+    only reads, and takes neither."""
+    if dry_run:
+        api, doc = read_api(app, ref)
+        yield api, doc, None
+        return
+    api_id = ref if looks_like_api_id(ref) else app.gateway.resolve_api(ref).id
+    with ExitStack() as stack:
+        try:
+            lease = stack.enter_context(under_lease(app, api_id, lease if lease and lease.api_id == api_id else None))
+        except leases.NoSuchApiError:
+            if api_id != ref:
+                raise
+            lease = stack.enter_context(under_lease(app, app.gateway.resolve_api(ref).id))  # a name that looks like an id
+        doc = app.gateway.get_api(lease.api_id)
+        yield ApiRef(doc["id"], doc.get("name", "")), doc, lease
+
+
+def guarded_write(
+    app: App, lease: leases.Lease, entry_fields: dict[str, Any], write: Callable[[], T],
+    stored: Callable[[T], Any] | None = None,
+) -> tuple[T, str | None]:
+    """Journal the intent, make the write while the lease surely lasts, journal that it was
+    done (with `stored(answer)` as the entry's `after`: what AWS really stored, for undo). A
+    write whose outcome is unknown (the network failed after sending) says where the change
+    may stand; one AWS refused is marked failed. Returns (the write's answer, the entry id)."""
+    lease.confirm()
+    if not lease.enough_for_a_write():
+        raise leases.LeaseTooShortError()
+    entry = app.journal.record(target=app.target.describe(), state="intended", **entry_fields)
+    entry_id = entry["id"] if entry else None
+    try:
+        written = lease.write(write)
+    except leases.LeaseTooShortError:
+        if entry_id:
+            app.journal.update(entry_id, state="not-written")
+        raise
+    except NetworkError as exc:
+        where = entry_fields.get("api_id")
+        raise NetworkError(
+            f"{exc.message}; the change may have reached AWS before the connection failed",
+            f"`petgate status --api {where}` shows what the API holds now"
+            + (f"; if it holds the change, `petgate undo {entry_id}` reverses it" if entry_id else ""),
+        ) from None
+    except AwsError:
+        if entry_id:
+            app.journal.update(entry_id, state="failed")
+        raise
+    if entry_id:
+        app.journal.update(entry_id, state="done", **({"after": stored(written)} if stored else {}))
+    return written, entry_id
+
+
+def _planned(api: ApiRef, stage: str, doc: dict[str, Any], edit: Edit, dry_run: bool) -> dict[str, Any]:
+    """What `edit` makes of the policy in `doc`; a policy petgate must not touch is refused."""
+    before = decode_policy(api.id, doc)
+    try:
+        policies.check_own_statements_unique(before)
+        after, touched = edit(before)
+        if after is not None:
+            policies.validate(after)
+    except policies.PolicyError as exc:
+        raise UsageError(str(exc)) from None
+    return {
+        "api_id": api.id, "api_name": api.name, "stage": stage, "previous_policy": before, "policy": after,
+        "touched": touched, "changed": after != before, "dry_run": dry_run,
+    }
 
 
 def change_policy(
     app: App, ref: str, stage: str, command: str, edit: Edit, intended: Intended, dry_run: bool = False
 ) -> dict[str, Any]:
-    """Apply `edit` to the API's policy until `intended` holds for what AWS stored."""
+    """Apply `edit` to the API's policy until `intended` holds for what AWS stored.
+
+    It reads first, with no lease: most runs of a cron job, and a block of what is blocked
+    already, stop there. A change is made under the lease, on a fresh read (the first one may
+    be stale by then), and read back from the write's answer."""
+    api, doc = read_api(app, ref)
+    result = _planned(api, stage, doc, edit, dry_run)
+    if dry_run or not result["changed"]:
+        return {**result, "write_attempts": 0}
+    lapses = 0
+    lease = leases.Lease(app.gateway, api.id, app.output.warn)
     for attempt in range(1, MAX_WRITE_ATTEMPTS + 1):
-        with locked_api(app, ref, dry_run) as (api, doc):
-            before = decode_policy(api.id, doc)
-            try:
-                policies.check_own_statements_unique(before)
-                after, touched = edit(before)
-                if after is not None:
-                    policies.validate(after)
-            except policies.PolicyError as exc:
-                raise UsageError(str(exc)) from None
-            result = {
-                "api_id": api.id,
-                "api_name": api.name,
-                "stage": stage,
-                "previous_policy": before,
-                "policy": after,
-                "touched": touched,
-                "changed": after != before,
-                "dry_run": dry_run,
-                "write_attempts": attempt,
-            }
-            if dry_run or after == before:
-                return result
-            written = app.gateway.set_policy(api.id, after)
-            stored = decode_policy(api.id, written)
+        try:
+            with under_lease(app, api.id, lease):
+                result = _planned(api, stage, app.gateway.get_api(api.id), edit, dry_run)
+                result["write_attempts"] = attempt
+                if not result["changed"]:
+                    return result  # another writer made the same change meanwhile
+                before, after = result["previous_policy"], result["policy"]
+                written, entry_id = guarded_write(
+                    app, lease, {"kind": "policy", "command": command, "api_id": api.id, "stage": stage,
+                                 "before": before, "after": after},
+                    partial(app.gateway.set_policy, api.id, after), partial(decode_policy, api.id))
+        except leases.LeaseTooShortError:
+            lapses += 1
+            app.output.warn(f"too little of the lease on API {api.id} was left to write safely; taking it again")
+            continue
+        stored = decode_policy(api.id, written)
         if intended(stored):
-            result["policy"] = stored
-            return journal(app, result, kind="policy", command=command, api_id=api.id, stage=stage, before=before, after=stored)
+            result.update(policy=stored, journal_id=entry_id)
+            return result
         app.output.warn("another writer changed the policy at the same moment; merging again")
         time.sleep(random.uniform(0.05, 0.25) * attempt)  # jitter: writers must not retry in step
     raise AwsError(
-        f"the policy of API {ref} kept changing under petgate after {MAX_WRITE_ATTEMPTS} attempts",
+        f"the policy of API {ref} kept changing under petgate after {MAX_WRITE_ATTEMPTS} attempts"
+        + (f" ({lapses} times the lease ran short: the control plane is slow)" if lapses else ""),
         "nothing of yours was lost; run the command again",
     )
 
@@ -191,46 +265,84 @@ def unblock(
 
 
 def remove_policy(app: App, ref: str, stage: str, dry_run: bool = False) -> dict[str, Any]:
-    """`unblock --all`: the whole policy goes, even one petgate cannot read."""
-    with locked_api(app, ref, dry_run) as (api, doc):
+    """`unblock --all`: the whole policy goes, even one petgate cannot read. Reads first: an API
+    with no policy takes no lease."""
+
+    def planned(api: ApiRef, doc: dict[str, Any]) -> dict[str, Any]:
         stored = doc.get("policy")
         try:
             before = policies.decode_stored(stored)
         except policies.PolicyError:
             before = {"unreadable": stored}
-        result = {
+        return {
             "api_id": api.id, "api_name": api.name, "stage": stage, "previous_policy": before,
             "policy": None, "removed": policies.blocked_cidrs(before), "changed": before is not None,
             "dry_run": dry_run,
         }
-        if dry_run or before is None:
-            return result
-        app.gateway.set_policy(api.id, None)
-    return journal(app, result, kind="policy", command="unblock --all", api_id=api.id, stage=stage, before=before, after=None)
+
+    result = planned(*read_api(app, ref))
+    if dry_run or not result["changed"]:
+        return result
+    lease = leases.Lease(app.gateway, result["api_id"], app.output.warn)
+    while True:
+        try:
+            with locked_api(app, result["api_id"], lease=lease) as (api, doc, _):
+                result = planned(api, doc)
+                if not result["changed"]:
+                    return result
+                _, result["journal_id"] = guarded_write(
+                    app, lease, {"kind": "policy", "command": "unblock --all", "api_id": api.id, "stage": stage,
+                                 "before": result["previous_policy"], "after": None},
+                    lambda: app.gateway.set_policy(api.id, None))
+                return result
+        except leases.LeaseTooShortError:
+            app.output.warn(f"too little of the lease on API {result['api_id']} was left to write safely; taking it again")
 
 
 def set_access_denied(
     app: App, ref: str, stage: str, template: str, content_type: str, status_code: str, dry_run: bool = False
 ) -> dict[str, Any]:
-    """Put the ACCESS_DENIED response, keeping the templates of other content types and headers."""
-    with locked_api(app, ref, dry_run) as (api, _doc):
-        previous = app.gateway.get_gateway_response(api.id, ACCESS_DENIED)
+    """Put the ACCESS_DENIED response, keeping the templates of other content types and headers.
+    Reads first: a response that already says this takes no lease."""
+    api, _doc = read_api(app, ref)
+
+    def planned(previous: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, str], Any]:
         customised = previous is not None and not previous.get("defaultResponse", False)
         templates = dict((previous or {}).get("responseTemplates") or {}) if customised else {}
         templates[content_type] = template
         parameters = (previous or {}).get("responseParameters") if customised else None
+        unchanged = customised and previous is not None and str(previous.get("statusCode")) == status_code and \
+            (previous.get("responseTemplates") or {}) == templates
         result: dict[str, Any] = {
             "api_id": api.id, "api_name": api.name, "stage": stage, "response_type": ACCESS_DENIED,
             "status_code": status_code, "content_type": content_type, "template": template,
-            "previous": previous, "dry_run": dry_run,
+            "previous": previous, "dry_run": dry_run, "changed": not unchanged,
         }
-        if dry_run:
-            return result
-        written = app.gateway.put_gateway_response(api.id, ACCESS_DENIED, status_code, templates, parameters)
-    return journal(
-        app, result, kind="gateway_response", command="set-403-template", api_id=api.id, stage=stage,
-        response_type=ACCESS_DENIED, before=previous if customised else None, after=written,
-    )
+        return result, templates, parameters
+
+    result, _, _ = planned(app.gateway.get_gateway_response(api.id, ACCESS_DENIED))
+    if dry_run or not result["changed"]:
+        return result
+    lease = leases.Lease(app.gateway, api.id, app.output.warn)
+    while True:
+        try:
+            with under_lease(app, api.id, lease):
+                previous = app.gateway.get_gateway_response(api.id, ACCESS_DENIED)
+                result, templates, parameters = planned(previous)
+                if not result["changed"]:
+                    return result
+                customised = previous is not None and not previous.get("defaultResponse", False)
+                _, result["journal_id"] = guarded_write(
+                    app, lease, {"kind": "gateway_response", "command": "set-403-template", "api_id": api.id,
+                                 "stage": stage, "response_type": ACCESS_DENIED,
+                                 "before": previous if customised else None,
+                                 "after": {"responseType": ACCESS_DENIED, "statusCode": status_code,
+                                           "responseTemplates": templates, "responseParameters": parameters}},
+                    partial(app.gateway.put_gateway_response, api.id, ACCESS_DENIED, status_code, templates, parameters),
+                    lambda answer: answer)
+                return result
+        except leases.LeaseTooShortError:
+            app.output.warn(f"too little of the lease on API {api.id} was left to write safely; taking it again")
 
 
 def deploy(app: App, api_id: str, stage: str, description: str) -> dict[str, Any]:
@@ -263,9 +375,22 @@ def undo(app: App, entry: dict[str, Any], force: bool, dry_run: bool) -> dict[st
         )
     if entry["kind"] == "waf":
         return _undo_waf(app, entry, force, dry_run)
+    if entry.get("state") in ("not-written", "failed"):
+        raise UsageError(f"entry {entry['id']} was never written ({entry['state']}): there is nothing to undo")
     api_id, stage = entry["api_id"], entry.get("stage") or "test"
+    lease = leases.Lease(app.gateway, api_id, app.output.warn)
+    while True:
+        try:
+            return _undo_api_change(app, entry, api_id, stage, force, dry_run, lease)
+        except leases.LeaseTooShortError:
+            app.output.warn(f"too little of the lease on API {api_id} was left to write safely; taking it again")
+
+
+def _undo_api_change(
+    app: App, entry: dict[str, Any], api_id: str, stage: str, force: bool, dry_run: bool, lease: leases.Lease
+) -> dict[str, Any]:
     result: dict[str, Any] = {"api_id": api_id, "stage": stage, "undoes": entry["id"], "kind": entry["kind"], "dry_run": dry_run}
-    with locked_api(app, api_id, dry_run) as (api, doc):
+    with locked_api(app, api_id, dry_run, lease) as (api, doc, lease_held):
         if entry["kind"] == "policy":
             current: Any = decode_policy(api.id, doc)
             restored: Any = entry.get("before")
@@ -276,6 +401,12 @@ def undo(app: App, entry: dict[str, Any], force: bool, dry_run: bool) -> dict[st
             current = None if response.get("defaultResponse", True) else response
             restored = entry.get("before")
         if _comparable(current) != _comparable(entry.get("after")) and not force:
+            if entry.get("state") == "intended":
+                raise UsageError(
+                    f"entry {entry['id']} was never confirmed (petgate stopped during the write), and API {api_id} "
+                    "does not hold what it meant to write: it was most likely never written",
+                    "check `petgate status`; pass --force to put back what the entry replaced anyway",
+                )
             raise UsageError(
                 f"the {entry['kind'].replace('_', ' ')} of API {api_id} changed after entry {entry['id']}; "
                 "undoing it would overwrite that change",
@@ -284,19 +415,24 @@ def undo(app: App, entry: dict[str, Any], force: bool, dry_run: bool) -> dict[st
         result.update({"previous": current, "restored": restored})
         if dry_run:
             return result
-        if entry["kind"] == "policy":
-            app.gateway.set_policy(api.id, restored)
-        elif restored is None:
-            app.gateway.delete_gateway_response(api.id, ACCESS_DENIED)
-        else:
-            app.gateway.put_gateway_response(
+        assert lease_held is not None
+
+        def put_back() -> Any:
+            if entry["kind"] == "policy":
+                return app.gateway.set_policy(api.id, restored)
+            if restored is None:
+                return app.gateway.delete_gateway_response(api.id, ACCESS_DENIED)
+            return app.gateway.put_gateway_response(
                 api.id, ACCESS_DENIED, restored.get("statusCode"), restored.get("responseTemplates") or {},
                 restored.get("responseParameters"),
             )
-    return journal(
-        app, result, kind=entry["kind"], command="undo", undoes=entry["id"], api_id=api_id, stage=stage,
-        response_type=entry.get("response_type"), before=current, after=restored,
-    )
+
+        _, result["journal_id"] = guarded_write(
+            app, lease_held, {"kind": entry["kind"], "command": "undo", "undoes": entry["id"], "api_id": api_id,
+                         "stage": stage, "response_type": entry.get("response_type"), "before": current,
+                         "after": restored},
+            put_back)
+    return result
 
 
 def _undo_waf(app: App, entry: dict[str, Any], force: bool, dry_run: bool) -> dict[str, Any]:

@@ -70,7 +70,7 @@ class App:
             f"waiting {seconds:.1f}s for AWS quota ({operation} was throttled)"
         )
         if self.output.verbosity > 0:
-            gateway.client.meta.events.register("before-send.api-gateway", self._log_request)
+            gateway.register("before-send.api-gateway", self._log_request)
         return gateway
 
     def _log_request(self, request: Any, **_: Any) -> None:

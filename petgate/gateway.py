@@ -107,7 +107,9 @@ def aws_errors(what: str) -> Iterator[None]:
         ) from None
     except bex.NoRegionError:
         raise UsageError(f"{what}: no AWS region configured", "pass --region") from None
-    except (bex.EndpointConnectionError, bex.ConnectTimeoutError, bex.ReadTimeoutError) as exc:
+    except bex.HTTPClientError as exc:
+        # refused, reset, closed, timed out: whatever botocore's retry settings left us with,
+        # the network failed, not AWS (exit 4)
         raise NetworkError(
             f"{what}: cannot reach the control plane ({exc})",
             "check the endpoint, or start the local gateway with `petgate local`",
@@ -117,14 +119,32 @@ def aws_errors(what: str) -> Iterator[None]:
 
 
 class Gateway:
-    def __init__(self, client: APIGatewayClient, sleep: Callable[[float], None] = time.sleep) -> None:
+    """`client` makes the reads and the calls botocore may retry; `writer` (by default the
+    same client) makes the writes a lease guards, one attempt each, so that one write takes
+    at most `write_bound_s` (its connect and read timeouts): see lease.py."""
+
+    def __init__(
+        self, client: APIGatewayClient, sleep: Callable[[float], None] = time.sleep, writer: APIGatewayClient | None = None
+    ) -> None:
         self.client = client
+        self.writer = writer or client
         self.sleep = sleep
         self.quota_waits: list[float] = []  # seconds waited for AWS's quotas, for JSON output
         self.on_quota_wait: Callable[[str, float], None] = lambda _operation, _seconds: None
         # botocore's standard retry mode does the waiting; this hook makes it visible and
         # stretches a throttled CreateDeployment's wait to what its quota allows.
         client.meta.events.register_first("needs-retry.apigateway", self._throttled)  # type: ignore[arg-type]
+
+    @property
+    def write_bound_s(self) -> float:
+        """How long one guarded write can take: one attempt's connect and read timeouts."""
+        config = self.writer.meta.config
+        return float(getattr(config, "connect_timeout", 60) or 60) + float(getattr(config, "read_timeout", 60) or 60)
+
+    def register(self, event: str, handler: Callable[..., Any]) -> None:
+        """Hook every client of this gateway (-v logging, call counting)."""
+        for client in {id(self.client): self.client, id(self.writer): self.writer}.values():
+            client.meta.events.register(event, handler)
 
     def _throttled(self, response: Any = None, attempts: int = 0, operation: Any = None, **_: Any) -> float | None:
         if not response or not isinstance(response, tuple) or response[1] is None:
@@ -230,7 +250,7 @@ class Gateway:
         value = policies.encode(policy) if policy else ""
         with aws_errors(f"writing the policy of API {api_id}"):
             return dict(
-                self.client.update_rest_api(
+                self.writer.update_rest_api(
                     restApiId=api_id,
                     patchOperations=[{"op": "replace", "path": "/policy", "value": value}],
                 )
@@ -262,7 +282,7 @@ class Gateway:
         if parameters:
             kwargs["responseParameters"] = parameters
         with aws_errors(f"writing the {response_type} gateway response"):
-            return _plain(self.client.put_gateway_response(**kwargs))
+            return _plain(self.writer.put_gateway_response(**kwargs))
 
     # --- stages and deployments -----------------------------------------------------------
 
@@ -274,7 +294,7 @@ class Gateway:
         """Back to AWS's default (already the default is fine)."""
         self._or_none(
             f"resetting the {response_type} gateway response",
-            lambda: self.client.delete_gateway_response(restApiId=api_id, responseType=response_type),
+            lambda: self.writer.delete_gateway_response(restApiId=api_id, responseType=response_type),
         )
 
     def get_stage(self, api_id: str, stage: str) -> dict[str, Any] | None:
@@ -328,4 +348,4 @@ class Gateway:
             self.delete_model(api_id, name)
 
     def delete_model(self, api_id: str, name: str) -> None:
-        self._or_none(f"deleting model {name}", lambda: self.client.delete_model(restApiId=api_id, modelName=name))
+        self._or_none(f"deleting model {name}", lambda: self.writer.delete_model(restApiId=api_id, modelName=name))

@@ -17,6 +17,7 @@ from typing import Any
 
 JOURNAL_FILE = "journal.jsonl"
 LOCK_TIMEOUT_S = 60.0
+UPDATE = "update"  # marks a line that adds to an earlier entry of the same id
 
 
 def state_dir() -> Path:
@@ -44,6 +45,14 @@ class Journal:
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             **fields,
         }
+        return entry if self._append(entry) else None
+
+    def update(self, entry_id: str, **fields: Any) -> bool:
+        """Add to an entry (its `state`: intended, then done, failed or not-written) with a line
+        of its own: the journal is only ever appended to, so a crash loses at most this line."""
+        return self._append({"id": entry_id, UPDATE: True, **fields})
+
+    def _append(self, entry: dict[str, Any]) -> bool:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             line = json.dumps(entry, sort_keys=True) + "\n"
@@ -60,8 +69,8 @@ class Journal:
             if not self._warned:
                 self._warn(f"this change was made but not journaled ({self.path}: {exc.strerror}); `petgate undo` cannot revert it")
                 self._warned = True
-            return None
-        return entry
+            return False
+        return True
 
     def entries(self) -> list[dict[str, Any]]:
         """Every readable entry, oldest first; unreadable lines are skipped with a warning."""
@@ -76,7 +85,8 @@ class Journal:
                 f"cannot read the journal {self.path}: {exc.strerror}",
                 "PETGATE_STATE_DIR must be a directory petgate can write to",
             ) from None
-        entries, skipped = [], []
+        entries: dict[str, dict[str, Any]] = {}
+        skipped = []
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
@@ -85,13 +95,17 @@ class Journal:
             except json.JSONDecodeError:
                 entry = None
             if isinstance(entry, dict) and isinstance(entry.get("id"), str) and entry["id"]:
-                entries.append(entry)
+                if entry.pop(UPDATE, False):
+                    if entry["id"] in entries:  # an update joins its entry, which keeps its place
+                        entries[entry["id"]].update(entry)
+                else:
+                    entries[entry["id"]] = entry
             else:
                 skipped.append(number)  # torn by a crash, or edited by hand: the rest still counts
         if skipped:
             listed = ", ".join(map(str, skipped[:10])) + (" ..." if len(skipped) > 10 else "")
             self._warn(f"skipped {len(skipped)} unreadable line(s) of {self.path} (line {listed})")
-        return entries
+        return list(entries.values())
 
     @contextmanager
     def lock(self, api_id: str) -> Iterator[None]:

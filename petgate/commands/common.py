@@ -186,7 +186,8 @@ def wanted_cidrs(app: App, cidrs: tuple[str, ...], list_file: str | None, defaul
 
 
 def after_change(app: App, result: dict[str, Any], no_deploy: bool, description: str) -> dict[str, Any]:
-    """Redeploy after a change unless --no-deploy or --dry-run.
+    """Redeploy after a change unless --no-deploy or --dry-run; after a change that changed
+    nothing, only if the stage does not serve the current state yet (deploy_unless_served).
 
     A failed deployment does not hide the change: the result says it was written but not
     deployed (`deploy_error`), and the command then ends with the deployment's exit code.
@@ -196,6 +197,12 @@ def after_change(app: App, result: dict[str, Any], no_deploy: bool, description:
     if no_deploy:
         result.update({"deployed": False, "invoke_url": app.target.invoke_url(result["api_id"], result["stage"])})
         return result
+    if result.get("changed") is False:
+        return deploy_unless_served(app, result, no_deploy, description)
+    return _deploy(app, result, description)
+
+
+def _deploy(app: App, result: dict[str, Any], description: str) -> dict[str, Any]:
     try:
         result.update(actions.deploy(app, result["api_id"], result["stage"], description))
     except PetgateError as exc:
@@ -208,23 +215,35 @@ def after_change(app: App, result: dict[str, Any], no_deploy: bool, description:
 
 
 def deploy_unless_served(app: App, result: dict[str, Any], no_deploy: bool, description: str) -> dict[str, Any]:
-    """For unattended runs (sync, prune): redeploy after a change, and also when nothing changed
-    but the stage does not serve the current policy yet (say, an earlier run's deployment
-    failed); otherwise leave the stage alone, so a cron job does not deploy every few minutes."""
+    """Redeploy after a change, and also when nothing changed but the stage does not serve the
+    current policy (or 403 template) yet (say, an earlier run's deployment failed); otherwise
+    leave the stage alone, so a re-run or a cron job does not deploy every few minutes (AWS
+    allows one CreateDeployment every 5 seconds)."""
     if result.get("dry_run") or result.get("changed") or no_deploy:
         return after_change(app, result, no_deploy, description)
     try:
         exported = app.gateway.get_stage_export(result["api_id"], result["stage"])
     except PetgateError:
         return result  # no such stage yet: there is nothing to bring up to date
-    try:
-        served = exported_policy(exported)
-    except policies.PolicyError:
-        served = None
-    if (served or None) == (result.get("policy") or None):
+    if _serves(exported, result):
         return result
-    app.output.warn(f"stage {result['stage']} does not serve the current policy yet: deploying it")
-    return after_change(app, result, no_deploy, description)
+    what = "403 template" if "response_type" in result else "policy"
+    app.output.warn(f"stage {result['stage']} does not serve the current {what} yet: deploying it")
+    return _deploy(app, result, description)
+
+
+def _serves(exported: dict[str, Any], result: dict[str, Any]) -> bool:
+    """Whether the stage's export holds what the API holds now (the result of a no-op change)."""
+    if "response_type" in result:
+        served = ((exported.get("x-amazon-apigateway-gateway-responses") or {}).get(result["response_type"]) or {})
+        current = result.get("previous") or {}
+        return (str(served.get("statusCode")) == str(current.get("statusCode"))
+                and (served.get("responseTemplates") or {}) == (current.get("responseTemplates") or {}))
+    try:
+        served_policy = exported_policy(exported)
+    except policies.PolicyError:
+        served_policy = None
+    return (served_policy or None) == (result.get("policy") or None)
 
 
 def parse_cidrs(app: App, given: tuple[str, ...]) -> list[str]:

@@ -12,7 +12,6 @@ from petgate.app import App
 from petgate.commands.common import (
     after_change,
     clock_from,
-    deploy_unless_served,
     now_option,
     pass_app,
     render_deploy_lines,
@@ -41,11 +40,8 @@ def prune(app: App, api_refs: tuple[str, ...], stage: str, now_text: str | None,
     clock = clock_from(now_text)
 
     def one(api_ref: str) -> dict[str, Any]:
-        preview = actions.prune(app, api_ref, stage, clock, dry_run=True)  # reads only: no lease when nothing is due
-        if dry_run or not preview["pruned"]:
-            preview["dry_run"] = dry_run
-            return preview if dry_run else deploy_unless_served(app, preview, no_deploy, "petgate prune")
-        return after_change(app, actions.prune(app, preview["api_id"], stage, clock), no_deploy, "petgate prune")
+        # reads first: with nothing due, no lease, and no deployment unless the stage lags behind
+        return after_change(app, actions.prune(app, api_ref, stage, clock, dry_run), no_deploy, "petgate prune")
 
     for_each_api(app, api_refs, one, _render)
 

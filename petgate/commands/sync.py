@@ -96,10 +96,9 @@ def _sync_one(app: App, api_ref: str, stage: str, list_file: str, desired: list[
     def intended(stored: policies.Policy | None) -> bool:
         return sorted(policies.permanent_cidrs(stored)) == sorted(desired)
 
-    # a read first: when the list already is the file's (most cron runs), no lease, no write, no deployment
-    data = actions.change_policy(app, api_ref, stage, "sync", edit, intended, dry_run=True)
-    if data["changed"] and not dry_run:
-        data = actions.change_policy(app, data["api_id"], stage, "sync", edit, intended)
+    # change_policy reads first: when the list already is the file's (most cron runs), no lease,
+    # no write, and no deployment unless the stage does not serve the policy yet
+    data = actions.change_policy(app, api_ref, stage, "sync", edit, intended, dry_run)
     data.pop("touched", None)
     data.update(plan, file=list_file, listed=len(desired), max_change=max_change, dry_run=dry_run)
     return deploy_unless_served(app, data, no_deploy, "petgate sync")
