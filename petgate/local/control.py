@@ -128,7 +128,9 @@ class Operations:
         JSON, or the wrong kind of value), ValidationException (a required member missing)."""
         shape = operation.input_shape
         if shape is None or shape.serialization.get("payload"):
-            return  # no body, or a document of its own (ImportRestApi, PutRestApi: importer.py)
+            return  # no input, or a document of its own (ImportRestApi, PutRestApi: importer.py)
+        if all(member.serialization.get("location") for member in shape.members.values()):
+            return  # everything is in the path, query or headers: a body is not read
         try:
             missing = check_shape(shape, load_json_object(body), f"{operation.name[:1].lower()}{operation.name[1:]}Input",
                                   strict_scalars=False)
