@@ -64,6 +64,10 @@ def read_api(app: App, ref: str) -> tuple[ApiRef, dict[str, Any]]:
     return ApiRef(doc["id"], doc.get("name", "")), doc
 
 
+def new_lease(app: App, api_id: str) -> leases.Lease:
+    return leases.Lease(app.gateway, api_id, app.output.warn, app.clock, app.sleep)
+
+
 @contextmanager
 def under_lease(app: App, api_id: str, lease: leases.Lease | None = None) -> Iterator[leases.Lease]:
     """The API is ours alone for the block: petgate processes on this machine take turns on a
@@ -71,7 +75,7 @@ def under_lease(app: App, api_id: str, lease: leases.Lease | None = None) -> Ite
     what the user sees: a failure to release after it is only a warning. Pass the same `lease`
     to take it again after LeaseTooShortError: a lease it still holds is then known as its own."""
     with app.journal.lock(api_id):
-        lease = lease or leases.Lease(app.gateway, api_id, app.output.warn)
+        lease = lease or new_lease(app, api_id)
         lease.acquire()
         try:
             yield lease
@@ -167,7 +171,7 @@ def change_policy(
     if dry_run or not result["changed"]:
         return {**result, "write_attempts": 0}
     lapses = 0
-    lease = leases.Lease(app.gateway, api.id, app.output.warn)
+    lease = new_lease(app, api.id)
     for attempt in range(1, MAX_WRITE_ATTEMPTS + 1):
         try:
             with under_lease(app, api.id, lease):
@@ -283,7 +287,7 @@ def remove_policy(app: App, ref: str, stage: str, dry_run: bool = False) -> dict
     result = planned(*read_api(app, ref))
     if dry_run or not result["changed"]:
         return result
-    lease = leases.Lease(app.gateway, result["api_id"], app.output.warn)
+    lease = new_lease(app, result["api_id"])
     while True:
         try:
             with locked_api(app, result["api_id"], lease=lease) as (api, doc, _):
@@ -323,7 +327,7 @@ def set_access_denied(
     result, _, _ = planned(app.gateway.get_gateway_response(api.id, ACCESS_DENIED))
     if dry_run or not result["changed"]:
         return result
-    lease = leases.Lease(app.gateway, api.id, app.output.warn)
+    lease = new_lease(app, api.id)
     while True:
         try:
             with under_lease(app, api.id, lease):
@@ -361,12 +365,20 @@ def deploy(app: App, api_id: str, stage: str, description: str) -> dict[str, Any
     }
 
 
-UNDOABLE = ("policy", "gateway_response", "waf")
+UNDOABLE = ("policy", "gateway_response", "waf", "waf-attach", "waf-detach", "delete")
+
+
+def undoable(entry: dict[str, Any]) -> bool:
+    """Whether `petgate undo` can put back what the entry changed (a deleted WAF list can be
+    made again; a deleted API cannot; a change that was never written has nothing to undo)."""
+    if entry.get("kind") not in UNDOABLE or entry.get("undoes") or entry.get("state") in ("not-written", "failed"):
+        return False
+    return entry["kind"] != "delete" or bool(entry.get("list"))
 
 
 def undo(app: App, entry: dict[str, Any], force: bool, dry_run: bool) -> dict[str, Any]:
     """Put back what the entry replaced, refusing (unless forced) if it changed since."""
-    if entry.get("kind") not in UNDOABLE:
+    if entry.get("kind") not in UNDOABLE or (entry.get("kind") == "delete" and not entry.get("list")):
         raise UsageError(f"entry {entry['id']} is a {entry.get('kind')}; only policy, 403 template and WAF list changes can be undone")
     if entry.get("target") != app.target.describe():
         raise UsageError(
@@ -375,10 +387,14 @@ def undo(app: App, entry: dict[str, Any], force: bool, dry_run: bool) -> dict[st
         )
     if entry["kind"] == "waf":
         return _undo_waf(app, entry, force, dry_run)
+    if entry["kind"] in ("waf-attach", "waf-detach", "delete"):
+        from petgate.waf_list import undo_entry
+
+        return undo_entry(app, entry, force, dry_run)
     if entry.get("state") in ("not-written", "failed"):
         raise UsageError(f"entry {entry['id']} was never written ({entry['state']}): there is nothing to undo")
     api_id, stage = entry["api_id"], entry.get("stage") or "test"
-    lease = leases.Lease(app.gateway, api_id, app.output.warn)
+    lease = new_lease(app, api_id)
     while True:
         try:
             return _undo_api_change(app, entry, api_id, stage, force, dry_run, lease)
@@ -400,7 +416,7 @@ def _undo_api_change(
             response = app.gateway.get_gateway_response(api.id, ACCESS_DENIED) or {}
             current = None if response.get("defaultResponse", True) else response
             restored = entry.get("before")
-        if _comparable(current) != _comparable(entry.get("after")) and not force:
+        if not _holds(current, entry.get("after"), entry.get("state") == "intended") and not force:
             if entry.get("state") == "intended":
                 raise UsageError(
                     f"entry {entry['id']} was never confirmed (petgate stopped during the write), and API {api_id} "
@@ -459,6 +475,20 @@ def _undo_waf(app: App, entry: dict[str, Any], force: bool, dry_run: bool) -> di
         return result
     return journal(app, result, kind="waf", command="undo", undoes=entry["id"], list=entry["list"],
                    ip_sets={n: {"before": result["previous"][n], "after": result["restored"][n]} for n in result["restored"]})
+
+
+def _holds(current: Any, after: Any, intended_only: bool) -> bool:
+    """Whether the API still holds what the entry left. An entry whose write was never confirmed
+    records the policy petgate meant to write, before API Gateway expanded its resources."""
+    if _comparable(current) == _comparable(after):
+        return True
+    if not intended_only or not isinstance(after, dict) or "Statement" not in after:
+        return False
+    arn = policies.api_arn_in(current)
+    if arn is None:
+        return False
+    region, account, api_id = arn.split(":")[3:6]
+    return bool(current == policies.expand_resources(after, region, account, api_id))
 
 
 def _comparable(value: Any) -> Any:

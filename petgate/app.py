@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -24,9 +25,14 @@ LOCAL_WAIT_S = 10.0
 
 
 class App:
-    def __init__(self, target: Target, output: Output) -> None:
+    def __init__(
+        self, target: Target, output: Output, clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.target = target
         self.output = output
+        self.clock = clock  # what the lease reads "now" from; tests inject their own
+        self.sleep = sleep
         self.checkip_address: str | None = None  # asked at most once per command
         self.pending_error: PetgateError | None = None  # a failure to report after the result
         self._local_seen = False
