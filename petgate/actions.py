@@ -395,6 +395,9 @@ def undo(app: App, entry: dict[str, Any], force: bool, dry_run: bool) -> dict[st
         raise UsageError(f"entry {entry['id']} was never written ({entry['state']}): there is nothing to undo")
     api_id, stage = entry["api_id"], entry.get("stage") or "test"
     lease = new_lease(app, api_id)
+    checked = _undo_api_change(app, entry, api_id, stage, force, True, lease)  # refusals first, with no lease
+    if dry_run:
+        return checked
     while True:
         try:
             return _undo_api_change(app, entry, api_id, stage, force, dry_run, lease)

@@ -193,11 +193,32 @@ def test_a_crashed_holders_lease_is_taken_over(petgate: Any, api_id: str, apigw:
     assert "PetgateLease" not in [m["name"] for m in apigw.get_models(restApiId=api_id)["items"]]
 
 
-def test_a_live_lease_is_waited_for(petgate: Any, api_id: str, apigw: Any) -> None:
-    lease_model(apigw, api_id, expires_in=1.5)
-    result = petgate("block-my-ip", "--api", api_id, "--cidr", "192.0.2.8", "--no-deploy")
-    assert result.exit_code == 0, result.stderr
-    assert "another petgate (elsewhere:1:abc) is changing API" in result.stderr
+class FakeClock:
+    """Time for the lease: sleeping moves it on, so a wait costs no real time."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_a_live_lease_is_waited_for(local_url: str, api_id: str, apigw: Any) -> None:
+    import io
+
+    from petgate.actions import block
+
+    clock = FakeClock()
+    lease_model(apigw, api_id, expires_in=1.5)  # by the real clock, which the fake one starts from
+    said = io.StringIO()
+    app = App(Target(local=True, local_url=local_url), Output(stderr=said), clock=clock, sleep=clock.sleep)
+    started = clock.now
+    block(app, api_id, "test", ["192.0.2.8/32"])
+    assert "another petgate (elsewhere:1:abc) is changing API" in said.getvalue()
+    assert clock.now > started + 1.5, "it waited until the other lease had expired"
     assert policies.blocked_cidrs(stored(apigw, api_id)) == ["192.0.2.8/32"]
 
 
