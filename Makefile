@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(BIN)/petgate --local walkthrough --cleanup
 
 test: $(STAMP) $(AWSCLI)
-	PETGATE_TEST_AWS_CLI=$(CURDIR)/$(AWSCLI) $(BIN)/python -m pytest
+	PETGATE_TEST_AWS_CLI=$(CURDIR)/$(AWSCLI) $(BIN)/python -m pytest --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
