@@ -52,6 +52,10 @@ class ApiRefType(click.ParamType):  # type: ignore[type-arg]  # generic only fro
     name = "ID_OR_NAME"
     envvar_list_splitter = "\n"
 
+    def split_envvar_value(self, rv: str) -> list[str]:
+        """One API per line; blank lines (an env file's trailing newline) are not APIs."""
+        return [line for line in rv.split(self.envvar_list_splitter) if line.strip()] or [rv]
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         text = str(value).strip()
         if not text:
@@ -161,6 +165,8 @@ def read_list_file(path: str | None) -> list[str]:
 
     try:
         if path == "-":
+            if sys.stdin is None or sys.stdin.closed:
+                raise UsageError("--file - reads stdin, and stdin is closed", "pipe the list in, or give a file")
             text, source = sys.stdin.read(), "stdin"
         else:
             with open(path, encoding="utf-8") as handle:
