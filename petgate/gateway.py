@@ -107,7 +107,7 @@ def aws_errors(what: str) -> Iterator[None]:
         ) from None
     except bex.NoRegionError:
         raise UsageError(f"{what}: no AWS region configured", "pass --region") from None
-    except bex.HTTPClientError as exc:
+    except (bex.ConnectionError, bex.HTTPClientError) as exc:
         # refused, reset, closed, timed out: whatever botocore's retry settings left us with,
         # the network failed, not AWS (exit 4)
         raise NetworkError(
