@@ -184,6 +184,7 @@ class _Run:
 
     def __init__(self) -> None:
         self.output: Output | None = None
+        self.interrupted = False  # being reported: the command was interrupted
 
     def output_for(self, mode: str, verbosity: int) -> Output:
         self.output = Output(mode, verbosity=verbosity)
@@ -214,9 +215,9 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     global _current
     _current = _Run()
-    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # from here on, Ctrl-C is ours to report
     try:
+        if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+            signal.signal(signal.SIGINT, _interrupt)  # from here on, Ctrl-C is ours to report
         cli.main(args=args, prog_name="petgate", standalone_mode=False)
     except PetgateError as exc:
         _fail(args, exc.line(), exc.exit_code, exc.error_code, exc.message, exc.hint)
@@ -228,8 +229,15 @@ def main(argv: list[str] | None = None) -> None:
         exc.show()
         sys.exit(exc.exit_code if exc.exit_code else EXIT_USAGE)
     except (KeyboardInterrupt, click.exceptions.Abort):
+        _current.interrupted = True  # a second Ctrl-C must not cut this report short
         _fail(args, "interrupted", EXIT_INTERRUPTED, "Interrupted", "interrupted", None)
     sys.exit(0)
+
+
+def _interrupt(_signum: int, _frame: Any) -> None:
+    """Ctrl-C during a command: KeyboardInterrupt, as Python's own handler raises, once."""
+    if not _current.interrupted:
+        raise KeyboardInterrupt
 
 
 def _fail(args: list[str], line: str, exit_code: int, code: str, message: str, hint: str | None) -> None:

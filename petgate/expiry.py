@@ -55,7 +55,10 @@ def parse_time(text: str) -> datetime:
         raise ExpiryError(f"{text!r} is not an ISO 8601 time (for example 2026-12-01T18:00:00Z)") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).replace(microsecond=0)
+    try:
+        return moment.astimezone(UTC).replace(microsecond=0)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the year 1 in UTC
+        raise ExpiryError(f"{text!r} is outside the years 0001 to 9999 in UTC") from None
 
 
 def until_from(duration: str | None, until: str | None, clock: datetime) -> datetime | None:
@@ -76,7 +79,8 @@ def until_from(duration: str | None, until: str | None, clock: datetime) -> date
 
 
 def stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(STAMP_FORMAT)
+    """yyyymmddThhmmssZ, always four digits of year (as iso)."""
+    return str(iso(moment)).replace("-", "").replace(":", "")
 
 
 def from_stamp(text: str) -> datetime | None:
@@ -90,7 +94,11 @@ def from_stamp(text: str) -> datetime | None:
 
 
 def iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """yyyy-mm-ddThh:mm:ssZ, always four digits of year: 0001-01-01T00:00:00Z (strftime's %Y
+    writes the year 1 as `1`)."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).replace(tzinfo=None, microsecond=0).isoformat() + "Z"
 
 
 def group_for(wanted: datetime, existing: Iterable[datetime], clock: datetime) -> datetime:

@@ -3,7 +3,7 @@ carries the end (policy.block / unblock / prune / expiring). Pure: the clock is 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
@@ -164,3 +164,38 @@ def test_prune_lifts_what_has_ended_and_nothing_that_has_not(blocks: list[tuple[
             assert p.still_blocking(pruned, cidr), (cidr, ends, at)
         elif last + min((last - NOW) / 10, expiry.MAX_JOIN_LATER) <= at:  # the group may end a little later
             assert not p.still_blocking(pruned, cidr), (cidr, ends, at)
+
+
+# --- four-digit years, and times outside the calendar (issue 16) -----------------------------
+
+
+@pytest.mark.parametrize(("moment", "iso", "stamp"), [
+    (datetime(1, 1, 1, tzinfo=UTC), "0001-01-01T00:00:00Z", "00010101T000000Z"),
+    (datetime(999, 12, 31, 23, 59, 59, tzinfo=UTC), "0999-12-31T23:59:59Z", "09991231T235959Z"),
+    (datetime(2026, 11, 30, 12, 0, 5, 999_999, tzinfo=UTC), "2026-11-30T12:00:05Z", "20261130T120005Z"),
+    (datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC), "9999-12-31T23:59:59Z", "99991231T235959Z"),
+    (datetime(2026, 12, 1, 1, 0, tzinfo=timezone(timedelta(hours=2))), "2026-11-30T23:00:00Z", "20261130T230000Z"),
+])
+def test_times_print_with_four_digit_years_in_utc(moment: datetime, iso: str, stamp: str) -> None:
+    assert expiry.iso(moment) == iso
+    assert expiry.stamp(moment) == stamp
+    assert expiry.from_stamp(stamp) == moment.replace(microsecond=0)
+    assert expiry.parse_time(iso) == moment.replace(microsecond=0)
+    assert expiry.iso(None) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(moment=st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59),
+                           timezones=st.just(UTC)))
+def test_iso_and_stamp_round_trip_through_every_year(moment: datetime) -> None:
+    whole = moment.replace(microsecond=0)
+    assert len(expiry.iso(moment) or "") == 20 and expiry.parse_time(expiry.iso(moment) or "") == whole
+    assert expiry.STAMP.fullmatch(expiry.stamp(moment)) and expiry.from_stamp(expiry.stamp(moment)) == whole
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:30:00-01:00"])
+def test_a_time_that_is_outside_the_calendar_in_utc_is_refused(text: str) -> None:
+    with pytest.raises(expiry.ExpiryError, match="is outside the years 0001 to 9999 in UTC"):
+        expiry.parse_time(text)
+    with pytest.raises(expiry.ExpiryError, match="is outside the years 0001 to 9999 in UTC"):
+        expiry.until_from(None, text, NOW)

@@ -16,7 +16,8 @@ from petgate.output import Output, shown
 
 @click.command()
 @click.option("--api", "api_id", metavar="ID", multiple=True, callback=one_api, help="Only entries for this API id.")
-@click.option("-n", "--limit", default=20, show_default=True, help="How many entries, newest first.")
+@click.option("-n", "--limit", type=click.IntRange(min=1), default=20, show_default=True, metavar="N",
+              help="How many entries, newest first (a whole number from 1).")
 @pass_app
 def history(app: App, api_id: str | None, limit: int) -> None:
     """List the changes petgate made (policies, 403 templates, deployments), newest first.
@@ -38,7 +39,9 @@ def history(app: App, api_id: str | None, limit: int) -> None:
 
 
 def _summary(entry: dict[str, Any]) -> str:
+    """One line of what the entry did, named by the command that did it."""
     kind = entry.get("kind")
+    verb = f"undid {entry.get('undoes')}:" if entry.get("undoes") else f"{entry.get('command')}:"
     if kind == "deployment":
         return f"deployed {entry.get('deployment_id')} to {entry.get('stage')}"
     if kind == "import":
@@ -48,9 +51,15 @@ def _summary(entry: dict[str, Any]) -> str:
     if kind == "waf":
         return f"{entry.get('command')}: WAF list {entry.get('list')} changed"
     if kind == "prune":
-        return f"waf prune: {len(entry.get('pruned') or [])} expired block(s) lifted from WAF list {entry.get('list')}"
-    what = "policy" if kind == "policy" else "403 template"
-    verb = f"undid {entry.get('undoes')}:" if entry.get("undoes") else f"{entry.get('command')}:"
+        return (f"{entry.get('command') or 'waf prune'}: {len(entry.get('pruned') or [])} expired block(s) lifted "
+                f"from WAF list {entry.get('list')}")
+    if kind == "waf-attach":
+        return f"{verb} WAF list {entry.get('list')} attached to {entry.get('stage_arn')}"
+    if kind == "waf-detach":
+        return f"{verb} WAF list {entry.get('list')} detached from {entry.get('stage_arn')}"
+    if kind == "waf-recreate":
+        return f"{verb} WAF list {entry.get('list')} made again"
+    what = {"policy": "policy", "gateway_response": "403 template"}.get(str(kind), str(kind))
     return f"{verb} {what} changed"
 
 
@@ -59,7 +68,15 @@ def _render_history(out: Output, data: dict[str, Any]) -> None:
         out.info(f"No changes journaled yet ({data['journal']}).")
     for entry in data["entries"]:
         mark = " (undone)" if entry["undone"] else ""
-        out.data(f"{shown(entry['id'])}  {shown(entry.get('time'))}  {shown(entry.get('api_id'))}  {shown(_summary(entry))}{mark}")
+        out.data(f"{shown(entry['id'])}  {shown(entry.get('time'))}  {shown(_changed(entry))}  {shown(_summary(entry))}{mark}")
+
+
+def _changed(entry: dict[str, Any]) -> str:
+    """What the entry changed, for the API column: the WAF list of a WAF entry (`waf:NAME`),
+    else the API id."""
+    if entry.get("list"):
+        return f"waf:{entry['list']}"
+    return str(entry.get("api_id") or "-")
 
 
 @click.command()
@@ -97,14 +114,14 @@ def undo(app: App, entry_id: str | None, api_ref: str | None, force: bool, no_de
     else:
         candidates = [
             e for e in entries
-            if e.get("kind") in actions.UNDOABLE and not e.get("undoes") and e["id"] not in undone
+            if actions.undoable(e) and e["id"] not in undone
         ]
         if not candidates:
             raise UsageError("nothing to undo" + (f" for API {api_ref}" if api_ref else ""), "see `petgate history`")
         entry = candidates[-1]
     _refuse_if_deleted(entries, entry)
     data = actions.undo(app, entry, force, dry_run)
-    if data["kind"] != "waf":  # WAF needs no deployment
+    if data["kind"] in ("policy", "gateway_response"):  # WAF needs no deployment
         data = after_change(app, data, no_deploy, f"petgate undo {entry['id']}")
     app.output.result(data, _render_undo)
 
@@ -112,9 +129,11 @@ def undo(app: App, entry_id: str | None, api_ref: str | None, force: bool, no_de
 def _refuse_if_deleted(entries: list[dict[str, Any]], entry: dict[str, Any]) -> None:
     """A change to an API that was deleted afterwards cannot be put back: say so."""
     later = entries[entries.index(entry) + 1:]
-    key = "list" if entry.get("kind") == "waf" else "api_id"
+    undone = {e["undoes"] for e in entries if e.get("undoes")}
+    key = "list" if entry.get("kind") in ("waf", "waf-attach", "waf-detach") else "api_id"
     what = f"WAF list {entry.get('list')}" if key == "list" else f"API {entry.get('api_id')}"
-    deleted = next((e for e in later if e.get("kind") == "delete" and e.get(key) and e.get(key) == entry.get(key)), None)
+    deleted = next((e for e in later if e.get("kind") == "delete" and e.get(key) and e.get(key) == entry.get(key)
+                    and e["id"] not in undone), None)  # a WAF list made again by undo is there again
     if deleted is not None:
         raise UsageError(
             f"entry {entry['id']} changed {what}, which `{deleted.get('command')}` deleted "
@@ -127,6 +146,9 @@ def _render_undo(out: Output, data: dict[str, Any]) -> None:
     verb = "Would put back" if data["dry_run"] else "Put back"
     if data["kind"] == "waf":
         out.success(f"{verb} WAF list {data['list']} as it was before {data['undoes']}.")
+        return
+    if "summary" in data:  # a WAF list's attach, detach or delete (waf_list.undo_entry)
+        out.success(data["summary"])
         return
     what = "policy" if data["kind"] == "policy" else "ACCESS_DENIED response"
     restored = "none (AWS's default)" if data["restored"] is None else "the earlier one"
