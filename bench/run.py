@@ -1,14 +1,26 @@
 """petgate's benchmark: ratios against peers measured in the same run on the same machine.
 
-Starts one `petgate local`, then measures (median and min-max over several runs, warm-up
-runs excluded):
-- each exercise step as one petgate process against the same step done with the aws CLI
-  (its own venv, `pip install awscli`) plus curl, the way a shell script would;
+Starts `petgate local` twice, once answering at once and once with 40 ms of control-plane
+latency (`--latency 40`, as a real control plane costs), then measures (median and min-max
+over several runs, warm-up runs excluded; the contenders of one comparison run in turns,
+round by round, so a busy moment of the machine falls on all of them):
+- each exercise step as one petgate process against its boto3 floor (a bare python+boto3
+  process making the minimum calls the step needs; verify's floor is a bare python process
+  making one HTTP request with urllib), at 0 and at 40 ms; every measured run of a change
+  step is a change (an untimed reset before each run puts the API back), and a block of what
+  is blocked already is measured on its own against its floor (GetRestApi, GetExport);
+- at 40 ms, where petgate's extra time goes: its start-up (process start to the first
+  control-plane call, from -v) against the floor's, the calls it makes, and the import time
+  of a change command by package (python -X importtime);
+- each exercise step against the same step done with the aws CLI (its own venv, `pip install
+  awscli`) plus curl, the way a shell script would (at 0 ms);
 - the whole exercise: six petgate commands, `walkthrough --local`, the aws CLI + curl sequence;
 - `petgate --help` against `python -c "import click"`;
 - the local gateway's throughput and latency (bounded load on loopback) for GET / (MOCK) and
   GET /pets (HTTP integration), without a policy and with the largest deny list that fits
-  AWS's 8,192-character quota, and moto's control plane (GetRestApis) as the reference;
+  AWS's 8,192-character quota; as references, GetRestApis from petgate local's own control
+  plane (moto's backend behind petgate's HTTP server) and from a real `moto_server` holding
+  the same APIs;
 - the policy evaluator alone against 10 to 10,000 CIDRs;
 - `waf block` (one petgate process) against the aws CLI's wafv2 sequence (list-ip-sets,
   get-ip-set, update-ip-set: three processes) and against its boto3 floor (the same three
@@ -16,11 +28,16 @@ runs excluded):
 - the gateway's throughput with a 10,000-entry IP set attached to the stage (WAF evaluated on
   every request);
 - the cost of the lease that keeps writers on different machines from losing each other's
-  updates: one policy change in-process with it (CreateModel, GetRestApi, UpdateRestApi,
-  DeleteModel) against the bare read-modify-write (GetRestApi, UpdateRestApi);
+  updates: one policy change in-process the way petgate makes it (a read, then CreateModel,
+  GetRestApi, UpdateRestApi, DeleteModel) against the bare read-modify-write (GetRestApi,
+  UpdateRestApi), at 0 and at 40 ms;
 - lists as data: `sync` of a 400-entry file against a 1-entry file, and `waf sync` of a
   10,000-entry file against a 1-entry file (time, and AWS calls counted from `-v`).
-Prints one markdown table and writes it, with the machine and date, to bench/RESULTS.md.
+Prints markdown tables and writes them, with the machine and date, to bench/RESULTS.md.
+
+`--quick`: one run of everything, no warm-up, small loads, RESULTS.md left alone (to check
+that the benchmark works; its numbers mean nothing). `--notes-only`: copy NOTES.md into
+RESULTS.md under the tables already there, measuring nothing.
 """
 
 from __future__ import annotations
@@ -36,7 +53,9 @@ import tempfile
 import time
 import timeit
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -47,52 +66,119 @@ from petgate import policy as policies  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PETGATE = str(BIN / "petgate")
+MOTO_SERVER = BIN / "moto_server"
 AWS = ROOT / "bench" / ".venv-awscli" / "bin" / "aws"
 RUNS, WARMUP = 5, 1
+PHASE_RUNS = 3  # traced runs (-v) per contender for the start-up / calls split
+LATENCY_MS = 40  # the control-plane latency of the second gateway
+LOAD_TOTAL = 4000
+QUICK = False
 ENV = {
     **os.environ,
     "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1", "AWS_PAGER": "", "PETGATE_LOCAL": "1",
     "PETGATE_STATE_DIR": tempfile.mkdtemp(prefix="petgate-bench-"),
 }
-Row = tuple[str, str, str, str]
+Row = tuple[str, ...]
+Sample = tuple[float, float, float]  # median, min, max
+TargetRow = tuple[str, str, "bool | None"]
 
 
-def timed(commands: list[list[str]]) -> float:
+@dataclass
+class Table:
+    title: str
+    header: tuple[str, ...]
+    rows: list[Row]
+
+
+def timed(commands: list[list[str]], env: dict[str, str] | None = None) -> float:
     """Seconds to run the commands one after another (each must succeed)."""
     started = time.perf_counter()
     for command in commands:
-        subprocess.run(command, env=ENV, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(command, env=env or ENV, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - started
 
 
-def measure(make: Callable[[], list[list[str]]], runs: int = RUNS) -> tuple[float, float, float]:
-    for _ in range(WARMUP):
-        timed(make())
-    samples = [timed(make()) for _ in range(runs)]
-    return statistics.median(samples), min(samples), max(samples)
+@dataclass
+class Contender:
+    """One side of a comparison: the commands of one run (made afresh for each run), an
+    untimed `setup` before each run (puts the API back so that the run is a change), and the
+    environment (which gateway)."""
+
+    make: Callable[[], list[list[str]]]
+    setup: Callable[[], None] | None = None
+    env: dict[str, str] | None = None
 
 
-def fmt(sample: tuple[float, float, float], unit: str = "s") -> str:
+def side_by_side(contenders: list[Contender], runs: int | None = None) -> list[Sample]:
+    """Round by round, each contender once (the order turning every round); warm-up rounds
+    excluded. Returns one sample per contender. `runs`: RUNS unless said (one with --quick)."""
+    runs = RUNS if runs is None or QUICK else runs
+    samples: list[list[float]] = [[] for _ in contenders]
+    for round_ in range(WARMUP + runs):
+        order = list(range(len(contenders)))
+        order = order[round_ % len(order):] + order[:round_ % len(order)]
+        for index in order:
+            contender = contenders[index]
+            if contender.setup:
+                contender.setup()
+            seconds = timed(contender.make(), contender.env)
+            if round_ >= WARMUP:
+                samples[index].append(seconds)
+    return [(statistics.median(s), min(s), max(s)) for s in samples]
+
+
+def measure(make: Callable[[], list[list[str]]], runs: int | None = None, setup: Callable[[], None] | None = None,
+            env: dict[str, str] | None = None) -> Sample:
+    return side_by_side([Contender(make, setup, env)], runs)[0]
+
+
+def fmt(sample: Sample, unit: str = "s") -> str:
     median, low, high = sample
     if unit == "ms":
         return f"{median * 1000:.0f} ms ({low * 1000:.0f}–{high * 1000:.0f})"
     return f"{median:.2f} s ({low:.2f}–{high:.2f})"
 
 
-def start_gateway() -> tuple[subprocess.Popen[bytes], str]:
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def signed_ms(seconds: float) -> str:
+    rounded = round(seconds * 1000)
+    return f"{'+' if rounded >= 0 else '−'}{abs(rounded)} ms"
+
+
+def start_gateway(latency_ms: int = 0) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    command = [PETGATE, "local", "--host", "127.0.0.1", "--port", str(port), "--latency", str(latency_ms)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    if not _answers(url + "/_petgate/health"):
+        process.terminate()
+        raise SystemExit("petgate local did not start")
+    return process, url
+
+
+def _answers(url: str, attempts: int = 300) -> bool:
     import requests
 
-    port = _free_port()
-    process = subprocess.Popen([PETGATE, "local", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
+    for _ in range(attempts):
         try:
-            requests.get(url + "/_petgate/health", timeout=1)
-            return process, url
+            requests.get(url, timeout=1)
+            return True
         except requests.ConnectionError:
             time.sleep(0.05)
-    raise SystemExit("petgate local did not start")
+    return False
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _free_port() -> int:
@@ -103,76 +189,346 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def petgate_json(*args: str) -> dict:
-    out = subprocess.run([PETGATE, "-o", "json", *args], env=ENV, check=True, capture_output=True, text=True).stdout
+def gateway_env(url: str) -> dict[str, str]:
+    """The environment of petgate commands against the gateway at `url`, with a journal and
+    lock files of their own (the gateways' APIs and their journals stay apart)."""
+    return {**ENV, "PETGATE_LOCAL_URL": url, "PETGATE_STATE_DIR": tempfile.mkdtemp(prefix="petgate-bench-")}
+
+
+def petgate_json(*args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    out = subprocess.run([PETGATE, "-o", "json", *args], env=env or ENV, check=True, capture_output=True, text=True).stdout
     return dict(json.loads(out))
 
 
+# --- the exercise's steps against their floors ----------------------------------------------
+
+_FLOOR_HEAD = """
+import json, sys, urllib.request, boto3
+url, api, definition, invoke, checkip = sys.argv[1:6]
+c = boto3.client("apigateway", endpoint_url=url, region_name="us-east-1",
+                 aws_access_key_id="bench", aws_secret_access_key="bench")
+"""
+# traced runs only: one stderr line as each request leaves (what petgate's -v prints)
+_FLOOR_TRACE = """
+def _sent(**_):
+    sys.stderr.write("debug: sent http\\n")
+c.meta.events.register("before-send", _sent)
+"""
+_DENY = ('p = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke",'
+         ' "Resource": "execute-api:/*", "Condition": {"IpAddress": {"aws:SourceIp": [ip + "/32"]}}},'
+         ' {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}]}\n')
+_MY_IP = 'ip = urllib.request.urlopen(checkip).read().decode().strip()\n'
+# verify's floor imports no boto3: one HTTP request from a bare python process
+VERIFY_FLOOR = """
+import sys, urllib.error, urllib.request
+try:
+    urllib.request.urlopen(sys.argv[4]).read()
+except urllib.error.HTTPError as answer:
+    answer.read()  # a 403 is an answer too
+"""
+
+
+@dataclass
+class Step:
+    name: str
+    petgate: list[list[str]]
+    floor_code: str | None  # after _FLOOR_HEAD; None: VERIFY_FLOOR
+    floor_calls: str
+    change: bool  # a change step (the 1.3× target is about these)
+    aws: list[list[str]] | None = None  # the aws CLI + curl equivalent
+    setup: Callable[[], None] | None = None  # before every run: the run must be a change
+    prepare: Callable[[], None] | None = None  # once, before the runs
+
+
+def exercise_steps(url: str, api_id: str, definition: Path, env: dict[str, str]) -> list[Step]:
+    """The six steps of the exercise and the no-op block, against the gateway at `url`."""
+    from petgate.target import Target as Place
+
+    gateway = Place(local=True, local_url=url).gateway()
+    deny = policies.build_deny(["127.0.0.1/32"])
+    aws = [str(AWS), "--endpoint-url", url, "apigateway"]
+    patch = json.dumps([{"op": "replace", "path": "/policy", "value": json.dumps(deny)}])
+    clear = json.dumps([{"op": "replace", "path": "/policy", "value": ""}])
+    template = json.dumps({"application/json": '{"message":"Access denied"}'})
+    redeploy = aws + ["create-deployment", "--rest-api-id", api_id, "--stage-name", "test"]
+    checkip = f"{url}/_petgate/checkip"
+    return [
+        Step("import the example", [[PETGATE, "import-example", "--new"]],
+             'c.import_rest_api(body=open(definition, "rb").read(), parameters={"endpointConfigurationTypes": "REGIONAL"})',
+             "ImportRestApi", True,
+             [aws + ["import-rest-api", "--body", f"fileb://{definition}", "--parameters", "endpointConfigurationTypes=REGIONAL"]]),
+        Step("deploy", [[PETGATE, "deploy", "--api", api_id]], 'c.create_deployment(restApiId=api, stageName="test")',
+             "CreateDeployment", True, [redeploy]),
+        Step("block my IP (+ redeploy)", [[PETGATE, "block-my-ip", "--api", api_id]],
+             _MY_IP + 'c.get_rest_api(restApiId=api)\n' + _DENY +
+             'c.update_rest_api(restApiId=api, patchOperations=[{"op": "replace", "path": "/policy", "value": json.dumps(p)}])\n'
+             'c.create_deployment(restApiId=api, stageName="test")',
+             "checkip, GetRestApi, UpdateRestApi, CreateDeployment", True,
+             [["curl", "-s", checkip], aws + ["update-rest-api", "--rest-api-id", api_id, "--patch-operations", patch], redeploy],
+             lambda: gateway.set_policy(api_id, None)),
+        Step("verify (one request)", [[PETGATE, "verify", "--api", api_id]], None, "one HTTP request (urllib), no boto3", False,
+             [["curl", "-s", "-o", "/dev/null", f"{url}/restapis/{api_id}/test/_user_request_/"]]),
+        Step("set the 403 template (+ redeploy)", [[PETGATE, "set-403-template", "--api", api_id]],
+             'c.get_gateway_response(restApiId=api, responseType="ACCESS_DENIED")\n'
+             'c.put_gateway_response(restApiId=api, responseType="ACCESS_DENIED", statusCode="403",'
+             ' responseTemplates={"application/json": \'{"message":"Access denied"}\'})\n'
+             'c.create_deployment(restApiId=api, stageName="test")',
+             "GetGatewayResponse, PutGatewayResponse, CreateDeployment", True,
+             [aws + ["put-gateway-response", "--rest-api-id", api_id, "--response-type", "ACCESS_DENIED",
+                     "--status-code", "403", "--response-templates", template], redeploy],
+             lambda: gateway.delete_gateway_response(api_id, "ACCESS_DENIED")),
+        Step("remove the policy (+ redeploy)", [[PETGATE, "unblock", "--api", api_id, "--all"]],
+             'c.get_rest_api(restApiId=api)\n'
+             'c.update_rest_api(restApiId=api, patchOperations=[{"op": "replace", "path": "/policy", "value": ""}])\n'
+             'c.create_deployment(restApiId=api, stageName="test")',
+             "GetRestApi, UpdateRestApi, CreateDeployment", True,
+             [aws + ["update-rest-api", "--rest-api-id", api_id, "--patch-operations", clear], redeploy],
+             lambda: gateway.set_policy(api_id, deny)),
+        Step("no-op: block my IP, blocked already", [[PETGATE, "block-my-ip", "--api", api_id]],
+             _MY_IP + 'c.get_rest_api(restApiId=api)\n'
+             'c.get_export(restApiId=api, stageName="test", exportType="oas30", parameters={"extensions": "apigateway"},'
+             ' accepts="application/json")["body"].read()',
+             "checkip, GetRestApi, GetExport", False,
+             prepare=lambda: subprocess.run([PETGATE, "block-my-ip", "--api", api_id], env=env, check=True, capture_output=True)),
+    ]
+
+
+def floor_command(step: Step, url: str, api_id: str, definition: Path, trace: bool = False) -> list[str]:
+    invoke = f"{url}/restapis/{api_id}/test/_user_request_/"
+    code = VERIFY_FLOOR if step.floor_code is None else _FLOOR_HEAD + (_FLOOR_TRACE if trace else "") + step.floor_code
+    return [sys.executable, "-c", code, url, api_id, str(definition), invoke, f"{url}/_petgate/checkip"]
+
+
+@dataclass
+class StepResult:
+    petgate: Sample
+    floor: Sample
+    aws: Sample | None = None
+
+
+@dataclass
+class Traced:
+    first_call: float | None  # seconds from the process's start to its first control-plane request
+    total: float
+    calls: int
+
+
+def traced(command: list[str], env: dict[str, str]) -> Traced:
+    """One run, its stderr read as it comes: each `debug: ... http` line is a control-plane
+    request leaving (petgate's -v; the floor's before-send hook)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    first, calls = None, 0
+    for line in process.stderr:
+        if line.startswith("debug: ") and " http" in line:
+            calls += 1
+            if first is None:
+                first = time.perf_counter() - started
+    if process.wait():
+        raise subprocess.CalledProcessError(process.returncode, command)
+    return Traced(first, time.perf_counter() - started, calls)
+
+
+def traced_median(command: list[str], env: dict[str, str], setup: Callable[[], None] | None) -> Traced:
+    runs = []
+    for _ in range(PHASE_RUNS):
+        if setup:
+            setup()
+        runs.append(traced(command, env))
+    firsts = [run.first_call for run in runs if run.first_call is not None]
+    return Traced(statistics.median(firsts) if firsts else None, statistics.median(run.total for run in runs),
+                  max(run.calls for run in runs))
+
+
+def bench_steps(url: str, env: dict[str, str], with_aws: bool, trace: bool) -> tuple[dict[str, StepResult], dict[str, tuple[Traced, Traced]], Path, str]:
+    """Each step against its floor (and the aws CLI) on the gateway at `url`; traced runs too."""
+    definition = Path(env["PETGATE_STATE_DIR"]) / "petstore.json"
+    definition.write_bytes(example.definition_bytes())
+    api_id = petgate_json("import-example", "--new", env=env)["api_id"]
+    petgate_json("deploy", "--api", api_id, env=env)
+    results: dict[str, StepResult] = {}
+    phases: dict[str, tuple[Traced, Traced]] = {}
+    for step in exercise_steps(url, api_id, definition, env):
+        if step.prepare:
+            step.prepare()
+        floor = floor_command(step, url, api_id, definition)
+        contenders = [Contender(lambda step=step: step.petgate, step.setup, env),
+                      Contender(lambda floor=floor: [floor], step.setup, env)]
+        if with_aws and step.aws is not None:
+            contenders.append(Contender(lambda step=step: step.aws, step.setup, env))
+        samples = side_by_side(contenders)
+        results[step.name] = StepResult(samples[0], samples[1], samples[2] if len(samples) > 2 else None)
+        if trace:
+            mine = traced_median([step.petgate[0][0], "-v", *step.petgate[0][1:]], env, step.setup)
+            theirs = traced_median(floor_command(step, url, api_id, definition, trace=True), env, step.setup)
+            phases[step.name] = (mine, theirs)
+    return results, phases, definition, api_id
+
+
+def step_tables(at_0: dict[str, StepResult], at_slow: dict[str, StepResult], phases: dict[str, tuple[Traced, Traced]],
+                steps: list[Step]) -> tuple[list[Table], list[TargetRow], list[Row]]:
+    """The floors table, the where-the-time-goes table, the change-step target, and the aws CLI rows."""
+    slow = f"{LATENCY_MS} ms"
+    floors = Table(
+        f"Each step against its floor, with 0 and {slow} of control-plane latency (`petgate local --latency`); "
+        "the floor is a bare python+boto3 process making the calls listed (verify's: a bare python process, one "
+        "urllib request); every run of a change step is a change",
+        ("step (the floor's calls)", "AWS calls: petgate / floor", "0 ms: petgate", "0 ms: floor", "0 ms: ratio",
+         f"{slow}: petgate", f"{slow}: floor", f"{slow}: ratio", f"added by {slow}: petgate / floor"),
+        [])
+    split = Table(
+        f"Where petgate's extra time goes at {slow} (traced runs, median of {PHASE_RUNS}; start-up: from the process's "
+        "start to its first control-plane request; the rest: the calls, the work between them, and exiting)",
+        ("step", "petgate: start-up + the rest", "floor: start-up + the rest", "petgate's extra", "of it, start-up",
+         f"of it, the rest (the extra calls alone: n × {slow})"),
+        [])
+    aws_rows: list[Row] = []
+    ratios: list[tuple[str, float]] = []
+    for step in steps:
+        zero, late = at_0[step.name], at_slow[step.name]
+        mine, theirs = phases.get(step.name, (Traced(None, 0, 0), Traced(None, 0, 0)))
+        slow_ratio = late.petgate[0] / late.floor[0]
+        floors.rows.append((
+            f"{step.name} ({step.floor_calls})", f"{mine.calls} / {theirs.calls}",
+            fmt(zero.petgate), fmt(zero.floor), f"{zero.petgate[0] / zero.floor[0]:.2f}×",
+            fmt(late.petgate), fmt(late.floor), f"**{slow_ratio:.2f}×**",
+            f"{signed_ms(late.petgate[0] - zero.petgate[0])} / {signed_ms(late.floor[0] - zero.floor[0])}"))
+        if step.change:
+            ratios.append((step.name, slow_ratio))
+        if mine.first_call is not None and theirs.first_call is not None:
+            extra = mine.total - theirs.total
+            startup = mine.first_call - theirs.first_call
+            split.rows.append((
+                step.name,
+                f"{ms(mine.first_call)} + {ms(mine.total - mine.first_call)} = {ms(mine.total)}",
+                f"{ms(theirs.first_call)} + {ms(theirs.total - theirs.first_call)} = {ms(theirs.total)}",
+                signed_ms(extra), signed_ms(startup),
+                f"{signed_ms(extra - startup)} ({mine.calls - theirs.calls} × {slow} = {ms((mine.calls - theirs.calls) * LATENCY_MS / 1000)})"))
+        if zero.aws is not None:
+            ratio = zero.aws[0] / zero.petgate[0]
+            aws_rows.append((f"step: {step.name}", fmt(zero.petgate), fmt(zero.aws), f"{ratio:.1f}×"))
+    worst = max(ratios, key=lambda pair: pair[1])
+    measured = ", ".join(f"{name.split(' (')[0]} {ratio:.2f}×" for name, ratio in ratios) + f"; worst {worst[1]:.2f}×"
+    met = worst[1] <= 1.3
+    if not met:
+        measured += f", {(worst[1] / 1.3 - 1) * 100:.0f}% over"
+    target = (f"every change step within 1.3× its floor at {slow}, the lease's calls included", measured, met)
+    return [floors, split], [target], aws_rows
+
+
+_PACKAGES = {
+    "boto3 + botocore (with urllib3, dateutil, jmespath)": {"boto3", "botocore", "urllib3", "dateutil", "jmespath", "s3transfer", "six"},
+    "requests (with charset_normalizer, idna, certifi)": {"requests", "charset_normalizer", "idna", "certifi", "chardet"},
+    "click": {"click"},
+    "petgate": {"petgate"},
+    "rich": {"rich", "markdown_it", "mdurl", "pygments"},
+}
+
+
+def import_times(command: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Seconds of import by package (`python -X importtime`: each module's own time, so the
+    groups add up to the whole); the rest is Python's standard library and anything else."""
+    log = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stderr
+    totals: dict[str, float] = {}
+    for line in log.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        own, _cumulative, name = line[len("import time:"):].split("|")
+        root = name.strip().split(".")[0]
+        group = next((label for label, roots in _PACKAGES.items() if root in roots), "the standard library and other")
+        totals[group] = totals.get(group, 0.0) + int(own) / 1e6
+    return totals
+
+
+def describe_imports(totals: dict[str, float]) -> str:
+    parts = [f"{label} {ms(seconds)}" for label, seconds in sorted(totals.items(), key=lambda item: -item[1])]
+    return f"{ms(sum(totals.values()))}: " + ", ".join(parts)
+
+
+def bench_startup(url: str, env: dict[str, str], step: Step, definition: Path, api_id: str) -> Table:
+    """What a process costs before its first call: Python, the imports, the client."""
+    client = ("import boto3; boto3.client('apigateway', endpoint_url='http://127.0.0.1:9', region_name='us-east-1',"
+              " aws_access_key_id='bench', aws_secret_access_key='bench')")
+    pieces = [
+        ("`python -c pass`", [sys.executable, "-c", "pass"]),
+        ("`python -c 'import boto3'`", [sys.executable, "-c", "import boto3"]),
+        ("`python -c 'import boto3'` and creating the apigateway client", [sys.executable, "-c", client]),
+        ("`petgate --version` (click and petgate's CLI; no boto3)", [PETGATE, "--version"]),
+    ]
+    samples = side_by_side([Contender(lambda command=command: [command], None, env) for _, command in pieces], runs=10)
+    table = Table("Start-up pieces (no control-plane call; median of 10 runs, min–max)", ("what", "time"),
+                  [(label, fmt(sample, "ms")) for (label, _), sample in zip(pieces, samples, strict=True)])
+    if step.setup:
+        step.setup()
+    mine = import_times([sys.executable, "-X", "importtime", "-m", "petgate", *step.petgate[0][1:]], env)
+    floor = floor_command(step, url, api_id, definition)
+    if step.setup:
+        step.setup()
+    theirs = import_times([floor[0], "-X", "importtime", *floor[1:]], env)
+    table.rows.append((f"imports of `petgate {' '.join(step.petgate[0][1:2])}` (python -X importtime, each module's "
+                       "own time by package; importtime itself slows imports)", describe_imports(mine)))
+    table.rows.append(("imports of its floor, the same way", describe_imports(theirs)))
+    return table
+
+
+# --- everything else, on the gateway without latency ------------------------------------------
+
 def main() -> None:
+    global RUNS, WARMUP, PHASE_RUNS, LOAD_TOTAL, QUICK
+    if "--notes-only" in sys.argv[1:]:
+        write_notes()
+        return
+    if "--quick" in sys.argv[1:]:
+        RUNS, WARMUP, PHASE_RUNS, LOAD_TOTAL, QUICK = 1, 0, 1, 400, True
     process, url = start_gateway()
     ENV["PETGATE_LOCAL_URL"] = url
     try:
-        rows, targets = run_all(url)
+        tables, targets = run_all(url)
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-    write(rows, targets)
+        stop(process)
+    write(tables, targets)
 
 
-def run_all(url: str) -> tuple[list[Row], list[tuple[str, str, bool | None]]]:
+def run_all(url: str) -> tuple[list[Table], list[TargetRow]]:
     rows: list[Row] = []
-    targets: list[tuple[str, str, bool | None]] = []
-    definition = Path(ENV["PETGATE_STATE_DIR"]) / "petstore.json"
-    definition.write_bytes(example.definition_bytes())
-    api_id = petgate_json("import-example", "--new")["api_id"]
-    petgate_json("deploy", "--api", api_id)
-    invoke = f"{url}/restapis/{api_id}/test/_user_request_/"
-    checkip = f"{url}/_petgate/checkip"
+    targets: list[TargetRow] = []
     aws_ok = AWS.exists()
-    aws = [str(AWS), "--endpoint-url", url, "apigateway"]
-    deny_value = json.dumps(policies.build_deny(["127.0.0.1/32"]))
-    patch = json.dumps([{"op": "replace", "path": "/policy", "value": deny_value}])
-    clear = json.dumps([{"op": "replace", "path": "/policy", "value": ""}])
-    template = json.dumps({"application/json": '{"message":"Access denied"}'})
-    curl = ["curl", "-s", "-o", "/dev/null"]
-
-    steps: list[tuple[str, list[list[str]], list[list[str]]]] = [
-        ("import the example", [[PETGATE, "import-example", "--new"]],
-         [aws + ["import-rest-api", "--body", f"fileb://{definition}", "--parameters", "endpointConfigurationTypes=REGIONAL"]]),
-        ("deploy", [[PETGATE, "deploy", "--api", api_id]],
-         [aws + ["create-deployment", "--rest-api-id", api_id, "--stage-name", "test"]]),
-        ("block my IP (+ redeploy)", [[PETGATE, "block-my-ip", "--api", api_id]],
-         [curl[:2] + [checkip], aws + ["update-rest-api", "--rest-api-id", api_id, "--patch-operations", patch],
-          aws + ["create-deployment", "--rest-api-id", api_id, "--stage-name", "test"]]),
-        ("verify (one request)", [[PETGATE, "verify", "--api", api_id]], [curl + [invoke]]),
-        ("set the 403 template (+ redeploy)", [[PETGATE, "set-403-template", "--api", api_id]],
-         [aws + ["put-gateway-response", "--rest-api-id", api_id, "--response-type", "ACCESS_DENIED",
-                 "--status-code", "403", "--response-templates", template],
-          aws + ["create-deployment", "--rest-api-id", api_id, "--stage-name", "test"]]),
-        ("remove the policy (+ redeploy)", [[PETGATE, "unblock", "--api", api_id, "--all"]],
-         [aws + ["update-rest-api", "--rest-api-id", api_id, "--patch-operations", clear],
-          aws + ["create-deployment", "--rest-api-id", api_id, "--stage-name", "test"]]),
-    ]
-    floors = step_floors(url, api_id, definition, invoke, checkip)
-    for name, ours, theirs in steps:
-        mine = measure(lambda ours=ours: ours)
-        if aws_ok:
-            peer = measure(lambda theirs=theirs: theirs)
-            ratio = peer[0] / mine[0]
-            rows.append((f"step: {name}", fmt(mine), fmt(peer), f"{ratio:.1f}×"))
-            targets.append((f"step {name} ≥ 3× faster than aws CLI + curl", f"{ratio:.1f}×", ratio >= 3))
-        else:
-            rows.append((f"step: {name}", fmt(mine), "aws CLI not installed", "–"))
-        floor = measure(lambda name=name: [floors[name]])
-        rows.append(("  its boto3 floor (the same calls from one bare python+boto3 process)", "", fmt(floor),
-                     f"petgate {mine[0] / floor[0]:.2f}× the floor"))
-
-    exercise = [ours for _, ours_list, _ in steps for ours in ours_list]
-    whole_cli = [theirs for _, _, theirs_list in steps for theirs in theirs_list]
-    six = measure(lambda: exercise, runs=3)
-    walk = measure(lambda: [[PETGATE, "walkthrough", "--new", "--cleanup"]], runs=3)
+    at_0, _, definition, api_id = bench_steps(url, ENV, with_aws=aws_ok, trace=False)
+    slow_process, slow_url = start_gateway(LATENCY_MS)
+    try:
+        slow_env = gateway_env(slow_url)
+        at_slow, phases, slow_definition, slow_api = bench_steps(slow_url, slow_env, with_aws=False, trace=True)
+        slow_steps = exercise_steps(slow_url, slow_api, slow_definition, slow_env)
+        startup = bench_startup(slow_url, slow_env, slow_steps[2], slow_definition, slow_api)
+        slow_lease = bench_lease(slow_url, slow_api, changes=3 if QUICK else 10, latency=f"{LATENCY_MS} ms")
+    finally:
+        stop(slow_process)
+    steps = exercise_steps(url, api_id, definition, ENV)
+    step_tabs, step_targets, aws_rows = step_tables(at_0, at_slow, phases, steps)
     if aws_ok:
-        peer = measure(lambda: whole_cli, runs=3)
+        rows += aws_rows
+        for row in aws_rows:
+            ratio = float(row[3].rstrip("×"))
+            targets.append((f"{row[0].replace('step: ', 'step ')} ≥ 3× faster than aws CLI + curl", row[3], ratio >= 3))
+    else:
+        rows += [(f"step: {step.name}", fmt(at_0[step.name].petgate), "aws CLI not installed", "–") for step in steps if step.aws]
+
+    exercise = [ours for step in steps if step.aws for ours in step.petgate]
+    whole_cli = [theirs for step in steps if step.aws for theirs in step.aws]
+    from petgate.target import Target as Place
+
+    gateway = Place(local=True, local_url=url).gateway()
+
+    def fresh_template() -> None:  # each run's set-403-template is a change too
+        gateway.delete_gateway_response(api_id, "ACCESS_DENIED")
+
+    if aws_ok:
+        six, peer = side_by_side([Contender(lambda: exercise, fresh_template), Contender(lambda: whole_cli, fresh_template)], runs=3)
+    else:
+        six, peer = measure(lambda: exercise, runs=3, setup=fresh_template), None
+    walk = measure(lambda: [[PETGATE, "walkthrough", "--new", "--cleanup"]], runs=3)
+    if peer:
         rows.append(("whole exercise: six petgate commands", fmt(six), fmt(peer), f"{peer[0] / six[0]:.1f}×"))
         rows.append(("whole exercise: `walkthrough --local`", fmt(walk), fmt(peer), f"{peer[0] / walk[0]:.1f}×"))
         targets.append(("whole exercise as six commands ≥ 3× faster", f"{peer[0] / six[0]:.1f}×", peer[0] / six[0] >= 3))
@@ -181,8 +537,8 @@ def run_all(url: str) -> tuple[list[Row], list[tuple[str, str, bool | None]]]:
         rows.append(("whole exercise: `walkthrough --local`", fmt(walk), "–", "–"))
     targets.append(("`walkthrough --local` under 3 s", f"{walk[0]:.2f} s", walk[0] < 3))
 
-    helped = measure(lambda: [[PETGATE, "--help"]], runs=10)
-    click_only = measure(lambda: [[sys.executable, "-c", "import click"]], runs=10)
+    helped, click_only = side_by_side([Contender(lambda: [[PETGATE, "--help"]]),
+                                       Contender(lambda: [[sys.executable, "-c", "import click"]])], runs=10)
     rows.append(("`petgate --help` vs `python -c 'import click'`", fmt(helped, "ms"), fmt(click_only, "ms"), f"{helped[0] / click_only[0]:.2f}× as long"))
     targets.append(("`petgate --help` ≤ 1.5× `import click`", f"{helped[0] / click_only[0]:.2f}×", helped[0] / click_only[0] <= 1.5))
 
@@ -190,63 +546,14 @@ def run_all(url: str) -> tuple[list[Row], list[tuple[str, str, bool | None]]]:
     rows += gateway_rows
     targets += gateway_targets
     rows += bench_evaluator()
-    rows += bench_lease(url, api_id)
+    rows += bench_lease(url, api_id, changes=20 if QUICK else 100, latency="0 ms")
+    rows += slow_lease
     rows += bench_waf(url, api_id, aws_ok)
     rows += bench_lists(url)
-    mine = measure(lambda: [[PETGATE, "block-my-ip", "--api", api_id, "--cidr", "198.51.100.9"]])
-    floor = measure(lambda: [[sys.executable, "-c", BLOCK_FLOOR, url, api_id, "198.51.100.9/32"]])
-    rows.append(("`block-my-ip` vs its boto3 floor (GetRestApi, UpdateRestApi, CreateDeployment; one bare process)",
-                 fmt(mine), fmt(floor), f"{mine[0] / floor[0]:.2f}× the floor"))
-    return rows, targets
+    main_table = Table(f"Against the aws CLI + curl, and the rest ({LATENCY_MS} ms rows say so; all others at 0 ms)",
+                       ("what", "petgate", "peer", "ratio"), rows)
+    return [*step_tabs, startup, main_table], targets + step_targets
 
-
-_FLOOR_HEAD = """
-import json, sys, urllib.error, urllib.request, boto3
-url, api, definition, invoke, checkip = sys.argv[1:6]
-c = boto3.client("apigateway", endpoint_url=url, region_name="us-east-1",
-                 aws_access_key_id="bench", aws_secret_access_key="bench")
-"""
-_FLOOR_STEPS = {
-    "import the example": 'c.import_rest_api(body=open(definition, "rb").read(), parameters={"endpointConfigurationTypes": "REGIONAL"})',
-    "deploy": 'c.create_deployment(restApiId=api, stageName="test")',
-    "block my IP (+ redeploy)": (
-        'ip = urllib.request.urlopen(checkip).read().decode().strip()\n'
-        'c.get_rest_api(restApiId=api)\n'
-        'p = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke",'
-        ' "Resource": "execute-api:/*", "Condition": {"IpAddress": {"aws:SourceIp": [ip + "/32"]}}},'
-        ' {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}]}\n'
-        'c.update_rest_api(restApiId=api, patchOperations=[{"op": "replace", "path": "/policy", "value": json.dumps(p)}])\n'
-        'c.create_deployment(restApiId=api, stageName="test")'),
-    "verify (one request)": 'try:\n    urllib.request.urlopen(invoke).read()\nexcept urllib.error.HTTPError:\n    pass  # a 403 is an answer too',
-    "set the 403 template (+ redeploy)": (
-        'c.get_gateway_response(restApiId=api, responseType="ACCESS_DENIED")\n'
-        'c.put_gateway_response(restApiId=api, responseType="ACCESS_DENIED", statusCode="403",'
-        ' responseTemplates={"application/json": \'{"message":"Access denied"}\'})\n'
-        'c.create_deployment(restApiId=api, stageName="test")'),
-    "remove the policy (+ redeploy)": (
-        'c.update_rest_api(restApiId=api, patchOperations=[{"op": "replace", "path": "/policy", "value": ""}])\n'
-        'c.create_deployment(restApiId=api, stageName="test")'),
-}
-
-
-def step_floors(url: str, api_id: str, definition: Path, invoke: str, checkip: str) -> dict[str, list[str]]:
-    """Each step's boto3 floor: a bare python+boto3 process making the calls the step needs."""
-    return {name: [sys.executable, "-c", _FLOOR_HEAD + code, url, api_id, str(definition), invoke, checkip]
-            for name, code in _FLOOR_STEPS.items()}
-
-
-BLOCK_FLOOR = """
-import json, sys, boto3
-c = boto3.client("apigateway", endpoint_url=sys.argv[1], region_name="us-east-1",
-                 aws_access_key_id="bench", aws_secret_access_key="bench")
-c.get_rest_api(restApiId=sys.argv[2])
-policy = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*",
-     "Condition": {"IpAddress": {"aws:SourceIp": [sys.argv[3]]}}},
-    {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}]}
-c.update_rest_api(restApiId=sys.argv[2], patchOperations=[{"op": "replace", "path": "/policy", "value": json.dumps(policy)}])
-c.create_deployment(restApiId=sys.argv[2], stageName="test")
-"""
 
 FLOOR = """
 import sys, boto3
@@ -257,8 +564,6 @@ got = c.get_ip_set(Name=s["Name"], Scope="REGIONAL", Id=s["Id"])
 c.update_ip_set(Name=s["Name"], Scope="REGIONAL", Id=s["Id"], LockToken=got["LockToken"],
                 Addresses=sorted(set(got["IPSet"]["Addresses"]) | {sys.argv[2]}))
 """
-
-
 def bench_waf(url: str, api_id: str, aws_ok: bool) -> list[Row]:
     rows: list[Row] = []
     subprocess.run([PETGATE, "waf", "block", "--list", "bench", "--cidr", "198.18.0.1"], env=ENV, check=True, capture_output=True)
@@ -345,21 +650,28 @@ def bench_lists(url: str) -> list[Row]:
     return rows
 
 
-def bench_lease(url: str, api_id: str) -> list[Row]:
-    """One policy change with and without the lease, in one process (no start-up cost)."""
+def bench_lease(url: str, api_id: str, changes: int, latency: str) -> list[Row]:
+    """One policy change in one process (no start-up cost), the way petgate makes it: a read
+    with no lease, then under the lease (CreateModel ... DeleteModel) a fresh read and the
+    write; against the bare read-modify-write."""
     from petgate import lease
-    from petgate.target import Target
+    from petgate.target import Target as Place
 
-    gateway = Target(local=True, local_url=url).gateway()
-    cidrs = [f"198.51.100.{n}/32" for n in range(1, 101)]
+    gateway = Place(local=True, local_url=url).gateway()
+    cidrs = [f"198.51.100.{n}/32" for n in range(1, changes + 1)]
 
     def bare(cidr: str) -> None:
         policy = gateway.get_policy(api_id)
         gateway.set_policy(api_id, policies.block(policy, [cidr])[0])
 
     def leased(cidr: str) -> None:
-        with lease.held(gateway, api_id):
+        gateway.get_policy(api_id)  # the read first: a change that is made already stops here
+        held = lease.Lease(gateway, api_id)
+        held.acquire()
+        try:
             bare(cidr)
+        finally:
+            held.release()
 
     def per_change(change: Callable[[str], None]) -> float:
         started = time.perf_counter()
@@ -369,20 +681,65 @@ def bench_lease(url: str, api_id: str) -> list[Row]:
         gateway.set_policy(api_id, None)
         return elapsed
 
-    gateway.set_policy(api_id, None)  # the gateway bench left its largest deny list there
+    gateway.set_policy(api_id, None)  # whatever the benches before left there
     per_change(bare)  # warm-up
     without, with_lease = per_change(bare), per_change(leased)
-    return [("one policy change under the lease (4 calls) vs bare read-modify-write (2 calls)",
+    return [(f"one policy change as petgate makes it (a read, then CreateModel, GetRestApi, UpdateRestApi, DeleteModel: "
+             f"5 calls) vs bare read-modify-write (2 calls), in one process, {latency} of control-plane latency",
              f"{with_lease * 1000:.1f} ms", f"{without * 1000:.1f} ms", f"{with_lease / without:.2f}× the bare cost")]
 
 
-def bench_gateway(url: str, api_id: str) -> tuple[list[Row], list[tuple[str, str, bool | None]]]:
+def start_moto_server() -> tuple[subprocess.Popen[bytes], str] | None:
+    if not MOTO_SERVER.exists():
+        return None
+    port = _free_port()
+    process = subprocess.Popen([str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    if not _answers(url + "/moto-api/"):
+        stop(process)
+        return None
+    return process, url
+
+
+def bench_gateway(url: str, api_id: str) -> tuple[list[Row], list[TargetRow]]:
+    import boto3
+
+    from petgate.gateway import decode_policy
+    from petgate.target import Target as Place
+
     rows: list[Row] = []
-    targets: list[tuple[str, str, bool | None]] = []
+    targets: list[TargetRow] = []
     base = f"{url}/restapis/{api_id}/test/_user_request_"
     auth = "AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/apigateway/aws4_request, SignedHeaders=host, Signature=0"
-    moto = run_load(url + "/restapis", auth)
-    rows.append(("moto control plane: GetRestApis (reference)", f"{moto.rps:.0f} req/s", f"p50 {moto.p50_ms:.1f} ms, p99 {moto.p99_ms:.1f} ms", "1.0×"))
+    gateway = Place(local=True, local_url=url).gateway()
+    gateway.set_policy(api_id, None)
+    apis = gateway.list_apis()
+    ours = run_load(url + "/restapis", auth)
+    rows.append((f"petgate local's control plane (moto's backend behind petgate's own HTTP server): GetRestApis, {len(apis)} APIs",
+                 f"{ours.rps:.0f} req/s", f"p50 {ours.p50_ms:.1f} ms, p99 {ours.p99_ms:.1f} ms, {ours.errors} errors", "1.0×"))
+    reference, reference_name = ours, "petgate local's GetRestApis"
+    moto = start_moto_server()
+    if moto is None:
+        rows.append(("`moto_server`: GetRestApis", "moto_server not installed or did not start", "", "–"))
+    else:
+        moto_process, moto_url = moto
+        try:
+            client = boto3.client("apigateway", endpoint_url=moto_url, region_name="us-east-1",
+                                  aws_access_key_id="bench", aws_secret_access_key="bench")
+            for api in apis:  # the same listing: names, descriptions, policies
+                policy = decode_policy(api["id"], api)
+                extra: dict[str, Any] = {"policy": policies.encode(policy)} if policy else {}
+                client.create_rest_api(name=api.get("name", "api"), description=api.get("description", ""),
+                                       endpointConfiguration={"types": ["REGIONAL"]},
+                                       **extra)
+            moto_result = run_load(moto_url + "/restapis", auth)
+        finally:
+            stop(moto_process)
+        rows.append((f"`moto_server` (moto's own server, started from .venv): GetRestApis, the same {len(apis)} APIs",
+                     f"{moto_result.rps:.0f} req/s", f"p50 {moto_result.p50_ms:.1f} ms, p99 {moto_result.p99_ms:.1f} ms, "
+                     f"{moto_result.errors} errors", f"{moto_result.rps / ours.rps:.1f}× petgate local's"))
+        reference, reference_name = moto_result, "moto_server's GetRestApis"
     scattered = [f"10.{n // 250}.{n % 250}.{(n * 7) % 250 + 1}/32" for n in range(2000)]
     fit = policies.how_many_fit(None, scattered)
     subprocess.run([PETGATE, "unblock", "--api", api_id, "--all"], env=ENV, check=True, capture_output=True)
@@ -393,17 +750,16 @@ def bench_gateway(url: str, api_id: str) -> tuple[list[Row], list[tuple[str, str
         for path in ("/", "/pets"):
             result = run_load(base + path)
             rows.append((f"gateway GET {path}, {label}", f"{result.rps:.0f} req/s",
-                         f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, {result.errors} errors", f"{result.rps / moto.rps:.1f}× moto"))
+                         f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, {result.errors} errors",
+                         f"{result.rps / reference.rps:.1f}× {reference_name}"))
             if path == "/" and cidrs:
                 targets.append((f"gateway ≥ 1,000 req/s for GET / with the {fit}-CIDR policy", f"{result.rps:.0f} req/s", result.rps >= 1000))
     return rows, targets
 
 
 def run_load(url: str, authorization: str | None = None) -> load.LoadResult:
-    load.run(url, total=400, concurrency=4, authorization=authorization)  # warm-up
-    return load.run(url, total=4000, concurrency=4, authorization=authorization)
-
-
+    load.run(url, total=LOAD_TOTAL // 10, concurrency=4, authorization=authorization)  # warm-up
+    return load.run(url, total=LOAD_TOTAL, concurrency=4, authorization=authorization)
 def bench_evaluator() -> list[Row]:
     rows: list[Row] = []
     request = policies.Request("203.0.113.7", policies.request_arn("us-east-1", "123456789012", "abc", "test", "GET", "/"))
@@ -434,20 +790,46 @@ def machine() -> str:
             f"{platform.release()}; aws CLI: {aws_version}; curl: {'yes' if shutil.which('curl') else 'no'}")
 
 
-def write(rows: list[Row], targets: list[tuple[str, str, bool | None]]) -> None:
-    lines = ["| what | petgate | peer | ratio |", "| --- | --- | --- | --- |"]
-    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
-    lines += ["", "| target | measured | met |", "| --- | --- | --- |"]
+def render(tables: list[Table], targets: list[TargetRow]) -> str:
+    lines: list[str] = []
+    for table in tables:
+        if table.title:
+            lines += [f"### {table.title}", ""]
+        lines += ["| " + " | ".join(table.header) + " |", "|" + " --- |" * len(table.header)]
+        lines += ["| " + " | ".join(row) + " |" for row in table.rows]
+        lines.append("")
+    lines += ["| target | measured | met |", "| --- | --- | --- |"]
     lines += [f"| {name} | {value} | {'yes' if ok else 'no' if ok is False else '–'} |" for name, value, ok in targets]
-    table = "\n".join(lines)
+    return "\n".join(lines)
+
+
+RESULTS = ROOT / "bench" / "RESULTS.md"
+NOTES = RESULTS.with_name("NOTES.md")
+
+
+def write(tables: list[Table], targets: list[TargetRow]) -> None:
+    table = render(tables, targets)
     print(table)
+    if QUICK:
+        print("\n--quick: RESULTS.md left alone")
+        return
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    results = ROOT / "bench" / "RESULTS.md"
-    notes = results.with_name("NOTES.md")
-    header = f"# petgate benchmark\n\nRun {stamp} on {machine()}.\nMedians, with min–max over the runs; warm-up runs excluded.\n\n"
-    extra = notes.read_text(encoding="utf-8") if notes.exists() else ""
-    results.write_text(header + table + "\n\n" + extra, encoding="utf-8")
-    print(f"\nwritten to {results}")
+    header = (f"# petgate benchmark\n\nRun {stamp} on {machine()}.\n"
+              f"Medians, with min–max over {RUNS} runs ({WARMUP} warm-up run excluded) unless a row says otherwise.\n\n")
+    extra = NOTES.read_text(encoding="utf-8") if NOTES.exists() else ""
+    RESULTS.write_text(header + table + "\n\n" + extra, encoding="utf-8")
+    print(f"\nwritten to {RESULTS}")
+
+
+def write_notes() -> None:
+    """RESULTS.md's tables as they are, followed by NOTES.md as it is now."""
+    results = RESULTS.read_text(encoding="utf-8")
+    notes = NOTES.read_text(encoding="utf-8")
+    heading = notes.splitlines()[0] if notes else "## Notes"
+    cut = results.find("\n" + heading + "\n")
+    tables = results if cut < 0 else results[: cut + 1]
+    RESULTS.write_text(tables.rstrip("\n") + "\n\n" + notes, encoding="utf-8")
+    print(f"notes copied into {RESULTS}")
 
 
 if __name__ == "__main__":
