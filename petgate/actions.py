@@ -193,7 +193,7 @@ def change_policy(
             result.update(policy=stored, journal_id=entry_id)
             return result
         app.output.warn("another writer changed the policy at the same moment; merging again")
-        time.sleep(random.uniform(0.05, 0.25) * attempt)  # jitter: writers must not retry in step
+        app.sleep(random.uniform(0.05, 0.25) * attempt)  # jitter: writers must not retry in step
     raise AwsError(
         f"the policy of API {ref} kept changing under petgate after {MAX_WRITE_ATTEMPTS} attempts"
         + (f" ({lapses} times the lease ran short: the control plane is slow)" if lapses else ""),

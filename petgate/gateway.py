@@ -7,6 +7,7 @@ own, so commands never see boto3 (after chalice's TypedAWSClient).
 from __future__ import annotations
 
 import os
+import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -118,44 +119,59 @@ def aws_errors(what: str) -> Iterator[None]:
         raise AwsError(f"{what}: {exc}") from None
 
 
+# Writes a lease guards get one attempt each, so that one write's time is bounded by its
+# timeouts (lease.py); the lease sends them again, after checking that enough of it is left.
+GUARDED_WRITES = frozenset({"UpdateRestApi", "PutGatewayResponse", "DeleteGatewayResponse", "DeleteModel"})
+DEFAULT_MAX_ATTEMPTS = 6  # AWS's control-plane quotas are tight: wait, don't fail
+
+
 class Gateway:
-    """`client` makes the reads and the calls botocore may retry; `writer` (by default the
-    same client) makes the writes a lease guards, one attempt each, so that one write takes
-    at most `write_bound_s` (its connect and read timeouts): see lease.py."""
+    """The client's own retries are off (one attempt per call); `_needs_retry`, botocore's
+    needs-retry hook, decides instead: throttling and conflicts wait as long as AWS's quota
+    says (visibly), a 5xx or a broken connection backs off, up to `max_attempts` in all (else
+    AWS_MAX_ATTEMPTS, else 6), and a guarded write is never sent twice by botocore."""
 
     def __init__(
-        self, client: APIGatewayClient, sleep: Callable[[float], None] = time.sleep, writer: APIGatewayClient | None = None
+        self, client: APIGatewayClient, sleep: Callable[[float], None] = time.sleep, max_attempts: int | None = None
     ) -> None:
         self.client = client
-        self.writer = writer or client
         self.sleep = sleep
+        self.max_attempts = max_attempts or int(os.environ.get("AWS_MAX_ATTEMPTS") or DEFAULT_MAX_ATTEMPTS)
         self.quota_waits: list[float] = []  # seconds waited for AWS's quotas, for JSON output
         self.on_quota_wait: Callable[[str, float], None] = lambda _operation, _seconds: None
-        # botocore's standard retry mode does the waiting; this hook makes it visible and
-        # stretches a throttled CreateDeployment's wait to what its quota allows.
-        client.meta.events.register_first("needs-retry.apigateway", self._throttled)  # type: ignore[arg-type]
+        client.meta.events.register_first("needs-retry.api-gateway", self._needs_retry)  # type: ignore[arg-type]
 
     @property
     def write_bound_s(self) -> float:
         """How long one guarded write can take: one attempt's connect and read timeouts."""
-        config = self.writer.meta.config
+        config = self.client.meta.config
         return float(getattr(config, "connect_timeout", 60) or 60) + float(getattr(config, "read_timeout", 60) or 60)
 
     def register(self, event: str, handler: Callable[..., Any]) -> None:
-        """Hook every client of this gateway (-v logging, call counting)."""
-        for client in {id(self.client): self.client, id(self.writer): self.writer}.values():
-            client.meta.events.register(event, handler)
+        """Hook the client (-v logging, call counting)."""
+        self.client.meta.events.register(event, handler)
 
-    def _throttled(self, response: Any = None, attempts: int = 0, operation: Any = None, **_: Any) -> float | None:
+    def _needs_retry(
+        self, response: Any = None, attempts: int = 0, operation: Any = None, caught_exception: Any = None, **_: Any
+    ) -> float | None:
+        """Seconds to wait before sending the call again, or None: let its answer through."""
+        import botocore.exceptions as bex
+
+        name = str(getattr(operation, "name", "the call"))
+        if name in GUARDED_WRITES or attempts >= self.max_attempts:
+            return None
+        backoff = min(0.5 * 2.0 ** (attempts - 1), 20.0) * random.uniform(0.5, 1.0)
+        if caught_exception is not None:  # refused, reset, timed out: the network, not AWS
+            return backoff if isinstance(caught_exception, (bex.ConnectionError, bex.HTTPClientError)) else None
         if not response or not isinstance(response, tuple) or response[1] is None:
             return None
         parsed = response[1]
         code = parsed.get("Error", {}).get("Code")
-        name = getattr(operation, "name", "the call")
-        if code not in ("TooManyRequestsException", "ConflictException"):
-            return None
+        status = int(parsed.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
         if code == "ConflictException" and name == "CreateModel":
             return None  # the lease is taken: that is an answer, not a hiccup (see lease.py)
+        if code not in ("TooManyRequestsException", "ConflictException"):
+            return backoff if status >= 500 else None
         retry_after = parsed.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("retry-after")
         try:
             seconds = float(retry_after) if retry_after else 0.0
@@ -164,17 +180,9 @@ class Gateway:
         if name == "CreateDeployment":
             seconds = max(seconds, DEPLOY_QUOTA_S)
         seconds = max(seconds, min(2.0**attempts * 0.5, 20.0))
-        if attempts >= self._max_attempts():
-            return None  # out of attempts: let the error through
         self.quota_waits.append(seconds)
-        self.on_quota_wait(str(name), seconds)
+        self.on_quota_wait(name, seconds)
         return seconds
-
-    def _max_attempts(self) -> int:
-        """Total attempts botocore makes: our Config, else AWS_MAX_ATTEMPTS, else its default."""
-        retries = getattr(self.client.meta.config, "retries", None) or {}
-        configured = retries.get("total_max_attempts") or retries.get("max_attempts")
-        return int(configured or os.environ.get("AWS_MAX_ATTEMPTS") or 3)
 
     # --- APIs -----------------------------------------------------------------------------
 
@@ -250,7 +258,7 @@ class Gateway:
         value = policies.encode(policy) if policy else ""
         with aws_errors(f"writing the policy of API {api_id}"):
             return dict(
-                self.writer.update_rest_api(
+                self.client.update_rest_api(
                     restApiId=api_id,
                     patchOperations=[{"op": "replace", "path": "/policy", "value": value}],
                 )
@@ -282,7 +290,7 @@ class Gateway:
         if parameters:
             kwargs["responseParameters"] = parameters
         with aws_errors(f"writing the {response_type} gateway response"):
-            return _plain(self.writer.put_gateway_response(**kwargs))
+            return _plain(self.client.put_gateway_response(**kwargs))
 
     # --- stages and deployments -----------------------------------------------------------
 
@@ -294,7 +302,7 @@ class Gateway:
         """Back to AWS's default (already the default is fine)."""
         self._or_none(
             f"resetting the {response_type} gateway response",
-            lambda: self.writer.delete_gateway_response(restApiId=api_id, responseType=response_type),
+            lambda: self.client.delete_gateway_response(restApiId=api_id, responseType=response_type),
         )
 
     def get_stage(self, api_id: str, stage: str) -> dict[str, Any] | None:
@@ -348,4 +356,4 @@ class Gateway:
             self.delete_model(api_id, name)
 
     def delete_model(self, api_id: str, name: str) -> None:
-        self._or_none(f"deleting model {name}", lambda: self.writer.delete_model(restApiId=api_id, modelName=name))
+        self._or_none(f"deleting model {name}", lambda: self.client.delete_model(restApiId=api_id, modelName=name))

@@ -130,19 +130,14 @@ class Target:
 
         from petgate.gateway import Gateway
 
-        retries: Any = {"mode": "standard"}
-        if "AWS_MAX_ATTEMPTS" not in os.environ:  # AWS's own variable still wins
-            retries["max_attempts"] = 6  # AWS's control-plane quotas are tight: wait, don't fail
-        # a hung endpoint fails instead of hanging: PETGATE_CONTROL_TIMEOUT bounds each read
+        # one attempt per call: Gateway decides on retries itself (guarded writes are never resent
+        # by botocore, lease.py); a hung endpoint fails instead of hanging: PETGATE_CONTROL_TIMEOUT
+        # bounds each read
         read_timeout = float(os.environ.get("PETGATE_CONTROL_TIMEOUT") or 30)
-        config = Config(retries=retries, connect_timeout=5, read_timeout=read_timeout)
-        session = self.boto3_session()
-        client = session.client("apigateway", endpoint_url=self.control_url, config=config)
-        # the writes a lease guards are one attempt each, so one write's time is bounded (lease.py);
-        # they are retried by the lease, which first checks that enough of it is left
-        single = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=5, read_timeout=read_timeout)
-        writer = session.client("apigateway", endpoint_url=self.control_url, config=single)
-        return Gateway(client, writer=writer)
+        config = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=5,
+                        read_timeout=read_timeout)
+        client = self.boto3_session().client("apigateway", endpoint_url=self.control_url, config=config)
+        return Gateway(client)
 
     def waf(self) -> Any:
         """The wafv2 client class for the same place (REGIONAL scope: the API's region)."""
