@@ -9,7 +9,6 @@ journaled so that `petgate undo` can put back what was there before.
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime

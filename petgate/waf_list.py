@@ -21,7 +21,7 @@ from typing import Any
 from petgate import expiry
 from petgate.app import App
 from petgate.errors import AwsError, PetgateError, UsageError
-from petgate.policy import collapse, covered, subtract
+from petgate.policy import collapse, covered, subtract, unmapped_address
 from petgate.waf import Waf
 from petgate.waf_names import (
     ListNames,
@@ -551,8 +551,9 @@ def blocking_rule(app: App, resource_arn: str, address: str) -> str | None:
     acl = app.waf.web_acl_for(resource_arn)
     if acl is None:
         return None
-    parsed = ipaddress.ip_address(address)
+    parsed = unmapped_address(ipaddress.ip_address(address))  # ::ffff:192.0.2.1 is 192.0.2.1, as the data plane sees it
     for rule, addresses in block_rule_sets(app.waf, acl):
-        if any(parsed in ipaddress.ip_network(a, strict=False) for a in addresses):
+        networks = (ipaddress.ip_network(a, strict=False) for a in addresses)
+        if any(parsed.version == n.version and parsed in n for n in networks):
             return str(rule.get("Name"))
     return None

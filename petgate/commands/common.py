@@ -260,8 +260,8 @@ def parse_cidrs(app: App, given: tuple[str, ...]) -> list[str]:
             cidr = policies.parse_cidr(text)
         except policies.PolicyError as exc:
             raise UsageError(str(exc)) from None
-        if cidr.normalised and "/" in text:
-            app.output.warn(f"{text} has host bits set; using {cidr.network}")
+        if cidr.note is not None:
+            app.output.warn(f"{text} {cidr.note}; using {cidr.network}")
         cidrs.append(cidr.network)
     return list(dict.fromkeys(cidrs))
 

@@ -244,6 +244,8 @@ def test_policy_check_with_waf_says_which_layer_decides(petgate: Any, deployed: 
     text = petgate("policy", "check", "--api", deployed, "--ip", "192.0.2.71", "--with-waf", "--expect", "denied")
     assert text.exit_code == 0 and "waf-block (WAF rule" in text.stderr
     assert petgate("policy", "check", "--file", "x.json", "--ip", "192.0.2.71", "--with-waf").exit_code == 2
+    mapped = petgate("-o", "json", "policy", "check", "--api", deployed, "--ip", "::ffff:192.0.2.71", "--with-waf")
+    assert mapped.json["layer"] == "waf" and mapped.json["reason"] == "waf-block", "a mapped caller is its IPv4 address"
 
 
 # --- issue 16: unblock splits, attach refuses to replace, attach/detach/delete undone ------------
