@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from fractions import Fraction
 
-from petgate.policy import MappedPrefixError, PolicyError, _network, parse_cidr
+from petgate.policy import MappedPrefixError, PolicyError, parse_cidr
+from petgate.policy import network_or_none as _network
 
 BOM = "\ufeff"
 

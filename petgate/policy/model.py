@@ -1,7 +1,9 @@
-"""Resource policies as plain data: CIDRs, validate, decode, encode, expand, describe
-(petgate's deny list in it: policy_deny.py; evaluation: policy_eval.py).
+"""The resource-policy model: policies as plain data (parse, decode and encode with AWS's extra
+escaping, validate, size, statements, expand_resources), CIDRs (parse_cidr, network_or_none,
+the IPv4-mapped forms), petgate's Sids and the statement vocabulary its templates share.
 
-Pure functions over dicts; no boto3, no I/O; of petgate only the pure expiry module.
+The bottom of petgate.policy: deny, allow, evaluate and describe build on it; it imports none of
+them. Pure functions over dicts; no boto3, no I/O; of petgate nothing.
 """
 
 from __future__ import annotations
@@ -9,11 +11,8 @@ from __future__ import annotations
 import copy
 import ipaddress
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-
-from petgate import expiry
 
 POLICY_VERSION = "2012-10-17"
 MAX_POLICY_CHARS = 8192
@@ -27,7 +26,7 @@ ACCOUNTS_SID = "PetgateAllowAccounts"
 VPC_SID = "PetgateAllowOnlyVpcs"
 VPCE_SID = "PetgateAllowOnlyVpces"
 PETGATE_SIDS = frozenset({DENY_SID, ALLOW_SID, ONLY_IPS_SID, ACCOUNTS_SID, VPC_SID, VPCE_SID})
-DENY_UNTIL_PREFIX = "PetgateDenyUntil"  # + the time the block ends (expiry.stamp)
+DENY_UNTIL_PREFIX = "PetgateDenyUntil"  # + the time the block ends (expiry.stamp; deny.py reads it)
 
 Policy = dict[str, Any]
 Statement = dict[str, Any]
@@ -127,7 +126,7 @@ def _mapped_ipv4(given: str) -> ipaddress.IPv4Address | None:
     return address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
 
 
-def _network(text: str) -> IpNetwork | None:
+def network_or_none(text: str) -> IpNetwork | None:
     """A network of a policy or a list, IPv4-mapped ones as IPv4 (None: not a network)."""
     try:
         return unmapped(ipaddress.ip_network(str(text).strip(), strict=False))
@@ -135,7 +134,8 @@ def _network(text: str) -> IpNetwork | None:
         return None
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
+    """A policy element that may be one value or a list of them, as a list (None: empty)."""
     if value is None:
         return []
     return list(value) if isinstance(value, list) else [value]
@@ -185,19 +185,25 @@ def escape_for_storage(policy: Policy) -> str:
     return json.dumps(encode(policy))[1:-1].replace("/", "\\/")
 
 
+def size(policy: Policy) -> int:
+    """The characters the policy counts against API Gateway's quota (MAX_POLICY_CHARS)."""
+    return len(encode(policy))
+
+
 def statements(policy: Policy | None) -> list[Statement]:
+    """The policy's statements as a list (a lone statement object too), non-objects left out."""
     if not policy:
         return []
     raw = policy.get("Statement", [])
-    return [s for s in _as_list(raw) if isinstance(s, dict)]
+    return [s for s in as_list(raw) if isinstance(s, dict)]
 
 
 _EFFECTS = {"Allow", "Deny"}
 
 
-# the condition operators petgate reads (validation here, evaluation in policy_eval.py)
-_IP_OPERATORS = {"IpAddress", "NotIpAddress"}
-_OPERATORS = _IP_OPERATORS | {
+# the condition operators petgate reads (validation here, evaluation in evaluate.py)
+IP_OPERATORS = frozenset({"IpAddress", "NotIpAddress"})
+CONDITION_OPERATORS = IP_OPERATORS | {
     "StringEquals",
     "StringNotEquals",
     "StringEqualsIgnoreCase",
@@ -207,10 +213,11 @@ _OPERATORS = _IP_OPERATORS | {
     "Bool",
     "Null",
 }
-_NEGATED = {"NotIpAddress", "StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike"}
+NEGATED_OPERATORS = frozenset({"NotIpAddress", "StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike"})
 
 
-def _operator_base(operator: str) -> str:
+def operator_base(operator: str) -> str:
+    """The operator without its ForAnyValue:/ForAllValues: qualifier and IfExists suffix."""
     base = operator.split(":", 1)[-1]  # ForAnyValue:/ForAllValues: prefixes
     return base[: -len("IfExists")] if base.endswith("IfExists") else base
 
@@ -222,7 +229,7 @@ def validate(policy: Policy) -> None:
     raw = policy.get("Statement")
     if raw is None or (isinstance(raw, list) and not raw):
         raise PolicyError("a policy needs at least one Statement")
-    for index, statement in enumerate(_as_list(raw)):
+    for index, statement in enumerate(as_list(raw)):
         where = f"statement {index + 1}"
         if not isinstance(statement, dict):
             raise PolicyError(f"{where} is not a JSON object")
@@ -238,23 +245,19 @@ def validate(policy: Policy) -> None:
         if not isinstance(condition, dict):
             raise PolicyError(f"{where}: Condition must be a JSON object")
         for operator, keys in condition.items():
-            if _operator_base(operator) not in _OPERATORS:
+            if operator_base(operator) not in CONDITION_OPERATORS:
                 raise PolicyError(f"{where}: unknown condition operator {operator!r}")
             if not isinstance(keys, dict):
                 raise PolicyError(f"{where}: condition {operator} must map keys to values")
-            if _operator_base(operator) in _IP_OPERATORS:
-                for value in (v for vs in keys.values() for v in _as_list(vs)):
-                    if _network(value) is None:
+            if operator_base(operator) in IP_OPERATORS:
+                for value in (v for vs in keys.values() for v in as_list(vs)):
+                    if network_or_none(value) is None:
                         raise PolicyError(f"{where}: {value!r} is not an IP address or CIDR")
-    size = len(encode(policy))
-    if size > MAX_POLICY_CHARS:
+    chars = size(policy)
+    if chars > MAX_POLICY_CHARS:
         raise PolicyError(
-            f"the policy is {size} characters; API Gateway allows at most {MAX_POLICY_CHARS}"
+            f"the policy is {chars} characters; API Gateway allows at most {MAX_POLICY_CHARS}"
         )
-
-
-def user_statements(policy: Policy | None) -> list[Statement]:
-    return [s for s in statements(policy) if not is_petgate_sid(s.get("Sid"))]
 
 
 def expand_resources(policy: Policy, region: str, account_id: str, api_id: str) -> Policy:
@@ -281,96 +284,12 @@ def expand_resources(policy: Policy, region: str, account_id: str, api_id: str) 
     return result
 
 
-# --- in words --------------------------------------------------------------------------------
-
-
-def describe(policy: Policy | None) -> list[str]:
-    """One plain sentence per statement, for `status` and humans."""
-    if not policy:
-        return ["no resource policy: everyone may invoke the API"]
-    lines = []
-    for statement in statements(policy):
-        sid = statement.get("Sid")
-        label = f" [{sid}]" if sid else ""
-        until = group_end(sid)
-        ends = f" until {expiry.iso(until)}" if until is not None else ""
-        verb = "denies" if statement.get("Effect") == "Deny" else "allows"
-        who = _describe_principal(statement)
-        conditions = _describe_conditions(statement.get("Condition", {}))
-        lines.append(f"{verb} {who}{conditions}{ends}{label}")
-    if not any(s.get("Effect") == "Allow" for s in statements(policy)):
-        lines.append("no statement allows anything: every request is refused")
-    return lines
-
-
-def _describe_principal(statement: Statement) -> str:
-    principal = statement.get("Principal", statement.get("NotPrincipal"))
-    if principal == "*" or principal == {"AWS": "*"}:
-        return "everyone"
-    if isinstance(principal, dict) and "AWS" in principal:
-        return "AWS principals " + ", ".join(str(p) for p in _as_list(principal["AWS"]))
-    return f"principal {json.dumps(principal)}"
-
-
-def _describe_conditions(condition: Mapping[str, Any]) -> str:
-    parts = []
-    for operator, keys in condition.items():
-        for key, values in keys.items():
-            joined = ", ".join(str(v) for v in _as_list(values))
-            if _operator_base(operator) == "IpAddress":
-                parts.append(f"from {joined}")
-            elif _operator_base(operator) == "NotIpAddress":
-                parts.append(f"not from {joined}")
-            else:
-                parts.append(f"when {key} {operator} {joined}")
-    return (" " + " and ".join(parts)) if parts else ""
-
-
-# petgate's deny list lives in policy_deny.py, evaluation in policy_eval.py; their names stay
-# reachable as `policy.block`, `policy.evaluate` and so on.
-from petgate.policy_deny import (  # noqa: E402
-    DenyGroup,
-    allow_statement,
-    block,
-    blocked_cidrs,
-    build_deny,
-    check_known_shape,
-    check_own_statements_unique,
-    collapse,
-    covered,
-    deny_groups,
-    deny_sid,
-    deny_statement,
-    expiring,
-    group_end,
-    how_many_fit,
-    is_deny_sid,
-    is_petgate_sid,
-    permanent_cidrs,
-    prune,
-    still_blocking,
-    subtract,
-    unblock,
-)
-from petgate.policy_eval import (  # noqa: E402
-    PLACEHOLDER_ACCOUNT,
-    CompiledPolicy,
-    Decision,
-    IpSet,
-    Request,
-    account_in,
-    api_arn,
-    api_arn_in,
-    compile_policy,
-    evaluate,
-    request_arn,
-)
-
-__all__ = [
-    "DenyGroup", "allow_statement", "block", "blocked_cidrs", "build_deny", "check_known_shape", "check_own_statements_unique", "collapse",
-    "covered", "deny_groups", "deny_sid", "deny_statement", "expiring", "group_end", "how_many_fit", "is_deny_sid",
-    "is_petgate_sid", "permanent_cidrs", "prune", "still_blocking", "subtract", "unblock",
-    "PLACEHOLDER_ACCOUNT", "CompiledPolicy", "Decision", "IpSet", "Request", "account_in", "api_arn", "api_arn_in",
-    "compile_policy", "evaluate", "request_arn",
-]
-
+def allow_statement() -> Statement:
+    """The Allow that keeps a Deny template (the deny list, the allow-lists) from refusing everyone."""
+    return {
+        "Sid": ALLOW_SID,
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": INVOKE_ACTION,
+        "Resource": [ALL_RESOURCES],
+    }

@@ -1,8 +1,9 @@
 """petgate's deny list inside a resource policy: the permanent statement PetgateDenyIps and
-the statements of blocks that end, merged into the user's policy and taken out again.
+the statements of blocks that end, merged into the user's policy and taken out again; which
+Sids are petgate's, and the user's statements (the rest).
 
-Pure functions over dicts, like policy.py (whose model they use); reachable as `policy.block`
-and so on.
+Pure functions over dicts on model.py's policies; of petgate only model and expiry. Reachable as
+`petgate.policy.block` and so on.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from petgate import expiry
-from petgate.policy import (
+from petgate.policy.model import (
     ALL_RESOURCES,
     ALLOW_SID,
     DENY_SID,
@@ -28,9 +29,10 @@ from petgate.policy import (
     Policy,
     PolicyError,
     Statement,
-    _as_list,
-    _network,
-    encode,
+    allow_statement,
+    as_list,
+    network_or_none,
+    size,
     statements,
 )
 
@@ -54,10 +56,10 @@ class DenyGroup:
     @property
     def cidrs(self) -> list[str]:
         condition = self.statement.get("Condition", {}).get("IpAddress", {})
-        return [str(v) for v in _as_list(condition.get("aws:SourceIp"))]
+        return [str(v) for v in as_list(condition.get("aws:SourceIp"))]
 
     def networks(self) -> list[IpNetwork]:
-        return [n for n in (_network(c) for c in self.cidrs) if n is not None]
+        return [n for n in (network_or_none(c) for c in self.cidrs) if n is not None]
 
 
 def deny_sid(until: datetime | None) -> str:
@@ -87,6 +89,11 @@ def is_petgate_sid(sid: Any) -> bool:
     return sid in PETGATE_SIDS or is_deny_sid(sid)
 
 
+def user_statements(policy: Policy | None) -> list[Statement]:
+    """The statements that are not petgate's own."""
+    return [s for s in statements(policy) if not is_petgate_sid(s.get("Sid"))]
+
+
 def deny_groups(policy: Policy | None) -> list[DenyGroup]:
     """petgate's deny statements: the permanent one first, then by when they end."""
     groups = []
@@ -106,17 +113,6 @@ def deny_statement(cidrs: Iterable[str], until: datetime | None = None) -> State
         "Action": INVOKE_ACTION,
         "Resource": [ALL_RESOURCES],
         "Condition": {"IpAddress": {"aws:SourceIp": list(cidrs)}},
-    }
-
-
-def allow_statement() -> Statement:
-    """The Allow that keeps a deny-list policy from refusing everyone."""
-    return {
-        "Sid": ALLOW_SID,
-        "Effect": "Allow",
-        "Principal": "*",
-        "Action": INVOKE_ACTION,
-        "Resource": [ALL_RESOURCES],
     }
 
 
@@ -151,7 +147,7 @@ def expiring(policy: Policy | None) -> list[tuple[str, datetime]]:
         for cidr in group.cidrs:
             if not _covered(cidr, kept):
                 found.append((cidr, group.until))
-                kept += [n for n in [_network(cidr)] if n is not None]
+                kept += [n for n in [network_or_none(cidr)] if n is not None]
     return sorted(found, key=lambda f: (f[1], f[0]))
 
 
@@ -192,14 +188,14 @@ def check_known_shape(policy: Policy | None) -> None:
 
 def collapse(cidrs: Iterable[str]) -> list[str]:
     """Merge adjacent and contained networks (IPv4 first, then IPv6), keeping the policy small."""
-    parsed = [n for n in (_network(c) for c in cidrs) if n is not None]
+    parsed = [n for n in (network_or_none(c) for c in cidrs) if n is not None]
     v4 = ipaddress.collapse_addresses(n for n in parsed if isinstance(n, ipaddress.IPv4Network))
     v6 = ipaddress.collapse_addresses(n for n in parsed if isinstance(n, ipaddress.IPv6Network))
     return [str(n) for n in (*v4, *v6)]
 
 
 def _covered(cidr: str, networks: Iterable[IpNetwork]) -> bool:
-    network = _network(cidr)
+    network = network_or_none(cidr)
     return network is not None and any(
         network.version == n.version and network.subnet_of(n)  # type: ignore[arg-type]
         for n in networks
@@ -208,7 +204,7 @@ def _covered(cidr: str, networks: Iterable[IpNetwork]) -> bool:
 
 def covered(cidr: str, cidrs: Iterable[str]) -> bool:
     """Whether one of `cidrs` contains `cidr`."""
-    return _covered(cidr, [n for n in (_network(c) for c in cidrs) if n is not None])
+    return _covered(cidr, [n for n in (network_or_none(c) for c in cidrs) if n is not None])
 
 
 def _subtract(networks: list[IpNetwork], removing: list[IpNetwork]) -> list[IpNetwork]:
@@ -231,15 +227,15 @@ def _subtract(networks: list[IpNetwork], removing: list[IpNetwork]) -> list[IpNe
 def subtract(cidrs: Iterable[str], removing: Iterable[str]) -> list[str]:
     """The addresses of `cidrs` outside every one of `removing`, collapsed: a wider network is
     split around what is lifted (both stores, policy and WAF, unblock this way)."""
-    holes = [n for n in (_network(c) for c in removing) if n is not None]
-    networks = [n for n in (_network(c) for c in cidrs) if n is not None]
+    holes = [n for n in (network_or_none(c) for c in removing) if n is not None]
+    networks = [n for n in (network_or_none(c) for c in cidrs) if n is not None]
     return collapse(str(n) for n in _subtract(networks, holes))
 
 
 def _outermost(cidrs: list[str]) -> list[str]:
     """The CIDRs that no other one of them contains (of equal networks the first), in order:
     what blocking them all newly blocks, each range once (10.0.0.0/24 and 10.0.0.5: the /24)."""
-    parsed = [(i, n) for i, n in enumerate(_network(c) for c in cidrs) if n is not None]
+    parsed = [(i, n) for i, n in enumerate(network_or_none(c) for c in cidrs) if n is not None]
     # networks nest or are apart: sorted by start and then size, each one is inside an earlier
     # one exactly when it ends no later than the furthest end seen so far (of its IP version)
     parsed.sort(key=lambda item: (item[1].version, int(item[1].network_address), item[1].prefixlen, item[0]))
@@ -307,7 +303,7 @@ def unblock(
     check_known_shape(policy)
     if not policy:
         return None, []
-    removing = [n for n in (_network(c) for c in collapse(cidrs)) if n is not None]
+    removing = [n for n in (network_or_none(c) for c in collapse(cidrs)) if n is not None]
     result = copy.deepcopy(policy)
     result["Statement"] = statements(result)
     gone: list[str] = []
@@ -351,7 +347,7 @@ def prune(policy: Policy | None, clock: datetime) -> tuple[Policy | None, list[t
 def still_blocking(policy: Policy | None, cidr: str, until: datetime | None = None) -> list[str]:
     """Blocked networks that contain `cidr` at least until `until` (None: for good, or any
     block when `until` is not asked about)."""
-    network = _network(cidr)
+    network = network_or_none(cidr)
     if network is None:
         return []
     groups = deny_groups(policy)
@@ -370,7 +366,7 @@ def how_many_fit(
     while low < high:
         middle = (low + high + 1) // 2
         candidate, _ = block(policy, cidrs[:middle], until, clock)
-        if len(encode(candidate)) <= MAX_POLICY_CHARS:
+        if size(candidate) <= MAX_POLICY_CHARS:
             low = middle
         else:
             high = middle - 1

@@ -5,6 +5,9 @@
 - "VPC Whitelist": only these VPCs / VPC endpoints may invoke (Deny with StringNotEquals).
 Each has its own Sid; the user's statements are kept; petgate adds its `Allow *` statement only
 to a policy it creates (where the template itself has one).
+
+Pure functions over model.py's policies; `would_refuse` asks the evaluator (evaluate.py), the
+one other module of petgate.policy this one imports.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ import copy
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from petgate import policy as p
+from petgate.policy import model as p
+from petgate.policy.evaluate import Decision, Request, api_arn_in, evaluate
 
 ONLY_IPS_SID = p.ONLY_IPS_SID
 ACCOUNTS_SID = p.ACCOUNTS_SID
@@ -142,15 +146,15 @@ def remove(policy: p.Policy | None, kind: ListStatement, gone: Iterable[str]) ->
     return result, removed
 
 
-def would_refuse(policy: p.Policy | None, source_ip: str, keys: dict[str, str] | None = None) -> p.Decision:
+def would_refuse(policy: p.Policy | None, source_ip: str, keys: dict[str, str] | None = None) -> Decision:
     """How a GET of the stage's root from this address would fare under the policy.
 
     The request is made in the API's own ARN context when the policy names it (a stored
     policy does: AWS expanded it), so statements AWS already saved apply as they will.
     """
-    prefix = p.api_arn_in(policy) or "arn:aws:execute-api:region:111122223333:api"
-    request = p.Request(source_ip=source_ip, resource_arn=f"{prefix}/stage/GET/", keys=keys or {})
-    return p.evaluate(policy, request, resource_prefix=prefix)
+    prefix = api_arn_in(policy) or "arn:aws:execute-api:region:111122223333:api"
+    request = Request(source_ip=source_ip, resource_arn=f"{prefix}/stage/GET/", keys=keys or {})
+    return evaluate(policy, request, resource_prefix=prefix)
 
 
 def describe_kind(kind: ListStatement) -> str:

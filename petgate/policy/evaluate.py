@@ -1,6 +1,14 @@
 """Resource-policy evaluation with IAM semantics: what a request gets, and which statement
-decides. Pure, like policy.py (whose model it reads); the local gateway, `policy check` and
-`verify` share `compile_policy(...).evaluate(...)`.
+decides. Pure, over model.py's policies (of petgate it imports only model); the local gateway,
+`policy check` and `verify` share `compile_policy(...).evaluate(...)`.
+
+IAM's rules as its user guide states them: an explicit Deny wins, then any Allow, else an
+implicit deny; action names and condition key names are case-insensitive, resource ARNs and
+condition values (but for the IgnoreCase operators) case-sensitive; in a Resource `?` is one
+character and `*` any run (`/` included) within a colon-separated ARN segment, a `*` that ends a
+segment running on past colons; NotPrincipal applies to every principal it does not name, the
+anonymous caller included; a missing condition key fails a condition but for the negated
+operators, IfExists and ForAllValues.
 """
 
 from __future__ import annotations
@@ -12,16 +20,16 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from petgate.policy import (
-    _IP_OPERATORS,
-    _NEGATED,
+from petgate.policy.model import (
     INVOKE_ACTION,
+    IP_OPERATORS,
+    NEGATED_OPERATORS,
     IpNetwork,
     Policy,
     Statement,
-    _as_list,
-    _network,
-    _operator_base,
+    as_list,
+    network_or_none,
+    operator_base,
     statements,
     unmapped_address,
 )
@@ -53,8 +61,26 @@ class Decision:
 
 @lru_cache(maxsize=4096)
 def _wildcard(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
+    """An Action or StringLike pattern: `*` any run of characters (none too), `?` exactly one."""
     parts = (".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
     return re.compile("".join(parts), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+
+
+@lru_cache(maxsize=4096)
+def _resource_pattern(pattern: str) -> re.Pattern[str]:
+    """A Resource ARN pattern, case-sensitive. IAM reads the wildcards within the colon-separated
+    segments of an ARN: `?` is one character of a segment, `*` any run of one (`/` included);
+    a `*` that ends a segment may run on past its colons (`arn:aws:execute-api:*`, `.../*`)."""
+    parts = []
+    for index, ch in enumerate(pattern):
+        if ch == "*":
+            ends_segment = index + 1 == len(pattern) or pattern[index + 1] == ":"
+            parts.append(".*" if ends_segment else "[^:]*")
+        elif ch == "?":
+            parts.append("[^:]")
+        else:
+            parts.append(re.escape(ch))
+    return re.compile("".join(parts), re.DOTALL)
 
 
 class IpSet:
@@ -88,10 +114,11 @@ class IpSet:
 
 @dataclass(frozen=True)
 class _Condition:
-    operator: str
+    operator: str  # without qualifier and IfExists (operator_base)
     key: str
     values: tuple[Any, ...]
     if_exists: bool
+    qualifier: str | None = None  # "ForAllValues" | "ForAnyValue"
 
     def matches(self, request: Request) -> bool:
         actual = _request_key(request, self.key)
@@ -99,8 +126,12 @@ class _Condition:
             want_absent = str(self.values[0]).lower() == "true" if self.values else True
             return (actual is None) == want_absent
         if actual is None:
-            return self.if_exists or self.operator in _NEGATED
-        positive = self.operator.replace("Not", "", 1) if self.operator in _NEGATED else None
+            # IAM: ForAllValues holds for an absent key (no value fails it), ForAnyValue does not
+            # (no value matches), even negated; otherwise only IfExists and negated operators hold.
+            if self.if_exists or self.qualifier == "ForAllValues":
+                return True
+            return self.qualifier != "ForAnyValue" and self.operator in NEGATED_OPERATORS
+        positive = self.operator.replace("Not", "", 1) if self.operator in NEGATED_OPERATORS else None
         base = positive or self.operator
         if base == "IpAddress":
             hit = actual in self.values[0]
@@ -159,7 +190,7 @@ def _anonymous_matches(statement: Statement) -> bool:
     def is_everyone(principal: Any) -> bool:
         if principal == "*":
             return True
-        return isinstance(principal, dict) and "*" in _as_list(principal.get("AWS"))
+        return isinstance(principal, dict) and "*" in as_list(principal.get("AWS"))
 
     if "Principal" in statement:
         return is_everyone(statement["Principal"])
@@ -170,13 +201,14 @@ def _anonymous_matches(statement: Statement) -> bool:
 def _compile_conditions(condition: Mapping[str, Any]) -> tuple[_Condition, ...]:
     compiled = []
     for operator, keys in condition.items():
-        base = _operator_base(operator)
+        base = operator_base(operator)
         if_exists = operator.endswith("IfExists")
+        qualifier = operator.split(":", 1)[0] if ":" in operator else None
         for key, raw_values in keys.items():
-            values: list[Any] = _as_list(raw_values)
-            if base in _IP_OPERATORS:  # parsed once per policy (IPv4-mapped CIDRs as IPv4), not per request
-                values = [IpSet(n for n in (_network(v) for v in values) if n is not None)]
-            compiled.append(_Condition(base, key, tuple(values), if_exists))
+            values: list[Any] = as_list(raw_values)
+            if base in IP_OPERATORS:  # parsed once per policy (IPv4-mapped CIDRs as IPv4), not per request
+                values = [IpSet(n for n in (network_or_none(v) for v in values) if n is not None)]
+            compiled.append(_Condition(base, key, tuple(values), if_exists, qualifier))
     return tuple(compiled)
 
 
@@ -193,7 +225,7 @@ class CompiledPolicy:
             resources_key = "Resource" if "Resource" in statement else "NotResource"
             resources = [
                 _expand_short(str(r), resource_prefix)
-                for r in _as_list(statement.get(resources_key))
+                for r in as_list(statement.get(resources_key))
             ]
             self._statements.append(
                 _CompiledStatement(
@@ -202,10 +234,10 @@ class CompiledPolicy:
                     deny=statement.get("Effect") == "Deny",
                     principal_matches_anonymous=_anonymous_matches(statement),
                     actions=tuple(
-                        _wildcard(str(a), True) for a in _as_list(statement.get(actions_key))
+                        _wildcard(str(a), True) for a in as_list(statement.get(actions_key))
                     ),
                     actions_negated=actions_key == "NotAction",
-                    resources=tuple(_wildcard(r) for r in resources),
+                    resources=tuple(_resource_pattern(r) for r in resources),
                     resources_negated=resources_key == "NotResource",
                     conditions=_compile_conditions(statement.get("Condition", {})),
                 )
@@ -252,7 +284,7 @@ def account_in(policy: Policy | None, api_id: str | None = None) -> str:
     fallback = None
     for statement in statements(policy):
         for key in ("Resource", "NotResource"):
-            for resource in _as_list(statement.get(key)):
+            for resource in as_list(statement.get(key)):
                 match = _EXECUTE_API_ARN.match(str(resource))
                 if match and (api_id is None or match.group(3) == api_id):
                     return match.group(2)
@@ -265,7 +297,7 @@ def api_arn_in(policy: Policy | None) -> str | None:
     """The API ARN (`arn:aws:execute-api:REGION:ACCOUNT:API_ID`) the policy's own full ARNs name."""
     for statement in statements(policy):
         for key in ("Resource", "NotResource"):
-            for resource in _as_list(statement.get(key)):
+            for resource in as_list(statement.get(key)):
                 match = _EXECUTE_API_ARN.match(str(resource))
                 if match and "*" not in match.group(3):
                     return match.group(0)
