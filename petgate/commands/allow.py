@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from petgate import actions, allowlists
+from petgate import actions
 from petgate import policy as policies
 from petgate.app import App
 from petgate.commands.common import (
@@ -21,6 +21,7 @@ from petgate.commands.common import (
 from petgate.commands.several import for_each_api, several_api_options
 from petgate.errors import UsageError
 from petgate.output import Output
+from petgate.policy import allow as allowlists
 
 remove_option = click.option("--remove", is_flag=True, help="Take these values out of the list instead.")
 
