@@ -454,3 +454,47 @@ def test_a_journal_that_cannot_be_written_does_not_stop_the_change(fake: FakeWaf
     result = WafList(app, LIST).change(["192.0.2.1"], [])
     assert fake.addresses(V4) == ["192.0.2.1/32"] and result["journal_id"] is None
     assert len(warned) == 1 and "not journaled" in warned[0]
+
+
+# --- sync: one read serves the write, unless another writer came in between ------------------------------
+
+
+def test_sync_reads_each_set_once_and_writes_under_that_read(fake: FakeWaf, app: Any) -> None:
+    fake.put(V4, 4, ["192.0.2.1/32"])
+    fake.put(V6, 6, [])
+    seen: list[list[str]] = []
+
+    def decide(current: list[str]) -> tuple[list[str], list[str]]:
+        seen.append(current)
+        return ["192.0.2.2/32"], ["192.0.2.1/32"]
+
+    result = WafList(app, LIST).sync(decide, dry_run=False)
+    assert seen == [["192.0.2.1/32"]] and result["changed"] is True
+    assert fake.addresses(V4) == ["192.0.2.2/32"]
+    assert fake.reads_of(V4) == 1, "the read decide saw guards the write: not read again"
+    assert fake.writes == [("UpdateIPSet", V4)]
+    assert journaled(app)[0]["command"] == "waf sync"
+
+
+def test_sync_reads_again_when_another_writer_came_in_between(fake: FakeWaf, app: Any) -> None:
+    fake.put(V4, 4, ["192.0.2.1/32"])
+    fake.put(V6, 6, [])
+    theirs = iter(["203.0.113.1/32"])
+
+    def another_writer(ip_set: dict[str, Any]) -> None:
+        address = next(theirs, None)
+        if address is not None:
+            ip_set.update(Addresses=[*ip_set["Addresses"], address], LockToken=uuid.uuid4().hex)
+
+    fake.before_update = another_writer
+    result = WafList(app, LIST).sync(lambda _current: (["192.0.2.2/32"], ["192.0.2.1/32"]), dry_run=False)
+    assert sorted(fake.addresses(V4)) == ["192.0.2.2/32", "203.0.113.1/32"], "theirs kept, ours applied"
+    assert result["lock_retries"] == 1 and fake.reads_of(V4) == 2
+
+
+def test_sync_dry_run_writes_nothing(fake: FakeWaf, app: Any) -> None:
+    fake.put(V4, 4, ["192.0.2.1/32"])
+    fake.put(V6, 6, [])
+    result = WafList(app, LIST).sync(lambda _current: (["192.0.2.2/32"], []), dry_run=True)
+    assert result["dry_run"] is True and result["added"] == ["192.0.2.2/32"]
+    assert fake.writes == [] and journaled(app) == []
