@@ -8,7 +8,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from petgate.errors import NetworkError, PetgateError
+from petgate.errors import NetworkError
 from petgate.output import Output
 from petgate.target import Target
 
@@ -34,7 +34,6 @@ class App:
         self.clock = clock  # what the lease reads "now" from; tests inject their own
         self.sleep = sleep
         self.checkip_address: str | None = None  # asked at most once per command
-        self.pending_error: PetgateError | None = None  # a failure to report after the result
         self._local_seen = False
 
     def await_local_gateway(self) -> None:

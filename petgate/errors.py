@@ -29,6 +29,12 @@ class PetgateError(Exception):
         return str(getattr(self, "code", "") or type(self).__name__)
 
 
+class ExpectationNotMetError(PetgateError):
+    """An expectation was not met (verify, policy check --expect, a walkthrough step): exit 1."""
+
+    exit_code = EXIT_EXPECTATION
+
+
 class UsageError(PetgateError):
     """Bad options or bad input: exit 2."""
 
@@ -53,3 +59,18 @@ class NetworkError(PetgateError):
     """An endpoint, the invoke URL or checkip could not be reached."""
 
     exit_code = EXIT_NETWORK
+
+
+def deploy_failure(result: dict[str, object]) -> PetgateError | None:
+    """The error a change that was written but not deployed ends with (its `deploy_error`), so
+    that the command exits with the deployment's code after printing the result."""
+    failed = result.get("deploy_error")
+    if not isinstance(failed, dict):
+        return None
+    code, message, hint = str(failed.get("code") or ""), str(failed.get("message") or ""), failed.get("hint")
+    hint = str(hint) if hint else None
+    if code == "NetworkError":
+        return NetworkError(message, hint)
+    if code in ("UsageError", "ChangeGateError"):
+        return UsageError(message, hint)
+    return AwsError(message, hint, code)

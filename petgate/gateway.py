@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import random
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -131,11 +130,8 @@ class Gateway:
     says (visibly), a 5xx or a broken connection backs off, up to `max_attempts` in all (else
     AWS_MAX_ATTEMPTS, else 6), and a guarded write is never sent twice by botocore."""
 
-    def __init__(
-        self, client: APIGatewayClient, sleep: Callable[[float], None] = time.sleep, max_attempts: int | None = None
-    ) -> None:
-        self.client = client
-        self.sleep = sleep
+    def __init__(self, client: APIGatewayClient, max_attempts: int | None = None) -> None:
+        self.client = client  # botocore sleeps the waits _needs_retry names; nothing here sleeps
         self.max_attempts = max_attempts or int(os.environ.get("AWS_MAX_ATTEMPTS") or DEFAULT_MAX_ATTEMPTS)
         self.quota_waits: list[float] = []  # seconds waited for AWS's quotas, for JSON output
         self.on_quota_wait: Callable[[str, float], None] = lambda _operation, _seconds: None
@@ -193,27 +189,6 @@ class Gateway:
 
     def find_apis_named(self, name: str) -> list[ApiRef]:
         return [ApiRef(a["id"], a.get("name", "")) for a in self.list_apis() if a.get("name") == name]
-
-    def resolve_api(self, id_or_name: str) -> ApiRef:
-        """An API id is looked up directly; otherwise the name must match exactly one API."""
-        if looks_like_api_id(id_or_name):
-            api = self.get_api_or_none(id_or_name)
-            if api is not None:
-                return ApiRef(api["id"], api.get("name", ""))
-        matches = self.find_apis_named(id_or_name)
-        if not matches:
-            raise AwsError(
-                f"no REST API with id or name {id_or_name!r}",
-                "run `petgate import-example` first, or pass --api",
-                "NotFoundException",
-            )
-        if len(matches) > 1:
-            ids = ", ".join(m.id for m in matches)
-            raise UsageError(
-                f"{len(matches)} REST APIs are named {id_or_name!r} ({ids})",
-                "pass --api with one of these ids",
-            )
-        return matches[0]
 
     @staticmethod
     def _or_none(what: str, call: Callable[[], Any]) -> dict[str, Any] | None:

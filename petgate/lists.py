@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from fractions import Fraction
 
-from petgate.policy import MappedPrefixError, PolicyError, parse_cidr
-from petgate.policy import network_or_none as _network
+from petgate.policy import MappedPrefixError, PolicyError, network_or_none, parse_cidr
 
 BOM = "\ufeff"
 
@@ -53,7 +52,7 @@ Spans = dict[int, list[tuple[int, int]]]  # IP version: merged [first, last] add
 
 def _spans(cidrs: Iterable[str]) -> Spans:
     ranges: dict[int, list[tuple[int, int]]] = {4: [], 6: []}
-    for network in (_network(c) for c in cidrs):
+    for network in (network_or_none(c) for c in cidrs):
         if network is not None:
             ranges[network.version].append((int(network.network_address), int(network.broadcast_address)))
     merged: Spans = {4: [], 6: []}

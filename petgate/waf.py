@@ -94,8 +94,9 @@ class Waf:
             except AwsError as exc:
                 if exc.code != "WAFOptimisticLockException":
                     raise
-                self.lock_retries += 1
-                self.sleep(random.uniform(0.05, 0.25) * number)  # jitter: writers must not retry in step
+                self.lock_retries += 1  # conflicts met (the last one is not tried again)
+                if number < MAX_LOCK_RETRIES:
+                    self.sleep(random.uniform(0.05, 0.25) * number)  # jitter: writers must not retry in step
         raise AwsError(f"{what} kept changing under petgate", "run the command again; nothing was lost")
 
     def create_ip_set(self, name: str, version: int, description: str, addresses: list[str] | None = None,

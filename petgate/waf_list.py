@@ -19,8 +19,8 @@ from datetime import datetime
 from typing import Any
 
 from petgate import expiry
-from petgate.app import App
 from petgate.errors import AwsError, PetgateError, UsageError
+from petgate.ops.services import Services
 from petgate.policy import collapse, covered, subtract, unmapped_address
 from petgate.waf import Waf
 from petgate.waf_names import (
@@ -109,7 +109,7 @@ def block_rule_sets(waf: Waf, acl: dict[str, Any]) -> Iterator[tuple[dict[str, A
 
 
 class WafList:
-    def __init__(self, app: App, name: str) -> None:
+    def __init__(self, app: Services, name: str) -> None:
         self.app = app
         self.names = ListNames(check_list_name(name))
         self.waf: Waf = app.waf
@@ -405,7 +405,7 @@ class WafList:
 UNDO_KINDS = ("waf-attach", "waf-detach", "delete")
 
 
-def undo_entry(app: App, entry: dict[str, Any], force: bool, dry_run: bool) -> dict[str, Any]:
+def undo_entry(app: Services, entry: dict[str, Any], force: bool, dry_run: bool) -> dict[str, Any]:
     """Undo a journal entry of `waf attach` / `waf detach` (kinds waf-attach, waf-detach: the
     stage gets back the web ACL it had, or none) or `waf delete` (kind delete with a list: the
     list is made again, as it was, and attached where it was). Refuses (UsageError) when what
@@ -423,7 +423,7 @@ def _acl_text(ref: dict[str, Any] | None) -> str:
     return "no web ACL" if ref is None else f"web ACL {ref.get('name')}"
 
 
-def _undo_stage(app: App, entry: dict[str, Any], force: bool, dry_run: bool) -> dict[str, Any]:
+def _undo_stage(app: Services, entry: dict[str, Any], force: bool, dry_run: bool) -> dict[str, Any]:
     arn = str(entry["stage_arn"])
     before, after = entry.get("before"), entry.get("after")
     now = _acl_ref(app.waf.web_acl_for(arn))
@@ -456,7 +456,7 @@ def _undo_stage(app: App, entry: dict[str, Any], force: bool, dry_run: bool) -> 
     return result
 
 
-def _undo_delete(app: App, entry: dict[str, Any], force: bool, dry_run: bool) -> dict[str, Any]:
+def _undo_delete(app: Services, entry: dict[str, Any], force: bool, dry_run: bool) -> dict[str, Any]:
     """Make the deleted list again: its IP sets with their addresses (not those of blocks that
     have ended since: they stay lifted), its web ACL with its rules on the new sets, attached to
     the stages it guarded. Nothing of the list may exist now; a stage that has another web ACL
@@ -544,7 +544,7 @@ def _undo_delete(app: App, entry: dict[str, Any], force: bool, dry_run: bool) ->
     return result
 
 
-def blocking_rule(app: App, resource_arn: str, address: str) -> str | None:
+def blocking_rule(app: Services, resource_arn: str, address: str) -> str | None:
     """The name of the Block rule of the resource's web ACL whose IP set holds the address
     (None: no web ACL, or none of its Block rules matches). The data plane's own order: WAF
     decides before the resource policy."""

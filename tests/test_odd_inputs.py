@@ -215,8 +215,8 @@ def lines_of(stream: Any) -> queue.Queue[str | None]:
 @pytest.mark.parametrize("moment", [
     "click",  # petgate.cli's imports, before the CLI's own handler: the start-up handler
     "petgate.target",  # the last of them: about when cli.main installs its handler
-    "petgate.actions",  # the command's lazy imports, inside cli.main
-    "petgate.commands.several",  # the last of them, then the App and the wait for stdin
+    "petgate.ops.writes",  # the command's lazy imports, inside cli.main
+    "petgate.ops.sync",  # the last of them, then the App and the wait for stdin
 ])
 def test_ctrl_c_while_petgate_starts_exits_130_without_a_traceback(moment: str) -> None:
     """-X importtime writes a line as each import ends: SIGINT is sent as the one of `moment`

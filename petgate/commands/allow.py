@@ -6,20 +6,19 @@ from typing import Any
 
 import click
 
-from petgate import actions
 from petgate import policy as policies
 from petgate.app import App
 from petgate.commands.common import (
-    after_change,
     change_options,
     cidr_option,
-    my_cidr,
+    for_each_api,
     pass_app,
     render_policy_tail,
+    several_api_options,
     wanted_cidrs,
 )
-from petgate.commands.several import for_each_api, several_api_options
 from petgate.errors import UsageError
+from petgate.ops import apis, deploys, myip, policy_changes
 from petgate.output import Output
 from petgate.policy import allow as allowlists
 
@@ -54,10 +53,10 @@ def change_list(
         present = set(allowlists.values(stored, kind))
         return present.isdisjoint(canonical) if remove else present.issuperset(canonical)
 
-    data = actions.change_policy(app, api_ref, stage, command, edit, intended, dry_run)
+    data = policy_changes.change_policy(app, api_ref, stage, command, edit, intended, dry_run)
     data.update({"values": canonical, "removed" if remove else "added": data.pop("touched"),
                  "list": allowlists.values(data["policy"], kind), "kind": allowlists.describe_kind(kind)})
-    return after_change(app, data, no_deploy, f"petgate {command}")
+    return deploys.after_change(app, data, no_deploy, f"petgate {command}")
 
 
 def render_list(out: Output, data: dict[str, Any]) -> None:
@@ -90,7 +89,7 @@ def allow_only(app: App, api_refs: tuple[str, ...], stage: str, cidrs: tuple[str
       petgate allow-only --cidr 198.51.100.0/24 --remove
     """
     values = wanted_cidrs(app, cidrs, list_file, default_mine=False)
-    mine = my_cidr(app) if (my_ip or not force) else None
+    mine = myip.my_cidr(app) if (my_ip or not force) else None
     if my_ip and mine:
         values.append(mine)
     if not values:
@@ -171,7 +170,7 @@ def allow_vpc(app: App, api_refs: tuple[str, ...], stage: str, vpcs: tuple[str, 
 
     def one(api_ref: str) -> dict[str, Any]:
         if not remove and not force:
-            api = app.gateway.resolve_api(api_ref)
+            api = apis.resolve_api(app.gateway, api_ref)
             types = (app.gateway.get_api(api.id).get("endpointConfiguration") or {}).get("types") or []
             if "PRIVATE" not in types:
                 raise UsageError(

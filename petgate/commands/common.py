@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import re
 import sys
 from collections.abc import Callable
@@ -11,11 +12,10 @@ from typing import Any, TypeVar
 
 import click
 
-from petgate import actions
 from petgate import policy as policies
 from petgate.app import App
-from petgate.errors import NetworkError, PetgateError, UsageError
-from petgate.gateway import exported_policy
+from petgate.errors import PetgateError, UsageError, deploy_failure
+from petgate.output import Output
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,11 +25,7 @@ def pass_app(func: F) -> F:
 
     @functools.wraps(func)
     def with_app(*args: Any, **kwargs: Any) -> Any:
-        app = build_app(click.get_current_context())
-        returned = func(app, *args, **kwargs)
-        if app.pending_error is not None:  # reported in the result; now the exit code
-            raise app.pending_error
-        return returned
+        return func(build_app(click.get_current_context()), *args, **kwargs)
 
     return with_app  # type: ignore[return-value]
 
@@ -188,68 +184,9 @@ def wanted_cidrs(app: App, cidrs: tuple[str, ...], list_file: str | None, defaul
         raise UsageError(f"list file {list_file} lists no address", "nothing was written")
     if given or not default_mine:
         return list(dict.fromkeys(given))
+    from petgate.ops.myip import my_cidr
+
     return [my_cidr(app)]
-
-
-def after_change(app: App, result: dict[str, Any], no_deploy: bool, description: str) -> dict[str, Any]:
-    """Redeploy after a change unless --no-deploy or --dry-run; after a change that changed
-    nothing, only if the stage does not serve the current state yet (deploy_unless_served).
-
-    A failed deployment does not hide the change: the result says it was written but not
-    deployed (`deploy_error`), and the command then ends with the deployment's exit code.
-    """
-    if result.get("dry_run"):
-        return result
-    if no_deploy:
-        result.update({"deployed": False, "invoke_url": app.target.invoke_url(result["api_id"], result["stage"])})
-        return result
-    if result.get("changed") is False:
-        return deploy_unless_served(app, result, no_deploy, description)
-    return _deploy(app, result, description)
-
-
-def _deploy(app: App, result: dict[str, Any], description: str) -> dict[str, Any]:
-    try:
-        result.update(actions.deploy(app, result["api_id"], result["stage"], description))
-    except PetgateError as exc:
-        result.update({
-            "deployed": False, "invoke_url": app.target.invoke_url(result["api_id"], result["stage"]),
-            "deploy_error": {"code": exc.error_code, "message": exc.message, "hint": exc.hint},
-        })
-        app.pending_error = exc
-    return result
-
-
-def deploy_unless_served(app: App, result: dict[str, Any], no_deploy: bool, description: str) -> dict[str, Any]:
-    """Redeploy after a change, and also when nothing changed but the stage does not serve the
-    current policy (or 403 template) yet (say, an earlier run's deployment failed); otherwise
-    leave the stage alone, so a re-run or a cron job does not deploy every few minutes (AWS
-    allows one CreateDeployment every 5 seconds)."""
-    if result.get("dry_run") or result.get("changed") or no_deploy:
-        return after_change(app, result, no_deploy, description)
-    try:
-        exported = app.gateway.get_stage_export(result["api_id"], result["stage"])
-    except PetgateError:
-        return result  # no such stage yet: there is nothing to bring up to date
-    if _serves(exported, result):
-        return result
-    what = "403 template" if "response_type" in result else "policy"
-    app.output.warn(f"stage {result['stage']} does not serve the current {what} yet: deploying it")
-    return _deploy(app, result, description)
-
-
-def _serves(exported: dict[str, Any], result: dict[str, Any]) -> bool:
-    """Whether the stage's export holds what the API holds now (the result of a no-op change)."""
-    if "response_type" in result:
-        served = ((exported.get("x-amazon-apigateway-gateway-responses") or {}).get(result["response_type"]) or {})
-        current = result.get("previous") or {}
-        return (str(served.get("statusCode")) == str(current.get("statusCode"))
-                and (served.get("responseTemplates") or {}) == (current.get("responseTemplates") or {}))
-    try:
-        served_policy = exported_policy(exported)
-    except policies.PolicyError:
-        served_policy = None
-    return (served_policy or None) == (result.get("policy") or None)
 
 
 def parse_cidrs(app: App, given: tuple[str, ...]) -> list[str]:
@@ -264,43 +201,6 @@ def parse_cidrs(app: App, given: tuple[str, ...]) -> list[str]:
             app.output.warn(f"{text} {cidr.note}; using {cidr.network}")
         cidrs.append(cidr.network)
     return list(dict.fromkeys(cidrs))
-
-
-def my_cidr(app: App) -> str:
-    """The caller's address from checkip, as a /32 or /128."""
-    from petgate import checkip
-
-    return checkip.as_cidr(checkip.parse_answer(my_address(app)))
-
-
-def my_address(app: App) -> str:
-    """The caller's address as checkip sees it (asked once per command)."""
-    if app.checkip_address is None:
-        app.checkip_address = _ask_checkip(app)
-    return app.checkip_address
-
-
-def _ask_checkip(app: App) -> str:
-    import requests
-
-    from petgate import checkip
-
-    url = app.target.effective_checkip_url
-    try:
-        with app.output.waiting(f"Asking {url} for your public IP..."):
-            address = checkip.fetch_my_ip(url, app.http)
-    except checkip.CheckipAnswerError as exc:
-        raise NetworkError(f"{exc} ({url})", "pass the address with --cidr instead") from None
-    except requests.RequestException as exc:
-        raise NetworkError(
-            f"cannot reach checkip at {url} ({type(exc).__name__})",
-            "check your connection, or pass the address with --cidr",
-        ) from None
-    if not checkip.is_public(address) and app.target.kind != "local":
-        app.output.warn(
-            f"checkip says {address}, a private or loopback address: that is not the address AWS will see"
-        )
-    return str(address)
 
 
 def render_expiring(out: Any, expiring: list[dict[str, Any]]) -> None:
@@ -327,3 +227,125 @@ def render_deploy_lines(out: Any, data: dict[str, Any]) -> None:
                  "(run `petgate deploy` once the cause below is fixed).")
     elif "deployed" in data:
         out.warn(f"Not redeployed: run `petgate deploy` for the change to take effect on {data['stage']}.")
+
+
+# --- several APIs in one command: `--api` repeated --------------------------------------------
+# Each API is done in turn, a failure on one does not stop the others, and the command ends with
+# the worst exit code. JSON is {"apis": [one result per API, or {"api": REF, "error": {...}}],
+# "ok": bool}; with one --api the usual single object.
+
+Render = Callable[[Output, dict[str, Any]], None]
+
+
+def several_api_options(func: F) -> F:
+    """--api (repeatable) and --stage, for commands that change APIs."""
+    func = click.option(
+        "--stage", envvar="PETGATE_STAGE", default="test", show_default=True, callback=check_stage_name,
+        help="Stage name: letters, digits, '-', '_'. [env: PETGATE_STAGE]",
+    )(func)
+    return click.option(
+        "--api", "api_refs", envvar="PETGATE_API", type=ApiRefType(), multiple=True, default=("PetStore",),
+        show_default=True,
+        help="REST API id or name (a name must match one API); repeat for several APIs, done in turn. "
+        "[env: PETGATE_API, one per line]",
+    )(func)
+
+
+class SeveralApisError(PetgateError):
+    """Some of several APIs failed: the exit code is the worst of theirs."""
+
+    def __init__(self, message: str, exit_code: int, code: str) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+        self.code = code
+
+
+def for_each_api(app: App, refs: tuple[str, ...], one: Callable[[str], dict[str, Any]], render: Render) -> None:
+    """Run `one` for each API and print the results (see the module's docstring)."""
+    refs = tuple(dict.fromkeys(refs))  # the same API twice is done once
+    if len(refs) == 1:
+        data = one(refs[0])
+        app.output.result(data, render)
+        failed = deploy_failure(data)
+        if failed is not None:  # written but not deployed: reported in the result, now the exit code
+            raise failed
+        return
+    results: list[dict[str, Any]] = []
+    failures: list[tuple[str, PetgateError]] = []
+    for ref in refs:
+        try:
+            data = one(ref)
+        except PetgateError as exc:
+            failures.append((ref, exc))
+            results.append({"api": ref, "error": _error_object(exc)})
+            continue
+        data.setdefault("api", ref)
+        failed = deploy_failure(data)
+        if failed is not None:  # written but not deployed: reported in the result
+            failures.append((ref, failed))
+        results.append(data)
+    app.output.result({"apis": results, "ok": not failures}, lambda out, d: _render_all(out, d, render))
+    if failures:
+        worst_ref, worst = max(failures, key=lambda f: f[1].exit_code)
+        raise SeveralApisError(
+            f"{len(failures)} of {len(refs)} APIs failed ({', '.join(ref for ref, _ in failures)}); "
+            f"the worst, {worst_ref}: {worst.line()}",
+            worst.exit_code, worst.error_code,
+        )
+
+
+def _error_object(exc: PetgateError) -> dict[str, Any]:
+    return {"code": exc.error_code, "message": exc.message, "hint": exc.hint, "exit_code": exc.exit_code}
+
+
+def _render_all(out: Output, data: dict[str, Any], render: Render) -> None:
+    for result in data["apis"]:
+        out.info(f"API {result.get('api')}:")
+        if "error" in result:
+            error = result["error"]
+            out.error(error["message"] + (f" ({error['hint']})" if error.get("hint") else ""))
+        else:
+            render(out, result)
+
+
+# --- sync and waf sync ------------------------------------------------------------------------
+
+class Percent(click.FloatRange):
+    """A percentage from 0 to 100: `nan` is refused too (it compares false with both ends)."""
+
+    def __init__(self) -> None:
+        super().__init__(0, 100)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number: give a percentage from 0 to 100", param, ctx)
+        return number
+
+
+MAX_CHANGE_HELP = ("Refuse (exit 2) when more than PCT% of the listed addresses would be added or removed. "
+                   "Addresses are counted, not entries (a /16 is 65,536), and IPv4 and IPv6 each against the "
+                   "addresses of its own version listed now.")
+
+
+def sync_options(func: F) -> F:
+    func = click.option("--dry-run", is_flag=True, help="Show the diff; change nothing.")(func)
+    func = click.option("--force", is_flag=True, help="Apply even past --max-change.")(func)
+    func = click.option("--max-change", type=Percent(), default=10.0, show_default=True, metavar="PCT",
+                        help=MAX_CHANGE_HELP)(func)
+    return click.option("--file", "list_file", required=True, metavar="PATH",
+                        help="The list: one address or CIDR per line, # comments; - is stdin.")(func)
+
+
+def desired_from(list_file: str) -> list[str]:
+    return policies.collapse(read_list_file(list_file))
+
+
+def render_verify(out: Output, data: dict[str, Any]) -> None:
+    status = data["status"] if data["status"] is not None else "no answer"
+    line = f"{data['outcome']} ({data['reason']}, HTTP {status}) from {data['url']} after {data['attempts']} attempt(s), {data['elapsed_s']:.1f}s"
+    (out.success if data["ok"] else out.info)(line)  # a miss ends with one error line of its own
+    if data["status"] is not None and data["status"] >= 400 and data["body"]:
+        out.detail(f"body: {data['body'][:300]}")
+    for leak in data["leaks"]:
+        out.warn(f"the 403 body leaks {leak['kind'].replace('_', ' ')}: {leak['value']}")

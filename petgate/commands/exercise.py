@@ -6,25 +6,26 @@ from typing import Any
 
 import click
 
-from petgate import actions, example
+from petgate import example
 from petgate.app import App
 from petgate.commands.common import (
-    after_change,
     change_options,
     cidr_option,
     expiry_options,
+    for_each_api,
     pass_app,
     render_deploy_lines,
     render_policy_tail,
+    several_api_options,
     until_from_options,
     wanted_cidrs,
 )
-from petgate.commands.several import for_each_api, several_api_options
 from petgate.errors import AwsError, UsageError
 from petgate.gateway import looks_like_api_id
+from petgate.ops import access_denied, apis, deploys, policy_changes
+from petgate.ops.access_denied import DEFAULT_403_TEMPLATE
 from petgate.output import Output, shown
 
-DEFAULT_403_TEMPLATE = '{"message":"Access denied"}'
 # API Gateway's quota on a mapping template ("Mapping template size": 300 KB, not adjustable)
 MAX_TEMPLATE_BYTES = 300 * 1024
 SHOWN_TEMPLATE_CHARS = 400
@@ -50,7 +51,7 @@ def import_example(app: App, name: str, new: bool, endpoint_type: str) -> None:
     Example:
       petgate --local import-example
     """
-    app.output.result(actions.import_example(app, name, new, endpoint_type), _render_import)
+    app.output.result(deploys.import_example(app, name, new, endpoint_type), _render_import)
 
 
 def _render_import(out: Output, data: dict[str, Any]) -> None:
@@ -80,13 +81,13 @@ def _deploy_one(app: App, api_ref: str, stage: str, description: str) -> dict[st
     data: dict[str, Any] = {"stage": stage}
     if looks_like_api_id(api_ref):  # one call: CreateDeployment says if the id is unknown
         try:
-            data.update(actions.deploy(app, api_ref, stage, description), api_id=api_ref)
+            data.update(deploys.deploy(app, api_ref, stage, description), api_id=api_ref)
         except AwsError as exc:
             if exc.code != "NotFoundException":
                 raise
     if "api_id" not in data:
-        api = app.gateway.resolve_api(api_ref)
-        data.update(actions.deploy(app, api.id, stage, description), api_id=api.id, api_name=api.name)
+        api = apis.resolve_api(app.gateway, api_ref)
+        data.update(deploys.deploy(app, api.id, stage, description), api_id=api.id, api_name=api.name)
     return data
 
 
@@ -132,9 +133,9 @@ def block_my_ip(
         )
 
     def one(api_ref: str) -> dict[str, Any]:
-        data = actions.block(app, api_ref, stage, wanted, dry_run, until, clock)
+        data = policy_changes.block(app, api_ref, stage, wanted, dry_run, until, clock)
         data["cidrs"] = wanted
-        return after_change(app, data, no_deploy, "petgate block-my-ip")
+        return deploys.after_change(app, data, no_deploy, "petgate block-my-ip")
 
     for_each_api(app, api_refs, one, _render_block)
 
@@ -182,11 +183,11 @@ def unblock(
 
     def one(api_ref: str) -> dict[str, Any]:
         if remove_all:
-            data = actions.remove_policy(app, api_ref, stage, dry_run)
+            data = policy_changes.remove_policy(app, api_ref, stage, dry_run)
         else:
-            data = actions.unblock(app, api_ref, stage, wanted, dry_run)
+            data = policy_changes.unblock(app, api_ref, stage, wanted, dry_run)
         data.update(cidrs=wanted, all=remove_all)
-        return after_change(app, data, no_deploy, "petgate unblock")
+        return deploys.after_change(app, data, no_deploy, "petgate unblock")
 
     for_each_api(app, api_refs, one, _render_unblock)
 
@@ -261,8 +262,8 @@ def set_403_template(
         raise UsageError(f"--status-code must be an HTTP error status, not {status_code!r}")
 
     def one(api_ref: str) -> dict[str, Any]:
-        data = actions.set_access_denied(app, api_ref, stage, text, content_type, status_code, dry_run)
-        return after_change(app, data, no_deploy, "petgate set-403-template")
+        data = access_denied.set_access_denied(app, api_ref, stage, text, content_type, status_code, dry_run)
+        return deploys.after_change(app, data, no_deploy, "petgate set-403-template")
 
     for_each_api(app, api_refs, one, _render_template)
 

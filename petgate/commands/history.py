@@ -6,11 +6,11 @@ from typing import Any
 
 import click
 
-from petgate import actions
 from petgate.app import App
-from petgate.commands.common import ApiRefType, after_change, one_api, pass_app, render_deploy_lines
-from petgate.errors import UsageError
-from petgate.gateway import looks_like_api_id
+from petgate.commands.common import ApiRefType, one_api, pass_app, render_deploy_lines
+from petgate.errors import UsageError, deploy_failure
+from petgate.ops import apis, deploys
+from petgate.ops import undo as undo_ops
 from petgate.output import Output, shown
 
 
@@ -102,7 +102,7 @@ def undo(app: App, entry_id: str | None, api_ref: str | None, force: bool, no_de
         raise UsageError("an empty ENTRY names no journal entry", "see `petgate history` for entry ids")
     entries = app.journal.entries()
     if api_ref:
-        api_id = api_ref if looks_like_api_id(api_ref) else app.gateway.resolve_api(api_ref).id
+        api_id = apis.resolve_api(app.gateway, api_ref, look_up_ids=False).id
         entries = [e for e in entries if e.get("api_id") == api_id]
     undone = {e["undoes"] for e in entries if e.get("undoes")}
     if entry_id:
@@ -114,16 +114,19 @@ def undo(app: App, entry_id: str | None, api_ref: str | None, force: bool, no_de
     else:
         candidates = [
             e for e in entries
-            if actions.undoable(e) and e["id"] not in undone
+            if undo_ops.undoable(e) and e["id"] not in undone
         ]
         if not candidates:
             raise UsageError("nothing to undo" + (f" for API {api_ref}" if api_ref else ""), "see `petgate history`")
         entry = candidates[-1]
     _refuse_if_deleted(entries, entry)
-    data = actions.undo(app, entry, force, dry_run)
+    data = undo_ops.undo(app, entry, force, dry_run)
     if data["kind"] in ("policy", "gateway_response"):  # WAF needs no deployment
-        data = after_change(app, data, no_deploy, f"petgate undo {entry['id']}")
+        data = deploys.after_change(app, data, no_deploy, f"petgate undo {entry['id']}")
     app.output.result(data, _render_undo)
+    failed = deploy_failure(data)
+    if failed is not None:  # put back, but not deployed: the deployment's exit code
+        raise failed
 
 
 def _refuse_if_deleted(entries: list[dict[str, Any]], entry: dict[str, Any]) -> None:

@@ -11,9 +11,9 @@ import click
 from petgate import policy as policies
 from petgate.app import App
 from petgate.commands.common import api_options, pass_app, render_expiring
-from petgate.commands.verify import ExpectationNotMetError
-from petgate.errors import AwsError, UsageError
+from petgate.errors import AwsError, ExpectationNotMetError, UsageError
 from petgate.gateway import exported_policy
+from petgate.ops import apis, policy_changes
 from petgate.output import Output
 
 
@@ -41,7 +41,7 @@ def _load(app: App, api_ref: str | None, stage: str, deployed: bool, file: str |
             raise UsageError(f"policy file {file}: {exc}") from None
         return document, None, "file"
     assert api_ref is not None
-    api = app.gateway.resolve_api(api_ref)
+    api = apis.resolve_api(app.gateway, api_ref)
     if deployed:
         try:
             exported = app.gateway.get_stage_export(api.id, stage)
@@ -81,10 +81,9 @@ def show(app: App, api_ref: str, stage: str, deployed: bool, file: str | None) -
       petgate policy show --deployed
     """
     document, api_id, source = _load(app, api_ref, stage, deployed, file)
-    from petgate.actions import expiring_json
 
     data = {"api_id": api_id, "stage": stage, "source": source, "policy": document,
-            "policy_in_words": policies.describe(document), "expiring": expiring_json(document)}
+            "policy_in_words": policies.describe(document), "expiring": policy_changes.expiring_json(document)}
     app.output.result(data, _render_show)
 
 

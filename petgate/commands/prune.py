@@ -7,16 +7,16 @@ from typing import Any
 
 import click
 
-from petgate import actions
 from petgate.app import App
 from petgate.commands.common import (
-    after_change,
     clock_from,
+    for_each_api,
     now_option,
     pass_app,
     render_deploy_lines,
+    several_api_options,
 )
-from petgate.commands.several import for_each_api, several_api_options
+from petgate.ops import deploys, policy_changes
 from petgate.output import Output
 
 
@@ -41,7 +41,7 @@ def prune(app: App, api_refs: tuple[str, ...], stage: str, now_text: str | None,
 
     def one(api_ref: str) -> dict[str, Any]:
         # reads first: with nothing due, no lease, and no deployment unless the stage lags behind
-        return after_change(app, actions.prune(app, api_ref, stage, clock, dry_run), no_deploy, "petgate prune")
+        return deploys.after_change(app, policy_changes.prune(app, api_ref, stage, clock, dry_run), no_deploy, "petgate prune")
 
     for_each_api(app, api_refs, one, _render)
 

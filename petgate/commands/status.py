@@ -7,11 +7,11 @@ from typing import Any
 import click
 
 from petgate import policy as policies
-from petgate.actions import expiring_json
 from petgate.app import App
 from petgate.commands.common import api_options, pass_app, render_expiring
 from petgate.errors import AwsError, PetgateError
 from petgate.gateway import ACCESS_DENIED, exported_policy
+from petgate.ops import apis, policy_changes
 from petgate.output import Output, shown
 
 
@@ -27,7 +27,7 @@ def status(app: App, api_ref: str, stage: str) -> None:
       petgate --local status
     """
     gateway = app.gateway
-    api = gateway.resolve_api(api_ref)
+    api = apis.resolve_api(gateway, api_ref)
     api_doc = gateway.get_api(api.id)
     policy = gateway.get_policy(api.id, api_doc)
     denied = gateway.get_gateway_response(api.id, ACCESS_DENIED) or {}
@@ -55,7 +55,7 @@ def status(app: App, api_ref: str, stage: str) -> None:
         "policy": policy,
         "policy_in_words": policies.describe(policy),
         "blocked": policies.blocked_cidrs(policy),
-        "expiring": expiring_json(policy),
+        "expiring": policy_changes.expiring_json(policy),
         "access_denied": {
             "custom": not denied.get("defaultResponse", True),
             "status_code": denied.get("statusCode"),

@@ -12,17 +12,20 @@ from petgate.app import App
 from petgate.commands.common import (
     cidr_option,
     clock_from,
+    desired_from,
     expiry_options,
+    for_each_api,
     now_option,
     pass_app,
     render_expiring,
+    several_api_options,
+    sync_options,
     until_from_options,
     wanted_cidrs,
 )
-from petgate.commands.several import for_each_api, several_api_options
-from petgate.commands.sync import desired_from, gate, sync_options
 from petgate.errors import UsageError
-from petgate.gateway import looks_like_api_id
+from petgate.ops import apis, deploys, policy_changes
+from petgate.ops.sync import gate
 from petgate.output import Output
 from petgate.waf_names import MAX_LIST_NAME, check_list_name, stage_arn
 
@@ -49,7 +52,7 @@ def _list(app: App, name: str) -> Any:
 
 
 def _stage_arn(app: App, api_ref: str, stage: str) -> tuple[str, str]:
-    api_id = api_ref if looks_like_api_id(api_ref) else app.gateway.resolve_api(api_ref).id
+    api_id = apis.resolve_api(app.gateway, api_ref, look_up_ids=False).id
     if app.gateway.get_stage(api_id, stage) is None:
         raise UsageError(f"API {api_id} has no stage {stage!r}", "run `petgate deploy` first")
     return api_id, stage_arn(app.target.resolved_region(), api_id, stage)
@@ -230,9 +233,7 @@ def migrate(app: App, api_refs: tuple[str, ...], stage: str, list_name: str, no_
 def _migrate_one(app: App, api_ref: str, stage: str, list_name: str, no_deploy: bool, replace: bool) -> dict[str, Any]:
     import ipaddress
 
-    from petgate import actions
     from petgate import policy as policies
-    from petgate.commands.common import after_change
 
     api_id, arn = _stage_arn(app, api_ref, stage)
     groups = policies.deny_groups(app.gateway.get_policy(api_id))
@@ -255,11 +256,11 @@ def _migrate_one(app: App, api_ref: str, stage: str, list_name: str, no_deploy: 
     if acl is None or acl.get("ARN") != data["web_acl_arn"] or missing:
         raise UsageError(f"WAF does not hold the whole list for {arn} ({', '.join(missing) or 'web ACL not attached'}); "
                          "the policy was left as it is")
-    # actions.unblock's change, journaled as the command the user ran
-    removed = actions.change_policy(app, api_id, stage, "waf migrate", lambda p: policies.unblock(p, cidrs),
+    # policy_changes.unblock's change, journaled as the command the user ran
+    removed = policy_changes.change_policy(app, api_id, stage, "waf migrate", lambda p: policies.unblock(p, cidrs),
                                     lambda stored: not policies.unblock(stored, cidrs)[1])
     data.update({"policy": removed["policy"], "changed": True, "journal_id": removed.get("journal_id")})
-    return after_change(app, data, no_deploy, "petgate waf migrate")
+    return deploys.after_change(app, data, no_deploy, "petgate waf migrate")
 
 
 def _render_migrate(out: Output, data: dict[str, Any]) -> None:

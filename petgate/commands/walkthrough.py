@@ -9,13 +9,14 @@ from typing import Any
 
 import click
 
-from petgate import actions, example, probe
+from petgate import example, probe
 from petgate.app import App
-from petgate.commands.common import check_stage_name, my_cidr, pass_app
-from petgate.commands.exercise import DEFAULT_403_TEMPLATE
-from petgate.commands.verify import ExpectationNotMetError, render_verify, run_probe
-from petgate.errors import PetgateError, UsageError
+from petgate.commands.common import check_stage_name, pass_app, render_verify
+from petgate.errors import ExpectationNotMetError, PetgateError, UsageError
 from petgate.gateway import ACCESS_DENIED
+from petgate.ops import access_denied, deploys, myip, policy_changes, writes
+from petgate.ops.access_denied import DEFAULT_403_TEMPLATE
+from petgate.ops.verify import run_probe
 from petgate.output import Output
 
 
@@ -128,7 +129,7 @@ def _run(app: App, story: Story, name: str, stage: str, reused: str | None, clea
         if reused is not None:
             app.output.info(f"   reusing API {reused}")
             return {"api_id": reused, "api_name": name, "created": False, "stage": stage}
-        api = actions.import_example(app, name, new=True)
+        api = deploys.import_example(app, name, new=True)
         app.output.info(f"   imported API {api['api_id']}")
         return {**api, "stage": stage}
 
@@ -137,7 +138,7 @@ def _run(app: App, story: Story, name: str, stage: str, reused: str | None, clea
 
     def deploy_step(title: str) -> None:
         def action() -> dict[str, Any]:
-            deployed = actions.deploy(app, api_id, stage, f"petgate walkthrough: {title}")
+            deployed = deploys.deploy(app, api_id, stage, f"petgate walkthrough: {title}")
             app.output.info(f"   deployment {deployed['deployment_id']} on {deployed['invoke_url']}")
             return {"api_id": api_id, "stage": stage, **deployed}
 
@@ -151,8 +152,8 @@ def _run(app: App, story: Story, name: str, stage: str, reused: str | None, clea
     require(story.check("Verify everyone may call it", url, "allowed", timeout, api_id, stage))
 
     def block() -> dict[str, Any]:
-        cidr = my_cidr(app)
-        result = actions.block(app, api_id, stage, [cidr])
+        cidr = myip.my_cidr(app)
+        result = policy_changes.block(app, api_id, stage, [cidr])
         app.output.info(f"   denied {cidr} (from checkip) with the IP Range Blacklist policy")
         return {"api_id": api_id, "cidrs": [cidr], "added": result["added"], "journal_id": result.get("journal_id")}
 
@@ -162,7 +163,7 @@ def _run(app: App, story: Story, name: str, stage: str, reused: str | None, clea
     require(leaky)
 
     def template() -> dict[str, Any]:
-        result = actions.set_access_denied(app, api_id, stage, DEFAULT_403_TEMPLATE, "application/json", "403")
+        result = access_denied.set_access_denied(app, api_id, stage, DEFAULT_403_TEMPLATE, "application/json", "403")
         app.output.info(f"   ACCESS_DENIED now answers {DEFAULT_403_TEMPLATE}")
         return {"api_id": api_id, "template": DEFAULT_403_TEMPLATE, "journal_id": result.get("journal_id")}
 
@@ -175,7 +176,7 @@ def _run(app: App, story: Story, name: str, stage: str, reused: str | None, clea
         raise ExpectationNotMetError("the 403 body still leaks details after the custom template")
 
     def unblock() -> dict[str, Any]:
-        result = actions.remove_policy(app, api_id, stage)
+        result = policy_changes.remove_policy(app, api_id, stage)
         app.output.info("   removed the resource policy")
         return {"api_id": api_id, "journal_id": result.get("journal_id")}
 
@@ -188,7 +189,7 @@ def _run(app: App, story: Story, name: str, stage: str, reused: str | None, clea
             gateway.delete_api(api_id)
             app.output.info(f"   deleted API {api_id}")
             # journaled, so that `undo` explains why an earlier change cannot be put back
-            return actions.journal(app, {"api_id": api_id, "deleted": True}, kind="delete", command="walkthrough --cleanup", api_id=api_id)
+            return writes.journal(app, {"api_id": api_id, "deleted": True}, kind="delete", command="walkthrough --cleanup", api_id=api_id)
 
         story.step("Clean up: delete the API", delete)
 
@@ -201,7 +202,7 @@ def _run_waf(app: App, story: Story, name: str, stage: str, reused: str | None, 
     def do_import() -> dict[str, Any]:
         if reused is not None:
             return {"api_id": reused, "api_name": name, "created": False, "stage": stage}
-        return {**actions.import_example(app, name, new=True), "stage": stage}
+        return {**deploys.import_example(app, name, new=True), "stage": stage}
 
     api_id = story.step(f"Import the Example API ({name})", do_import)["api_id"]
     url = app.target.invoke_url(api_id, stage) + "/"
@@ -211,11 +212,11 @@ def _run_waf(app: App, story: Story, name: str, stage: str, reused: str | None, 
         if not result.ok:
             raise ExpectationNotMetError(f"step {len(story.steps)}: expected {result.expected}, got {result.outcome} ({result.reason})")
 
-    story.step(f"Deploy to stage {stage}", lambda: {"api_id": api_id, "stage": stage, **actions.deploy(app, api_id, stage, "petgate walkthrough --waf")})
+    story.step(f"Deploy to stage {stage}", lambda: {"api_id": api_id, "stage": stage, **deploys.deploy(app, api_id, stage, "petgate walkthrough --waf")})
     require(story.check("Verify everyone may call it", url, "allowed", timeout, api_id, stage))
     arn = stage_arn(app.target.resolved_region(), api_id, stage)
     story.step("Attach a WAF web ACL to the stage", lambda: {"api_id": api_id, **waf_list.attach(arn)})
-    cidr = my_cidr(app)
+    cidr = myip.my_cidr(app)
     story.step("Block my IP in the WAF list (no redeploy)", lambda: {"api_id": api_id, "cidrs": [cidr], **waf_list.change([cidr], [])})
     require(story.check("Verify WAF refuses me", url, "denied", timeout, api_id, stage))
     story.step("Unblock my IP", lambda: {"api_id": api_id, "cidrs": [cidr], **waf_list.change([], [cidr])})
@@ -224,7 +225,7 @@ def _run_waf(app: App, story: Story, name: str, stage: str, reused: str | None, 
         def delete() -> dict[str, Any]:
             deleted = waf_list.delete()
             app.gateway.delete_api(api_id)
-            return actions.journal(app, {"api_id": api_id, "deleted": True, "waf": deleted}, kind="delete",
+            return writes.journal(app, {"api_id": api_id, "deleted": True, "waf": deleted}, kind="delete",
                                    command="walkthrough --waf --cleanup", api_id=api_id)
 
         story.step("Clean up: delete the WAF list and the API", delete)

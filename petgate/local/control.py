@@ -1,5 +1,5 @@
 """The control plane: moto's server app, with a fidelity layer where moto differs from AWS
-for what petgate uses (see DESIGN.md, "Known moto gaps").
+for what petgate uses (ARCHITECTURE.md, "The local gateway"; tests/fidelity/ cites the recorded AWS answer for each).
 
 Intercepted here: ImportRestApi and PutRestApi (Swagger 2.0 too), policy writes (validated,
 `execute-api:/` expanded, stored escaped as AWS returns it), gateway responses (defaults
@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from petgate import policy as policies
 from petgate.local import export, gateway_responses, importer, snapshot
 from petgate.local.errors import (
     ApiError,
@@ -37,29 +36,10 @@ from petgate.local.errors import (
     parse_authorization,
     validation_message,
 )
+from petgate.local.stored_policy import store_policy
 from petgate.local.throttle import Throttle
 
 Response = tuple[int, dict[str, str], bytes]
-
-INVALID_POLICY = (
-    "Invalid policy document. Please check the policy syntax and ensure that Principals are valid."
-)
-
-
-def store_policy(api: Any, text: str | None) -> None:
-    """Validate a policy and store it the way GetRestApi returns it on AWS."""
-    if text is None or not str(text).strip():
-        api.policy = None
-        return
-    try:
-        document = json.loads(text)
-        policies.validate(document)
-    except (json.JSONDecodeError, policies.PolicyError) as exc:
-        detail = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-        raise ApiError("BadRequestException", f"{INVALID_POLICY} ({detail})") from None
-    expanded = policies.expand_resources(document, api.region_name, api.account_id, api.id)
-    api.policy = policies.escape_for_storage(expanded)
-
 
 @contextmanager
 def moto_errors() -> Iterator[None]:

@@ -80,7 +80,7 @@ def apply_document(backend: Any, api_id: str, document: dict[str, Any], mode: st
         api.models = {}
     policy = document.get("x-amazon-apigateway-policy")
     if policy is not None:
-        from petgate.local.control import store_policy
+        from petgate.local.stored_policy import store_policy
 
         store_policy(api, policy if isinstance(policy, str) else json.dumps(policy))
     for name, schema in _models(document).items():

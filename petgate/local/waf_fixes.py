@@ -1,5 +1,5 @@
 """Where moto's wafv2 answers differently from AWS, corrected once in moto's own classes (see
-DESIGN.md, "Known moto gaps"): CIDR validation, the 10,000-address quota, duplicate names,
+ARCHITECTURE.md, "The local gateway"): CIDR validation, the 10,000-address quota, duplicate names,
 deleting what is in use, re-association, `UpdateWebACL(Rules=[])`. Error codes are AWS WAF's
 (API reference, "Common errors" of each operation)."""
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from petgate import allowlists
 from petgate import policy as policies
+from petgate.policy import allow as allowlists
 from tests.conftest import run_subprocess
 from tests.e2e.test_dataplane import client_from, invoke
 

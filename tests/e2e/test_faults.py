@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from petgate import actions
 from petgate import lease as leases
 from petgate import policy as policies
 from petgate.app import App
 from petgate.journal import Journal
+from petgate.ops import policy_changes
 from petgate.output import Output
 from petgate.target import Target
 from tests.conftest import Result, run_cli
@@ -96,10 +96,10 @@ def test_a_slow_holder_never_writes_over_the_writer_who_took_over(local_url: str
         reads.append(model.name)
         if len(reads) == 2:  # A holds the lease and has read; now its calls turn slow
             clock.now += leases.TTL_S + leases.SKEW_S + 1  # A's lease has expired by every clock
-            actions.block(b, api_id, "test", ["192.0.2.66/32"])  # B takes over and writes
+            policy_changes.block(b, api_id, "test", ["192.0.2.66/32"])  # B takes over and writes
 
     a.gateway.register("after-call.api-gateway", after_a_read)
-    result = actions.block(a, api_id, "test", ["192.0.2.55/32"])
+    result = policy_changes.block(a, api_id, "test", ["192.0.2.55/32"])
     assert sorted(policies.blocked_cidrs(stored(apigw, api_id))) == ["192.0.2.55/32", "192.0.2.66/32"]
     assert result["write_attempts"] == 2
     assert "taking it again" in a_said.getvalue()

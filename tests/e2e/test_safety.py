@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from petgate import policy as policies
-from petgate.actions import change_policy
 from petgate.app import App
+from petgate.ops import policy_changes
 from petgate.output import Output
 from petgate.target import Target
 
@@ -135,7 +135,7 @@ def test_a_writer_elsewhere_is_caught_by_reading_back(api_id: str, apigw: Any, l
     app = App(Target(local=True, local_url=local_url), Output("json"))
     rival = {"Version": "2012-10-17", "Statement": [COLLEAGUE]}
     app.__dict__["gateway"] = InterferingGateway(app.target.gateway(), rival)
-    result = change_policy(
+    result = policy_changes.change_policy(
         app, api_id, "test", "test",
         edit=lambda p: policies.block(p, ["192.0.2.0/24"]),
         intended=lambda p: bool(policies.still_blocking(p, "192.0.2.0/24")),
@@ -209,14 +209,12 @@ class FakeClock:
 def test_a_live_lease_is_waited_for(local_url: str, api_id: str, apigw: Any) -> None:
     import io
 
-    from petgate.actions import block
-
     clock = FakeClock()
     lease_model(apigw, api_id, expires_in=1.5)  # by the real clock, which the fake one starts from
     said = io.StringIO()
     app = App(Target(local=True, local_url=local_url), Output(stderr=said), clock=clock, sleep=clock.sleep)
     started = clock.now
-    block(app, api_id, "test", ["192.0.2.8/32"])
+    policy_changes.block(app, api_id, "test", ["192.0.2.8/32"])
     assert "another petgate (elsewhere:1:abc) is changing API" in said.getvalue()
     assert clock.now > started + 1.5, "it waited until the other lease had expired"
     assert policies.blocked_cidrs(stored(apigw, api_id)) == ["192.0.2.8/32"]

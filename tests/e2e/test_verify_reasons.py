@@ -81,7 +81,7 @@ def test_error_answers_carry_aws_headers(petgate: Any, deployed: str, local_url:
 def test_the_control_plane_facts_for_a_headerless_403(petgate: Any, deployed: str, local_url: str) -> None:
     """What verify asks when a 403 comes without x-amzn-ErrorType (a proxy stripped it)."""
     from petgate.app import App
-    from petgate.commands.verify import control_plane_facts
+    from petgate.ops.verify import control_plane_facts
     from petgate.output import Output
     from petgate.target import Target
 

@@ -1,0 +1,60 @@
+"""The ACCESS_DENIED gateway response: set it, keeping other content types and headers."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from petgate import lease as leases
+from petgate.gateway import ACCESS_DENIED
+from petgate.ops.apis import read_api
+from petgate.ops.services import Services
+from petgate.ops.writes import guarded_write, new_lease, under_lease
+
+DEFAULT_403_TEMPLATE = '{"message":"Access denied"}'  # says nothing of the account, the API or the caller
+
+
+def set_access_denied(
+    app: Services, ref: str, stage: str, template: str, content_type: str, status_code: str, dry_run: bool = False
+) -> dict[str, Any]:
+    """Put the ACCESS_DENIED response, keeping the templates of other content types and headers.
+    Reads first: a response that already says this takes no lease."""
+    api, _doc = read_api(app.gateway, ref)
+
+    def planned(previous: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, str], Any]:
+        customised = previous is not None and not previous.get("defaultResponse", False)
+        templates = dict((previous or {}).get("responseTemplates") or {}) if customised else {}
+        templates[content_type] = template
+        parameters = (previous or {}).get("responseParameters") if customised else None
+        unchanged = customised and previous is not None and str(previous.get("statusCode")) == status_code and \
+            (previous.get("responseTemplates") or {}) == templates
+        result: dict[str, Any] = {
+            "api_id": api.id, "api_name": api.name, "stage": stage, "response_type": ACCESS_DENIED,
+            "status_code": status_code, "content_type": content_type, "template": template,
+            "previous": previous, "dry_run": dry_run, "changed": not unchanged,
+        }
+        return result, templates, parameters
+
+    result, _, _ = planned(app.gateway.get_gateway_response(api.id, ACCESS_DENIED))
+    if dry_run or not result["changed"]:
+        return result
+    lease = new_lease(app, api.id)
+    while True:
+        try:
+            with under_lease(app, api.id, lease):
+                previous = app.gateway.get_gateway_response(api.id, ACCESS_DENIED)
+                result, templates, parameters = planned(previous)
+                if not result["changed"]:
+                    return result
+                customised = previous is not None and not previous.get("defaultResponse", False)
+                _, result["journal_id"] = guarded_write(
+                    app, lease, {"kind": "gateway_response", "command": "set-403-template", "api_id": api.id,
+                                 "stage": stage, "response_type": ACCESS_DENIED,
+                                 "before": previous if customised else None,
+                                 "after": {"responseType": ACCESS_DENIED, "statusCode": status_code,
+                                           "responseTemplates": templates, "responseParameters": parameters}},
+                    partial(app.gateway.put_gateway_response, api.id, ACCESS_DENIED, status_code, templates, parameters),
+                    lambda answer: answer)
+                return result
+        except leases.LeaseTooShortError:
+            app.output.warn(f"too little of the lease on API {api.id} was left to write safely; taking it again")

@@ -1,0 +1,104 @@
+"""Writing under the API's lease: petgate processes on one machine take turns on a lock file,
+writers on every machine on the lease (lease.py); each write is journaled as intended before
+it is sent and done after, all before the lease is released."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any, TypeVar
+
+from petgate import lease as leases
+from petgate.errors import AwsError, NetworkError
+from petgate.gateway import ApiRef
+from petgate.ops import apis
+from petgate.ops.apis import read_api
+from petgate.ops.services import Services
+
+
+def journal(app: Services, result: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """Record a change made against the current target; its entry id joins the result."""
+    entry = app.journal.record(target=app.target.describe(), **fields)
+    result["journal_id"] = entry["id"] if entry else None
+    return result
+
+
+def new_lease(app: Services, api_id: str) -> leases.Lease:
+    return leases.Lease(app.gateway, api_id, app.output.warn, app.clock, app.sleep)
+
+
+@contextmanager
+def under_lease(app: Services, api_id: str, lease: leases.Lease | None = None) -> Iterator[leases.Lease]:
+    """The API is ours alone for the block: petgate processes on this machine take turns on a
+    lock file, and writers on every machine on the API's lease. Whatever the block raises is
+    what the user sees: a failure to release after it is only a warning. Pass the same `lease`
+    to take it again after LeaseTooShortError: a lease it still holds is then known as its own."""
+    with app.journal.lock(api_id):
+        lease = lease or new_lease(app, api_id)
+        lease.acquire()
+        try:
+            yield lease
+        except BaseException:
+            lease.release_quietly(app.output.warn)
+            raise
+        lease.release_quietly(app.output.warn)  # the change is written and journaled: the lease ends by itself
+
+
+@contextmanager
+def locked_api(
+    app: Services, ref: str, dry_run: bool = False, lease: leases.Lease | None = None
+) -> Iterator[tuple[ApiRef, dict[str, Any], leases.Lease | None]]:
+    """Resolve the API and read it fresh while it is ours alone (see under_lease). A dry run
+    only reads, and takes neither."""
+    if dry_run:
+        api, doc = read_api(app.gateway, ref)
+        yield api, doc, None
+        return
+    api_id = apis.resolve_api(app.gateway, ref, look_up_ids=False).id
+    with ExitStack() as stack:
+        try:
+            lease = stack.enter_context(under_lease(app, api_id, lease if lease and lease.api_id == api_id else None))
+        except leases.NoSuchApiError:
+            if api_id != ref:
+                raise
+            lease = stack.enter_context(under_lease(app, apis.resolve_api(app.gateway, ref).id))  # a name that looks like an id
+        doc = app.gateway.get_api(lease.api_id)
+        yield ApiRef(doc["id"], doc.get("name", "")), doc, lease
+
+
+def guarded_write(
+    app: Services, lease: leases.Lease, entry_fields: dict[str, Any], write: Callable[[], T],
+    stored: Callable[[T], Any] | None = None,
+) -> tuple[T, str | None]:
+    """Journal the intent, make the write while the lease surely lasts, journal that it was
+    done (with `stored(answer)` as the entry's `after`: what AWS really stored, for undo). A
+    write whose outcome is unknown (the network failed after sending) says where the change
+    may stand; one AWS refused is marked failed. Returns (the write's answer, the entry id)."""
+    lease.confirm()
+    if not lease.enough_for_a_write():
+        raise leases.LeaseTooShortError()
+    entry = app.journal.record(target=app.target.describe(), state="intended", **entry_fields)
+    entry_id = entry["id"] if entry else None
+    try:
+        written = lease.write(write)
+    except leases.LeaseTooShortError:
+        if entry_id:
+            app.journal.update(entry_id, state="not-written")
+        raise
+    except NetworkError as exc:
+        where = entry_fields.get("api_id")
+        raise NetworkError(
+            f"{exc.message}; the change may have reached AWS before the connection failed",
+            f"`petgate status --api {where}` shows what the API holds now"
+            + (f"; if it holds the change, `petgate undo {entry_id}` reverses it" if entry_id else ""),
+        ) from None
+    except AwsError:
+        if entry_id:
+            app.journal.update(entry_id, state="failed")
+        raise
+    if entry_id:
+        app.journal.update(entry_id, state="done", **({"after": stored(written)} if stored else {}))
+    return written, entry_id
+
+
+T = TypeVar("T")
