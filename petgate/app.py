@@ -98,7 +98,7 @@ class App:
     def journal(self) -> Journal:
         from petgate.journal import Journal
 
-        return Journal(warn=self.output.warn)
+        return Journal(warn=self.output.warn, clock=self.clock)
 
     @cached_property
     def http(self) -> requests.Session:

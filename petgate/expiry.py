@@ -12,7 +12,8 @@ full hour), where later blocks can join it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
@@ -29,8 +30,9 @@ class ExpiryError(ValueError):
     """A duration or time petgate cannot use; the message says what was wrong."""
 
 
-def now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
+def now(clock: Callable[[], float] = time.time) -> datetime:
+    """The time now, to the second, read from `clock` (the lease's and the journal's too)."""
+    return datetime.fromtimestamp(clock(), UTC).replace(microsecond=0)
 
 
 def parse_duration(text: str) -> timedelta:

@@ -29,8 +29,12 @@ def state_dir() -> Path:
 
 
 class Journal:
-    def __init__(self, directory: Path | None = None, warn: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self, directory: Path | None = None, warn: Callable[[str], None] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.directory = directory or state_dir()
+        self.clock = clock  # the entries' time: the same clock as the lease's
         self._warn = warn or (lambda _message: None)
         self._warned = False
 
@@ -42,7 +46,7 @@ class Journal:
         """Append one entry; on failure warn (once) and return None, never raise."""
         entry = {
             "id": uuid.uuid4().hex[:8],
-            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.clock())),
             **fields,
         }
         return entry if self._append(entry) else None

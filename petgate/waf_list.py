@@ -349,7 +349,7 @@ class WafList:
 
     def show(self, clock: datetime | None = None) -> dict[str, Any]:
         """The list's sets with their addresses; a set of blocks that end says when (`expires`)."""
-        clock = clock or expiry.now()
+        clock = clock or expiry.now(self.app.clock)
         acl = self.web_acl(create=False)
         sets, groups, _ = self._find(create=False)
         if acl is None or len(sets) < 2:
@@ -467,7 +467,7 @@ def _undo_delete(app: Services, entry: dict[str, Any], force: bool, dry_run: boo
                          "there is nothing to make it again from",
                          f"block the addresses again with `petgate waf block --list {name}`")
     names = ListNames(check_list_name(name))
-    clock = expiry.now()
+    clock = expiry.now(app.clock)
 
     def ended(ip_set: dict[str, Any]) -> bool:
         group = names.group_of(ip_set["name"])

@@ -258,3 +258,23 @@ def test_no_state_directory_means_no_lock_but_no_failure(tmp_path: Path) -> None
         ran.append(True)
     assert ran == [True]
     assert not os.path.exists(tmp_path / "f" / "d")
+
+
+def test_an_entrys_time_comes_from_the_clock_it_is_given(tmp_path: Path) -> None:
+    """The journal reads "now" from the same collaborator as the lease (App.clock)."""
+    journal = Journal(tmp_path, clock=lambda: 4102444800.0)  # 2100-01-01T00:00:00Z
+    entry = journal.record(kind="policy")
+    assert entry is not None and entry["time"] == "2100-01-01T00:00:00Z"
+    assert journal.entries()[0]["time"] == "2100-01-01T00:00:00Z"
+
+
+def test_the_apps_clock_drives_its_journal_and_expiry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from petgate import expiry
+    from petgate.app import App
+    from petgate.output import Output
+    from petgate.target import Target
+
+    monkeypatch.setenv("PETGATE_STATE_DIR", str(tmp_path))
+    app = App(Target(local=True), Output(), clock=lambda: 4102444800.0)
+    assert app.journal.record(kind="x")["time"] == "2100-01-01T00:00:00Z"  # type: ignore[index]
+    assert expiry.iso(expiry.now(app.clock)) == "2100-01-01T00:00:00Z"

@@ -123,7 +123,7 @@ def block_my_ip(
     A block with --for or --until is kept in its own deny statement whose Sid names the time
     it ends (PetgateDenyUntil20261201T180000Z), so every machine sees it and can prune it.
     """
-    until, clock = until_from_options(for_text, until_text)
+    until, clock = until_from_options(for_text, until_text, app.clock)
     wanted = wanted_cidrs(app, cidrs, list_file)
     everyone = [c for c in wanted if c.endswith("/0")]
     if everyone and not force:

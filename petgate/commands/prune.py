@@ -37,7 +37,7 @@ def prune(app: App, api_refs: tuple[str, ...], stage: str, now_text: str | None,
     Example (cron, every 5 minutes):
       */5 * * * * petgate prune --api a1b2c3d4e5 -q
     """
-    clock = clock_from(now_text)
+    clock = clock_from(now_text, app.clock)
 
     def one(api_ref: str) -> dict[str, Any]:
         # reads first: with nothing due, no lease, and no deployment unless the stage lags behind
