@@ -6,7 +6,6 @@ from typing import Any
 
 import click
 
-from petgate import policy as policies
 from petgate.app import App
 from petgate.commands.common import (
     change_options,
@@ -17,46 +16,10 @@ from petgate.commands.common import (
     several_api_options,
     wanted_cidrs,
 )
-from petgate.errors import UsageError
-from petgate.ops import apis, deploys, myip, policy_changes
+from petgate.ops import allow_lists
 from petgate.output import Output
-from petgate.policy import allow as allowlists
 
 remove_option = click.option("--remove", is_flag=True, help="Take these values out of the list instead.")
-
-
-def change_list(
-    app: App,
-    api_ref: str,
-    stage: str,
-    kind: allowlists.ListStatement,
-    values: list[str],
-    remove: bool,
-    no_deploy: bool,
-    dry_run: bool,
-    command: str,
-    guard: Any = None,
-) -> dict[str, Any]:
-    """Add (or remove) values in one petgate list statement, then redeploy."""
-    try:
-        canonical = [kind.canonical(v) for v in values]
-    except policies.PolicyError as exc:
-        raise UsageError(str(exc)) from None
-
-    def edit(before: policies.Policy | None) -> tuple[policies.Policy | None, list[str]]:
-        after, touched = (allowlists.remove if remove else allowlists.add)(before, kind, canonical)
-        if guard is not None:
-            guard(after)
-        return after, touched
-
-    def intended(stored: policies.Policy | None) -> bool:
-        present = set(allowlists.values(stored, kind))
-        return present.isdisjoint(canonical) if remove else present.issuperset(canonical)
-
-    data = policy_changes.change_policy(app, api_ref, stage, command, edit, intended, dry_run)
-    data.update({"values": canonical, "removed" if remove else "added": data.pop("touched"),
-                 "list": allowlists.values(data["policy"], kind), "kind": allowlists.describe_kind(kind)})
-    return deploys.after_change(app, data, no_deploy, f"petgate {command}")
 
 
 def render_list(out: Output, data: dict[str, Any]) -> None:
@@ -88,37 +51,9 @@ def allow_only(app: App, api_refs: tuple[str, ...], stage: str, cidrs: tuple[str
       petgate allow-only --cidr 198.51.100.0/24 --my-ip
       petgate allow-only --cidr 198.51.100.0/24 --remove
     """
-    values = wanted_cidrs(app, cidrs, list_file, default_mine=False)
-    mine = myip.my_cidr(app) if (my_ip or not force) else None
-    if my_ip and mine:
-        values.append(mine)
-    if not values:
-        raise UsageError("give at least one --cidr, or --my-ip")
-
-    def guard(after: policies.Policy | None) -> None:
-        if force or mine is None:
-            return
-        decision = allowlists.would_refuse(after, mine.split("/")[0])
-        if decision.allowed:
-            return
-        decider = (decision.statement or {}).get("Sid")
-        if policies.is_deny_sid(decider):  # the allow-list is not the problem: the deny list is
-            raise policies.PolicyError(
-                f"your address {mine} is on petgate's deny list ({decider}), so it would stay "
-                "locked out; run `petgate unblock` first, or pass --force (nothing was written)"
-            )
-        if decider and decider != policies.ONLY_IPS_SID:
-            raise policies.PolicyError(
-                f"statement {decider} of the policy refuses your address {mine}, so it would stay locked "
-                "out; pass --force if that is what you want (nothing was written)"
-            )
-        raise policies.PolicyError(
-            f"this allow-list would lock out your own address {mine}; add --my-ip, "
-            "or pass --force if that is what you want (nothing was written)"
-        )
-
-    for_each_api(app, api_refs, lambda ref: change_list(
-        app, ref, stage, allowlists.ONLY_IPS, values, remove, no_deploy, dry_run, "allow-only", guard), render_list)
+    change = allow_lists.only_ips(app, stage, wanted_cidrs(app, cidrs, list_file, default_mine=False), my_ip, force,
+                                  remove, no_deploy, dry_run)
+    for_each_api(app, api_refs, lambda ref: allow_lists.change_list(app, ref, change), render_list)
 
 
 @click.command("allow-accounts")
@@ -139,9 +74,8 @@ def allow_accounts(app: App, api_refs: tuple[str, ...], stage: str, accounts: tu
       petgate allow-accounts 111122223333 444455556666
       petgate allow-accounts 111122223333 --remove
     """
-    app.output.warn("account allow-lists only apply to methods that use IAM authorization (AWS_IAM)")
-    for_each_api(app, api_refs, lambda ref: change_list(
-        app, ref, stage, allowlists.ACCOUNTS, list(accounts), remove, no_deploy, dry_run, "allow-accounts"), render_list)
+    change = allow_lists.accounts(app, stage, list(accounts), remove, no_deploy, dry_run)
+    for_each_api(app, api_refs, lambda ref: allow_lists.change_list(app, ref, change), render_list)
 
 
 @click.command("allow-vpc")
@@ -164,20 +98,5 @@ def allow_vpc(app: App, api_refs: tuple[str, ...], stage: str, vpcs: tuple[str, 
       petgate allow-vpc --vpc vpc-0abc1234
       petgate allow-vpc --vpce vpce-0def5678 --remove
     """
-    if bool(vpcs) == bool(vpces):
-        raise UsageError("give --vpc or --vpce (one kind at a time)")
-    kind, values = (allowlists.ONLY_VPCS, list(vpcs)) if vpcs else (allowlists.ONLY_VPCES, list(vpces))
-
-    def one(api_ref: str) -> dict[str, Any]:
-        if not remove and not force:
-            api = apis.resolve_api(app.gateway, api_ref)
-            types = (app.gateway.get_api(api.id).get("endpointConfiguration") or {}).get("types") or []
-            if "PRIVATE" not in types:
-                raise UsageError(
-                    f"API {api.id} is {'/'.join(types) or 'not PRIVATE'}: its callers have no aws:SourceVpc / "
-                    "aws:SourceVpce, so a VPC allow-list would refuse every one of them (nothing was written)",
-                    "pass --force if that is what you want",
-                )
-        return change_list(app, api_ref, stage, kind, values, remove, no_deploy, dry_run, "allow-vpc")
-
-    for_each_api(app, api_refs, one, render_list)
+    change = allow_lists.vpcs(stage, list(vpcs), list(vpces), force, remove, no_deploy, dry_run)
+    for_each_api(app, api_refs, lambda ref: allow_lists.change_list(app, ref, change), render_list)

@@ -17,6 +17,7 @@ from petgate.commands.common import (
     for_each_api,
     now_option,
     pass_app,
+    render_deploy_lines,
     render_expiring,
     several_api_options,
     sync_options,
@@ -24,10 +25,9 @@ from petgate.commands.common import (
     wanted_cidrs,
 )
 from petgate.errors import UsageError
-from petgate.ops import apis, deploys, policy_changes
-from petgate.ops.sync import gate
+from petgate.ops import waf_lists, waf_migrate
 from petgate.output import Output
-from petgate.waf_names import MAX_LIST_NAME, check_list_name, stage_arn
+from petgate.waf_names import MAX_LIST_NAME, check_list_name
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,19 +43,6 @@ def replace_option(func: F) -> F:
     return click.option("--replace", is_flag=True,
                         help="Replace the web ACL the stage has now, another list's or your own "
                         "(a stage holds one; AWS replaces it without a word).")(func)
-
-
-def _list(app: App, name: str) -> Any:
-    from petgate.waf_list import WafList
-
-    return WafList(app, name)
-
-
-def _stage_arn(app: App, api_ref: str, stage: str) -> tuple[str, str]:
-    api_id = apis.resolve_api(app.gateway, api_ref, look_up_ids=False).id
-    if app.gateway.get_stage(api_id, stage) is None:
-        raise UsageError(f"API {api_id} has no stage {stage!r}", "run `petgate deploy` first")
-    return api_id, stage_arn(app.target.resolved_region(), api_id, stage)
 
 
 @click.group()
@@ -81,12 +68,7 @@ def attach(app: App, api_refs: tuple[str, ...], stage: str, list_name: str, repl
 
     A stage holds one web ACL: one there already (another list's, or your own) is refused,
     exit 2, unless --replace."""
-    def one(api_ref: str) -> dict[str, Any]:
-        api_id, arn = _stage_arn(app, api_ref, stage)
-        return {"api_id": api_id, "stage": stage,
-                **_list(app, list_name).attach(arn, replace=replace, api_id=api_id, stage=stage)}
-
-    for_each_api(app, api_refs, one, _render_attach)
+    for_each_api(app, api_refs, lambda ref: waf_lists.attach(app, ref, stage, list_name, replace), _render_attach)
 
 
 def _render_attach(out: Output, data: dict[str, Any]) -> None:
@@ -103,11 +85,7 @@ def _render_attach(out: Output, data: dict[str, Any]) -> None:
 @pass_app
 def detach(app: App, api_refs: tuple[str, ...], stage: str, list_name: str) -> None:
     """Detach the list's web ACL from the stage; --api repeatable."""
-    def one(api_ref: str) -> dict[str, Any]:
-        api_id, arn = _stage_arn(app, api_ref, stage)
-        return {"api_id": api_id, "stage": stage, **_list(app, list_name).detach(arn, api_id=api_id, stage=stage)}
-
-    for_each_api(app, api_refs, one, lambda out, d: out.success(
+    for_each_api(app, api_refs, lambda ref: waf_lists.detach(app, ref, stage, list_name), lambda out, d: out.success(
         f"Detached WAF list {d['list']} from {d['stage_arn']}." if d["changed"] else f"WAF list {d['list']} was not attached there."))
 
 
@@ -130,7 +108,7 @@ def block(app: App, cidrs: tuple[str, ...], list_file: str | None, list_name: st
       petgate waf block --file abusers.txt --for 24h
     """
     until, clock = until_from_options(for_text, until_text)
-    data = _list(app, list_name).change(wanted_cidrs(app, cidrs, list_file), [], until=until, clock=clock)
+    data = waf_lists.block(app, list_name, wanted_cidrs(app, cidrs, list_file), until, clock)
     app.output.result(data, _render_change)
 
 
@@ -143,7 +121,7 @@ def unblock(app: App, cidrs: tuple[str, ...], list_file: str | None, everything:
     """Remove addresses (your own IP by default) from the list."""
     if everything and (cidrs or list_file):
         raise UsageError("--all does not go with --cidr or --file")
-    data = _list(app, list_name).change([], [] if everything else wanted_cidrs(app, cidrs, list_file), everything)
+    data = waf_lists.unblock(app, list_name, [] if everything else wanted_cidrs(app, cidrs, list_file), everything)
     app.output.result(data, _render_change)
 
 
@@ -164,7 +142,7 @@ def _render_change(out: Output, data: dict[str, Any]) -> None:
 @pass_app
 def show(app: App, list_name: str) -> None:
     """The list's addresses per IP set (against the 10,000 quota) and the stages it guards."""
-    app.output.result(_list(app, list_name).show(), _render_show)
+    app.output.result(waf_lists.show(app, list_name), _render_show)
 
 
 def _render_show(out: Output, data: dict[str, Any]) -> None:
@@ -190,7 +168,7 @@ def waf_prune(app: App, list_name: str, now_text: str | None, dry_run: bool) -> 
     Example (cron, every 5 minutes):
       */5 * * * * petgate waf prune --list petgate -q
     """
-    data = _list(app, list_name).prune(clock_from(now_text), dry_run)
+    data = waf_lists.prune(app, list_name, clock_from(now_text), dry_run)
     app.output.result(data, _render_prune)
 
 
@@ -210,7 +188,7 @@ def _render_prune(out: Output, data: dict[str, Any]) -> None:
 @pass_app
 def delete(app: App, list_name: str) -> None:
     """Detach the list everywhere, then delete its web ACL and IP sets."""
-    data = _list(app, list_name).delete()
+    data = waf_lists.delete(app, list_name)
     app.output.result(data, lambda out, d: out.success(
         f"Deleted WAF list {d['list']} (detached from {len(d['detached'])} stage(s))." if d["deleted"] else f"There is no WAF list {d['list']}."))
 
@@ -227,45 +205,10 @@ def migrate(app: App, api_refs: tuple[str, ...], stage: str, list_name: str, no_
     policy and redeploy. Your own statements stay; blocks that end keep their end (an IP set
     per end, as `waf block --until` makes). --api repeatable: several APIs onto one list. A
     stage with another web ACL is refused before anything changes, unless --replace."""
-    for_each_api(app, api_refs, lambda ref: _migrate_one(app, ref, stage, list_name, no_deploy, replace), _render_migrate)
-
-
-def _migrate_one(app: App, api_ref: str, stage: str, list_name: str, no_deploy: bool, replace: bool) -> dict[str, Any]:
-    import ipaddress
-
-    from petgate import policy as policies
-
-    api_id, arn = _stage_arn(app, api_ref, stage)
-    groups = policies.deny_groups(app.gateway.get_policy(api_id))
-    cidrs = policies.collapse(c for g in groups for c in g.cidrs)
-    waf_list = _list(app, list_name)
-    data: dict[str, Any] = {"api_id": api_id, "stage": stage, "list": list_name, "migrated": cidrs}
-    if not cidrs:
-        data.update({"changed": False, "stage_arn": arn})
-        return data
-    waf_list.attachable(arn, replace)  # another web ACL on the stage: refused before anything is written
-    for group in groups:  # the permanent group first: a block for good is never written as one that ends
-        waf_list.change(group.cidrs, [], until=group.until, clock=group.until, command="waf migrate")
-    data.update(waf_list.attach(arn, replace=replace, command="waf migrate", api_id=api_id, stage=stage))
-    # check, through WAF itself, before anything leaves the policy: the stage's ACL is ours and
-    # every migrated network is inside the list
-    acl = app.waf.web_acl_for(arn)
-    listed = [ipaddress.ip_network(a) for s in waf_list.show()["ip_sets"] for a in s["addresses"]]
-    missing = [c for c in cidrs if not any(ipaddress.ip_network(c).subnet_of(n) for n in listed  # type: ignore[arg-type]
-                                           if n.version == ipaddress.ip_network(c).version)]
-    if acl is None or acl.get("ARN") != data["web_acl_arn"] or missing:
-        raise UsageError(f"WAF does not hold the whole list for {arn} ({', '.join(missing) or 'web ACL not attached'}); "
-                         "the policy was left as it is")
-    # policy_changes.unblock's change, journaled as the command the user ran
-    removed = policy_changes.change_policy(app, api_id, stage, "waf migrate", lambda p: policies.unblock(p, cidrs),
-                                    lambda stored: not policies.unblock(stored, cidrs)[1])
-    data.update({"policy": removed["policy"], "changed": True, "journal_id": removed.get("journal_id")})
-    return deploys.after_change(app, data, no_deploy, "petgate waf migrate")
+    for_each_api(app, api_refs, lambda ref: waf_migrate.migrate(app, ref, stage, list_name, no_deploy, replace), _render_migrate)
 
 
 def _render_migrate(out: Output, data: dict[str, Any]) -> None:
-    from petgate.commands.common import render_deploy_lines
-
     if not data["changed"]:
         out.info(f"petgate's policy deny list of API {data['api_id']} is empty: nothing to migrate.")
         return
@@ -282,8 +225,7 @@ def waf_sync(app: App, list_file: str, max_change: float, force: bool, dry_run: 
     """Make the list's permanent sets exactly the file's (one UpdateIPSet per set), with the
     change gate. Blocks that end (`waf block --for`) stay: `waf prune` lifts them."""
     desired = desired_from(list_file)  # read once: with `-`, stdin cannot be read again
-    data = _list(app, list_name).sync(lambda current: gate(current, desired, max_change, force), dry_run)
-    data.update(file=list_file, listed=len(desired), max_change=max_change)
+    data = waf_lists.sync(app, list_name, list_file, desired, max_change, force, dry_run)
     app.output.result(data, lambda out, d: out.success(
         f"{'Would add' if d['dry_run'] else 'Added'} {len(d['added'])} and {'remove' if d['dry_run'] else 'removed'} "
         f"{len(d['removed'])}: WAF list {d['list']} holds {d['listed']} entries from {d['file']}."))

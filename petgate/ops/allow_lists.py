@@ -1,0 +1,126 @@
+"""The allow-lists (`allow-only`, `allow-accounts`, `allow-vpc`): the console's allow-list
+templates merged into the API's policy (policy/allow.py: the edit is pure), written with
+policy_changes.change_policy and deployed with deploys.after_change.
+
+A command makes its `ListChange` once (what it asks only once: the caller's address, the
+account warning, which kind of list), then `change_list` once per API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from petgate import policy as policies
+from petgate.errors import UsageError
+from petgate.ops import apis, deploys, myip, policy_changes
+from petgate.ops.services import Services
+from petgate.policy import allow as allowlists
+
+ACCOUNTS_WARNING = "account allow-lists only apply to methods that use IAM authorization (AWS_IAM)"
+
+
+@dataclass(frozen=True)
+class ListChange:
+    """One allow-list change, the same on every API it is made on."""
+
+    command: str  # journaled as, and the deployment's description: `petgate COMMAND`
+    kind: allowlists.ListStatement
+    values: tuple[str, ...]
+    stage: str
+    remove: bool = False
+    no_deploy: bool = False
+    dry_run: bool = False
+    guard_address: str | None = None  # allow-only: refuse a list that locks this /32 or /128 out
+    private_only: bool = False  # allow-vpc: refuse an API that is not PRIVATE
+
+
+def only_ips(app: Services, stage: str, cidrs: list[str], my_ip: bool, force: bool, remove: bool = False,
+             no_deploy: bool = False, dry_run: bool = False) -> ListChange:
+    """allow-only: the CIDRs (and with `my_ip` the caller's own); unless `force`, the caller's
+    address guards the write (checkip is asked once, for every API)."""
+    values = list(cidrs)
+    mine = myip.my_cidr(app) if (my_ip or not force) else None
+    if my_ip and mine:
+        values.append(mine)
+    if not values:
+        raise UsageError("give at least one --cidr, or --my-ip")
+    return ListChange("allow-only", allowlists.ONLY_IPS, tuple(values), stage, remove, no_deploy, dry_run,
+                      guard_address=None if force else mine)
+
+
+def accounts(app: Services, stage: str, account_ids: list[str], remove: bool = False, no_deploy: bool = False,
+             dry_run: bool = False) -> ListChange:
+    """allow-accounts, with its warning (once): anonymous callers are no account."""
+    app.output.warn(ACCOUNTS_WARNING)
+    return ListChange("allow-accounts", allowlists.ACCOUNTS, tuple(account_ids), stage, remove, no_deploy, dry_run)
+
+
+def vpcs(stage: str, vpc_ids: list[str], vpce_ids: list[str], force: bool, remove: bool = False,
+         no_deploy: bool = False, dry_run: bool = False) -> ListChange:
+    """allow-vpc: VPCs or VPC endpoints, one kind at a time; unless `force` (or `remove`), an
+    API that is not PRIVATE is refused (its callers have no aws:SourceVpc)."""
+    if bool(vpc_ids) == bool(vpce_ids):
+        raise UsageError("give --vpc or --vpce (one kind at a time)")
+    kind, values = (allowlists.ONLY_VPCS, vpc_ids) if vpc_ids else (allowlists.ONLY_VPCES, vpce_ids)
+    return ListChange("allow-vpc", kind, tuple(values), stage, remove, no_deploy, dry_run,
+                      private_only=not remove and not force)
+
+
+def change_list(app: Services, api_ref: str, change: ListChange) -> dict[str, Any]:
+    """Add (or remove) the values in the API's petgate list statement, then redeploy."""
+    if change.private_only:
+        _refuse_unless_private(app, api_ref)
+    kind = change.kind
+    try:
+        canonical = [kind.canonical(v) for v in change.values]
+    except policies.PolicyError as exc:
+        raise UsageError(str(exc)) from None
+
+    def edit(before: policies.Policy | None) -> tuple[policies.Policy | None, list[str]]:
+        after, touched = (allowlists.remove if change.remove else allowlists.add)(before, kind, canonical)
+        if change.guard_address is not None:
+            refuse_lock_out(after, change.guard_address)
+        return after, touched
+
+    def intended(stored: policies.Policy | None) -> bool:
+        present = set(allowlists.values(stored, kind))
+        return present.isdisjoint(canonical) if change.remove else present.issuperset(canonical)
+
+    data = policy_changes.change_policy(app, api_ref, change.stage, change.command, edit, intended, change.dry_run)
+    data.update({"values": canonical, "removed" if change.remove else "added": data.pop("touched"),
+                 "list": allowlists.values(data["policy"], kind), "kind": allowlists.describe_kind(kind)})
+    return deploys.after_change(app, data, change.no_deploy, f"petgate {change.command}")
+
+
+def refuse_lock_out(after: policies.Policy | None, mine: str) -> None:
+    """A PolicyError (nothing is written) if `after` would refuse the caller's address `mine`,
+    naming what refuses it: petgate's deny list, another statement, or the allow-list itself."""
+    decision = allowlists.would_refuse(after, mine.split("/")[0])
+    if decision.allowed:
+        return
+    decider = (decision.statement or {}).get("Sid")
+    if policies.is_deny_sid(decider):  # the allow-list is not the problem: the deny list is
+        raise policies.PolicyError(
+            f"your address {mine} is on petgate's deny list ({decider}), so it would stay "
+            "locked out; run `petgate unblock` first, or pass --force (nothing was written)"
+        )
+    if decider and decider != policies.ONLY_IPS_SID:
+        raise policies.PolicyError(
+            f"statement {decider} of the policy refuses your address {mine}, so it would stay locked "
+            "out; pass --force if that is what you want (nothing was written)"
+        )
+    raise policies.PolicyError(
+        f"this allow-list would lock out your own address {mine}; add --my-ip, "
+        "or pass --force if that is what you want (nothing was written)"
+    )
+
+
+def _refuse_unless_private(app: Services, api_ref: str) -> None:
+    api = apis.resolve_api(app.gateway, api_ref)
+    types = (app.gateway.get_api(api.id).get("endpointConfiguration") or {}).get("types") or []
+    if "PRIVATE" not in types:
+        raise UsageError(
+            f"API {api.id} is {'/'.join(types) or 'not PRIVATE'}: its callers have no aws:SourceVpc / "
+            "aws:SourceVpce, so a VPC allow-list would refuse every one of them (nothing was written)",
+            "pass --force if that is what you want",
+        )
