@@ -107,7 +107,7 @@ def block(app: App, cidrs: tuple[str, ...], list_file: str | None, list_name: st
       petgate waf block --cidr 192.0.2.0/24
       petgate waf block --file abusers.txt --for 24h
     """
-    until, clock = until_from_options(for_text, until_text)
+    until, clock = until_from_options(for_text, until_text, app.clock)
     data = waf_lists.block(app, list_name, wanted_cidrs(app, cidrs, list_file), until, clock)
     app.output.result(data, _render_change)
 
@@ -168,7 +168,7 @@ def waf_prune(app: App, list_name: str, now_text: str | None, dry_run: bool) -> 
     Example (cron, every 5 minutes):
       */5 * * * * petgate waf prune --list petgate -q
     """
-    data = waf_lists.prune(app, list_name, clock_from(now_text), dry_run)
+    data = waf_lists.prune(app, list_name, clock_from(now_text, app.clock), dry_run)
     app.output.result(data, _render_prune)
 
 

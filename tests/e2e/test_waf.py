@@ -427,7 +427,7 @@ def test_delete_is_undone_whole(
     assert entry["command"] == "waf delete" and len(entry["sets"]) == 4 and entry["attached"] == [before["attached"][0]]
     later = expiry.now() + timedelta(hours=2)
     with monkeypatch.context() as patched:
-        patched.setattr(expiry, "now", lambda: later)
+        patched.setattr(expiry, "now", lambda *_: later)
         undone = undo(entry)
     assert undone["ended"] == [ended], "a block that has ended since stays lifted"
     after = petgate("-o", "json", "waf", "show", "--list", waf_list).json
