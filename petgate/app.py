@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable
@@ -35,6 +36,22 @@ class App:
         self.sleep = sleep
         self.checkip_address: str | None = None  # asked at most once per command
         self._local_seen = False
+
+    def for_local_url(self, local_url: str) -> App:
+        """A new App like this one (same output, clock and sleep) for the local gateway at
+        `local_url`, one a command started for itself: its own target and clients, built for that
+        URL when first used; this App is left as it is."""
+        return App(dataclasses.replace(self.target, local_url=local_url), self.output, self.clock, self.sleep)
+
+    def local_gateway_answers(self) -> bool:
+        """Whether anything answers at the local URL's health path now (within a second)."""
+        import requests
+
+        try:
+            requests.get(f"{self.target.local_url.rstrip('/')}/_petgate/health", timeout=1)
+        except requests.RequestException:
+            return False
+        return True
 
     def await_local_gateway(self) -> None:
         """With --local, wait a little for a gateway that is still starting (`petgate local &`

@@ -11,9 +11,8 @@ import click
 from petgate import policy as policies
 from petgate.app import App
 from petgate.commands.common import api_options, pass_app, render_expiring
-from petgate.errors import AwsError, ExpectationNotMetError, UsageError
-from petgate.gateway import exported_policy
-from petgate.ops import apis, policy_changes
+from petgate.errors import UsageError
+from petgate.ops import policy_view
 from petgate.output import Output
 
 
@@ -26,29 +25,6 @@ def policy() -> None:
       petgate policy show
       petgate policy check --ip 203.0.113.7 --method GET --path /pets
     """
-
-
-def _load(app: App, api_ref: str | None, stage: str, deployed: bool, file: str | None) -> tuple[policies.Policy | None, str | None, str]:
-    """The policy to look at: a file, the stage's deployed one, or the API's stored one."""
-    if file is not None:
-        try:
-            with open(file, encoding="utf-8") as handle:
-                document = json.load(handle)
-            policies.validate(document)
-        except OSError as exc:
-            raise UsageError(f"cannot read policy file {file}: {exc.strerror}") from None
-        except (json.JSONDecodeError, UnicodeDecodeError, policies.PolicyError) as exc:
-            raise UsageError(f"policy file {file}: {exc}") from None
-        return document, None, "file"
-    assert api_ref is not None
-    api = apis.resolve_api(app.gateway, api_ref)
-    if deployed:
-        try:
-            exported = app.gateway.get_stage_export(api.id, stage)
-        except AwsError as exc:
-            raise UsageError(f"stage {stage!r} of API {api.id} cannot be read ({exc.message})", "run `petgate deploy` first") from None
-        return exported_policy(exported), api.id, "deployed"
-    return app.gateway.get_policy(api.id), api.id, "stored"
 
 
 source_options = [
@@ -80,11 +56,7 @@ def show(app: App, api_ref: str, stage: str, deployed: bool, file: str | None) -
     Example:
       petgate policy show --deployed
     """
-    document, api_id, source = _load(app, api_ref, stage, deployed, file)
-
-    data = {"api_id": api_id, "stage": stage, "source": source, "policy": document,
-            "policy_in_words": policies.describe(document), "expiring": policy_changes.expiring_json(document)}
-    app.output.result(data, _render_show)
+    app.output.result(policy_view.show(app, api_ref, stage, deployed, file), _render_show)
 
 
 def _render_show(out: Output, data: dict[str, Any]) -> None:
@@ -132,48 +104,15 @@ def check(app: App, api_ref: str, stage: str, deployed: bool, file: str | None, 
         raise UsageError("--api-id and --account go with --file (with --api they are read from AWS)")
     if account is not None and not (account.isdigit() and len(account) == 12):
         raise UsageError(f"--account must be a 12-digit AWS account id, not {account!r}")
-    try:
-        policies.parse_cidr(source_ip)
-    except policies.PolicyError as exc:
-        raise UsageError(str(exc)) from None
-    document, api_id, source = _load(app, None if file else api_ref, stage, deployed, file)
-    region = app.target.region_or_none() or "us-east-1"
-    arn_api = api_id or file_api_id or "a1b2c3d4e5"  # a placeholder id for a file alone
-    if not file:  # AWS saved the policy with the API's full ARNs, account included
-        account = policies.account_in(document, api_id)
-    account = account or policies.PLACEHOLDER_ACCOUNT
-    keys = {k: v for k, v in {"aws:SourceVpc": vpc, "aws:SourceVpce": vpce, "aws:UserAgent": user_agent,
-                              "aws:Referer": referer, "aws:SecureTransport": "true"}.items() if v is not None}
-    request = policies.Request(source_ip=source_ip, resource_arn=policies.request_arn(region, account, arn_api, stage, method.upper(), path), keys=keys)
-    decision = policies.evaluate(document, request, resource_prefix=policies.api_arn(region, account, arn_api))
-    data = {
-        "api_id": api_id, "stage": stage, "source": source, "ip": source_ip, "method": method.upper(), "path": path,
-        "resource_arn": request.resource_arn, "allowed": decision.allowed, "reason": VERIFY_REASONS[decision.reason],
-        "decision": decision.reason,
-        "statement_index": decision.statement_index, "statement": decision.statement,
-        "statement_sid": (decision.statement or {}).get("Sid"), "layer": "policy",
-    }
-    if with_waf and api_id is not None:
-        from petgate.waf import stage_arn
-        from petgate.waf_list import blocking_rule
-
-        rule = blocking_rule(app, stage_arn(region, api_id, stage), source_ip)
-        data["waf_rule"] = rule
-        if rule is not None:  # WAF refuses before the policy is asked
-            data.update({"layer": "waf", "allowed": False, "reason": "waf-block"})
+    data = policy_view.check(
+        app, api_ref, stage, source_ip, method=method, path=path, deployed=deployed, file=file,
+        keys={"aws:SourceVpc": vpc, "aws:SourceVpce": vpce, "aws:UserAgent": user_agent, "aws:Referer": referer},
+        file_api_id=file_api_id, account=account, with_waf=with_waf,
+    )
     app.output.result(data, _render_check)
-    outcome = "allowed" if data["allowed"] else "denied"
-    if expect is not None and expect != outcome:
-        raise ExpectationNotMetError(f"expected {expect}, the policy says {outcome} ({data['reason']})")
-
-
-# the evaluator's decision in verify's words, so scripts compare one vocabulary
-VERIFY_REASONS = {
-    "no-policy": "allowed",
-    "allowed": "allowed",
-    "explicit-deny": "policy-explicit-deny",
-    "implicit-deny": "policy-implicit-deny",
-}
+    failed = policy_view.unmet_expectation(data, expect)
+    if failed is not None:
+        raise failed
 
 
 def _render_check(out: Output, data: dict[str, Any]) -> None:

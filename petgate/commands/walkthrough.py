@@ -12,9 +12,9 @@ import click
 from petgate import example, probe
 from petgate.app import App
 from petgate.commands.common import check_stage_name, pass_app, render_verify
-from petgate.errors import ExpectationNotMetError, PetgateError, UsageError
-from petgate.gateway import ACCESS_DENIED
-from petgate.ops import access_denied, deploys, myip, policy_changes, writes
+from petgate.errors import ExpectationNotMetError, PetgateError
+from petgate.ops import access_denied, deploys, myip, policy_changes
+from petgate.ops import walkthrough as ops_walkthrough
 from petgate.ops.access_denied import DEFAULT_403_TEMPLATE
 from petgate.ops.verify import run_probe
 from petgate.output import Output
@@ -75,8 +75,8 @@ def walkthrough(app: App, name: str, stage: str, new: bool, cleanup: bool, timeo
     """
     with ExitStack() as stack:
         if app.target.local:
-            _ensure_local_gateway(app, stack)
-        reused = None if new else _reusable_api(app, name)  # refuses first, before any step
+            app = _with_local_gateway(app, stack)
+        reused = None if new else ops_walkthrough.reusable_api(app, name)  # refuses first, before any step
         story = Story(app)
         failed: str | None = None
         try:
@@ -104,33 +104,26 @@ def _ids(story: Story) -> dict[str, Any]:
     }
 
 
-def _ensure_local_gateway(app: App, stack: ExitStack) -> None:
-    import requests
-
-    url = app.target.local_url.rstrip("/")
-    try:
-        requests.get(f"{url}/_petgate/health", timeout=1)
-        return
-    except requests.RequestException:
-        pass
+def _with_local_gateway(app: App, stack: ExitStack) -> App:
+    """The App to run with: this one if a gateway answers at the local URL; else one for a
+    gateway started for this run (stopped when the stack closes)."""
+    if app.local_gateway_answers():
+        return app
     from petgate.local.server import start_in_thread
 
     running = start_in_thread()
     stack.callback(running.stop)
-    app.target.local_url = running.url
-    app.__dict__.pop("gateway", None)  # rebuild the client for the new URL
     app.output.info(f"Started a local gateway for this run at {running.url}")
+    return app.for_local_url(running.url)
 
 
 def _run(app: App, story: Story, name: str, stage: str, reused: str | None, cleanup: bool, timeout: float) -> None:
-    gateway = app.gateway
-
     def do_import() -> dict[str, Any]:
         if reused is not None:
             app.output.info(f"   reusing API {reused}")
-            return {"api_id": reused, "api_name": name, "created": False, "stage": stage}
-        api = deploys.import_example(app, name, new=True)
-        app.output.info(f"   imported API {api['api_id']}")
+        api = ops_walkthrough.exercise_api(app, name, reused)
+        if reused is None:
+            app.output.info(f"   imported API {api['api_id']}")
         return {**api, "stage": stage}
 
     api_id = story.step(f"Import the Example API ({name})", do_import)["api_id"]
@@ -171,7 +164,7 @@ def _run(app: App, story: Story, name: str, stage: str, reused: str | None, clea
     deploy_step("Redeploy so the template takes effect")
     quiet = story.check("Verify I am denied with the new body, no leaks", url, "denied", timeout, api_id, stage)
     require(quiet)
-    if quiet.leaks or quiet.body == leaky.body:
+    if not ops_walkthrough.template_hid_details(leaky, quiet):
         story.steps[-1]["ok"] = False
         raise ExpectationNotMetError("the 403 body still leaks details after the custom template")
 
@@ -186,10 +179,9 @@ def _run(app: App, story: Story, name: str, stage: str, reused: str | None, clea
 
     if cleanup:
         def delete() -> dict[str, Any]:
-            gateway.delete_api(api_id)
+            result = ops_walkthrough.delete_api(app, api_id, "walkthrough --cleanup")
             app.output.info(f"   deleted API {api_id}")
-            # journaled, so that `undo` explains why an earlier change cannot be put back
-            return writes.journal(app, {"api_id": api_id, "deleted": True}, kind="delete", command="walkthrough --cleanup", api_id=api_id)
+            return result
 
         story.step("Clean up: delete the API", delete)
 
@@ -199,12 +191,8 @@ def _run_waf(app: App, story: Story, name: str, stage: str, reused: str | None, 
     from petgate.waf import stage_arn
     from petgate.waf_list import WafList
 
-    def do_import() -> dict[str, Any]:
-        if reused is not None:
-            return {"api_id": reused, "api_name": name, "created": False, "stage": stage}
-        return {**deploys.import_example(app, name, new=True), "stage": stage}
-
-    api_id = story.step(f"Import the Example API ({name})", do_import)["api_id"]
+    api_id = story.step(f"Import the Example API ({name})",
+                        lambda: {**ops_walkthrough.exercise_api(app, name, reused), "stage": stage})["api_id"]
     url = app.target.invoke_url(api_id, stage) + "/"
     waf_list = WafList(app, f"walkthrough-{api_id}")  # a list of its own: cleanup deletes it whole
 
@@ -222,34 +210,8 @@ def _run_waf(app: App, story: Story, name: str, stage: str, reused: str | None, 
     story.step("Unblock my IP", lambda: {"api_id": api_id, "cidrs": [cidr], **waf_list.change([], [cidr])})
     require(story.check("Verify everyone may call it again", url, "allowed", timeout, api_id, stage))
     if cleanup:
-        def delete() -> dict[str, Any]:
-            deleted = waf_list.delete()
-            app.gateway.delete_api(api_id)
-            return writes.journal(app, {"api_id": api_id, "deleted": True, "waf": deleted}, kind="delete",
-                                   command="walkthrough --waf --cleanup", api_id=api_id)
-
-        story.step("Clean up: delete the WAF list and the API", delete)
-
-
-def _reusable_api(app: App, name: str) -> str | None:
-    """The one API of that name, if the exercise can start from it (None: import one).
-
-    The exercise starts from an API with no policy and AWS's 403; petgate will not reset
-    someone's API to get there.
-    """
-    existing = app.gateway.find_apis_named(name)
-    if len(existing) > 1:
-        ids = ", ".join(a.id for a in existing)
-        raise UsageError(f"{len(existing)} REST APIs are named {name!r} ({ids})", "pass --new, or another --name")
-    if not existing:
-        return None
-    api_id = existing[0].id
-    if app.gateway.get_policy(api_id) is not None:
-        raise UsageError(f"API {api_id} already has a resource policy", "run with --new, or remove it with `petgate unblock --all`")
-    denied = app.gateway.get_gateway_response(api_id, ACCESS_DENIED) or {}
-    if not denied.get("defaultResponse", True):
-        raise UsageError(f"API {api_id} already has a custom ACCESS_DENIED response", "run with --new for a fresh API")
-    return api_id
+        story.step("Clean up: delete the WAF list and the API",
+                   lambda: ops_walkthrough.delete_api(app, api_id, "walkthrough --waf --cleanup", waf_list))
 
 
 def _render_summary(out: Output, data: dict[str, Any]) -> None:

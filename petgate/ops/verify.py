@@ -40,6 +40,7 @@ def control_plane_facts(app: Services, api_id: str, stage: str, method: str, pat
     """What the control plane says about a refusal: does the stage exist, and does the policy it
     serves refuse this caller (the address checkip sees)?"""
     from petgate import policy as policies
+    from petgate.ops.policy_view import evaluate_call
 
     def stage_exists() -> bool:
         return app.gateway.get_stage(api_id, stage) is not None
@@ -53,14 +54,10 @@ def control_plane_facts(app: Services, api_id: str, stage: str, method: str, pat
             address = myip.my_address(app)
         except PetgateError:
             return None  # cannot be known: the answer stays a plain 403
-        region = app.target.resolved_region()
-        account = policies.account_in(document, api_id)
-        request = policies.Request(
-            source_ip=address,
-            resource_arn=policies.request_arn(region, account, api_id, stage, method, path),
-            keys={"aws:SecureTransport": "true"},
+        _, decision = evaluate_call(
+            document, region=app.target.resolved_region(), account=policies.account_in(document, api_id),
+            api_id=api_id, stage=stage, method=method, path=path, source_ip=address,
         )
-        decision = policies.evaluate(document, request, policies.api_arn(region, account, api_id))
         return None if decision.allowed else ("explicit" if decision.explicit else "implicit")
 
     def waf_refusal() -> bool:

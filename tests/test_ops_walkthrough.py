@@ -1,0 +1,125 @@
+"""ops/walkthrough.py offline (which API the exercise may start from, its cleanup, journaled),
+and App.for_local_url: the walkthrough's own gateway gets an App of its own, nothing mutated."""
+
+from __future__ import annotations
+
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from petgate.app import App
+from petgate.errors import UsageError
+from petgate.gateway import ApiRef
+from petgate.journal import Journal
+from petgate.ops import walkthrough
+from petgate.output import Output
+from petgate.probe import ProbeResult
+from petgate.target import Target
+
+DEFAULT_403 = {"defaultResponse": True, "statusCode": "403"}
+
+
+class FakeGateway:
+    def __init__(self, apis: list[ApiRef], policy: dict[str, Any] | None = None, denied: dict[str, Any] | None = None) -> None:
+        self.apis, self.policy, self.denied, self.calls = apis, policy, denied, []
+
+    def find_apis_named(self, name: str) -> list[ApiRef]:
+        self.calls.append(("GetRestApis", name))
+        return [a for a in self.apis if a.name == name]
+
+    def get_policy(self, api_id: str) -> dict[str, Any] | None:
+        self.calls.append(("GetRestApi", api_id))
+        return self.policy
+
+    def get_gateway_response(self, api_id: str, response_type: str) -> dict[str, Any] | None:
+        self.calls.append(("GetGatewayResponse", api_id))
+        return self.denied
+
+    def delete_api(self, api_id: str) -> None:
+        self.calls.append(("DeleteRestApi", api_id))
+
+
+def services(gateway: FakeGateway, tmp_path: Path) -> Any:
+    target = Target(local=True, local_url="http://127.0.0.1:4599")
+    return types.SimpleNamespace(gateway=gateway, target=target, journal=Journal(tmp_path / "state"))
+
+
+def test_a_fresh_name_is_imported_and_one_untouched_api_is_reused(tmp_path: Path) -> None:
+    assert walkthrough.reusable_api(services(FakeGateway([]), tmp_path), "PetStore") is None
+    gateway = FakeGateway([ApiRef("a1b2c3d4e5", "PetStore")], denied=DEFAULT_403)
+    assert walkthrough.reusable_api(services(gateway, tmp_path), "PetStore") == "a1b2c3d4e5"
+    assert gateway.calls == [("GetRestApis", "PetStore"), ("GetRestApi", "a1b2c3d4e5"), ("GetGatewayResponse", "a1b2c3d4e5")]
+    assert walkthrough.exercise_api(services(gateway, tmp_path), "PetStore", "a1b2c3d4e5") == {
+        "api_id": "a1b2c3d4e5", "api_name": "PetStore", "created": False}
+
+
+@pytest.mark.parametrize(("gateway", "message"), [
+    (FakeGateway([ApiRef("a1b2c3d4e5", "P"), ApiRef("f6g7h8i9j0", "P")]), r"2 REST APIs are named 'P' \(a1b2c3d4e5, f6g7h8i9j0\)"),
+    (FakeGateway([ApiRef("a1b2c3d4e5", "P")], policy={"Statement": []}), "already has a resource policy"),
+    (FakeGateway([ApiRef("a1b2c3d4e5", "P")], denied={"defaultResponse": False}), "already has a custom ACCESS_DENIED"),
+])
+def test_someone_elses_api_is_not_reset(gateway: FakeGateway, message: str, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=message) as raised:
+        walkthrough.reusable_api(services(gateway, tmp_path), "P")
+    assert raised.value.hint is not None and "--new" in raised.value.hint
+    assert not [c for c in gateway.calls if c[0] == "DeleteRestApi"]
+
+
+def test_cleanup_deletes_the_api_and_journals_it(tmp_path: Path) -> None:
+    app = services(FakeGateway([]), tmp_path)
+    result = walkthrough.delete_api(app, "a1b2c3d4e5", "walkthrough --cleanup")
+    assert app.gateway.calls == [("DeleteRestApi", "a1b2c3d4e5")]
+    assert list(result) == ["api_id", "deleted", "journal_id"] and result["deleted"] is True
+    [entry] = app.journal.entries()
+    assert (entry["id"], entry["kind"], entry["command"], entry["api_id"]) == (
+        result["journal_id"], "delete", "walkthrough --cleanup", "a1b2c3d4e5")
+    assert entry["target"] == {"kind": "local", "endpoint": "http://127.0.0.1:4599", "region": "us-east-1"}
+
+
+def test_cleanup_with_waf_deletes_the_list_first(tmp_path: Path) -> None:
+    app = services(FakeGateway([]), tmp_path)
+    order: list[str] = []
+    waf_list: Any = types.SimpleNamespace(delete=lambda: order.append("waf delete") or {"web_acl": None, "sets": []})
+    app.gateway.delete_api = lambda api_id: order.append(f"delete {api_id}")
+    result = walkthrough.delete_api(app, "a1b2c3d4e5", "walkthrough --waf --cleanup", waf_list)
+    assert order == ["waf delete", "delete a1b2c3d4e5"]
+    assert list(result) == ["api_id", "deleted", "waf", "journal_id"] and result["waf"] == {"web_acl": None, "sets": []}
+    assert app.journal.entries()[0]["command"] == "walkthrough --waf --cleanup"
+
+
+@pytest.mark.parametrize(("leaky_body", "quiet_body", "leaks", "hid"), [
+    ('{"Message":"User: anonymous ..."}', '{"message":"Forbidden"}', [], True),
+    ('{"Message":"User: anonymous ..."}', '{"Message":"User: anonymous ..."}', [], False),
+    ('{"Message":"User: anonymous ..."}', '{"message":"Forbidden"}', [{"kind": "account_id", "value": "1111"}], False),
+])
+def test_the_template_hid_the_details(leaky_body: str, quiet_body: str, leaks: list[dict[str, str]], hid: bool) -> None:
+    leaky = ProbeResult(url="u", expected="denied", body=leaky_body)
+    quiet = ProbeResult(url="u", expected="denied", body=quiet_body, leaks=leaks)
+    assert walkthrough.template_hid_details(leaky, quiet) is hid
+
+
+def test_for_local_url_builds_a_new_app_and_leaves_this_one_alone() -> None:
+    output = Output()
+    clock, sleep = (lambda: 1.0), (lambda _s: None)
+    app = App(Target(local=True, local_url="http://127.0.0.1:4599", region="us-east-1"), output, clock, sleep)
+    app.checkip_address = "127.0.0.1"
+    other = app.for_local_url("http://127.0.0.1:4681")
+    assert other is not app and other.target is not app.target
+    assert app.target.local_url == "http://127.0.0.1:4599" and other.target.local_url == "http://127.0.0.1:4681"
+    assert (other.output, other.clock, other.sleep) == (output, clock, sleep)
+    assert other.target.region == "us-east-1" and other.target.local is True
+    assert other.checkip_address is None, "the new gateway is asked again"
+    assert other.target.invoke_url("a1b2c3d4e5", "test").startswith("http://127.0.0.1:4681/")
+
+
+def test_local_gateway_answers() -> None:
+    from tests.conftest import LoopbackServer, free_port
+
+    server = LoopbackServer(lambda *_: (200, {}, b"{}"))
+    try:
+        assert App(Target(local=True, local_url=server.url + "/"), Output()).local_gateway_answers() is True
+    finally:
+        server.close()
+    assert App(Target(local=True, local_url=f"http://127.0.0.1:{free_port()}"), Output()).local_gateway_answers() is False
