@@ -24,6 +24,7 @@ Edit = Callable[[policies.Policy | None], tuple[policies.Policy | None, list[str
 
 Intended = Callable[[policies.Policy | None], bool]
 
+
 def _planned(api: ApiRef, stage: str, doc: dict[str, Any], edit: Edit, dry_run: bool) -> dict[str, Any]:
     """What `edit` makes of the policy in `doc`; a policy petgate must not touch is refused."""
     before = decode_policy(api.id, doc)

@@ -15,6 +15,8 @@ from petgate.ops import apis
 from petgate.ops.apis import read_api
 from petgate.ops.services import Services
 
+T = TypeVar("T")
+
 
 def journal(app: Services, result: dict[str, Any], **fields: Any) -> dict[str, Any]:
     """Record a change made against the current target; its entry id joins the result."""
@@ -41,7 +43,7 @@ def under_lease(app: Services, api_id: str, lease: leases.Lease | None = None) -
         except BaseException:
             lease.release_quietly(app.output.warn)
             raise
-        lease.release_quietly(app.output.warn)  # the change is written and journaled: the lease ends by itself
+        lease.release_quietly(app.output.warn)  # written and journaled: a failed release only warns
 
 
 @contextmanager
@@ -100,5 +102,3 @@ def guarded_write(
         app.journal.update(entry_id, state="done", **({"after": stored(written)} if stored else {}))
     return written, entry_id
 
-
-T = TypeVar("T")
