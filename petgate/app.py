@@ -43,45 +43,45 @@ class App:
         URL when first used; this App is left as it is."""
         return App(dataclasses.replace(self.target, local_url=local_url), self.output, self.clock, self.sleep)
 
-    def local_gateway_answers(self) -> bool:
-        """Whether anything answers at the local URL's health path now (within a second)."""
-        import requests
+    def _local_listener(self, timeout: float) -> bool | None:
+        """Whether something accepts connections at the local URL: True, False (refused), or
+        None (no answer in time: something is there, only slow). A TCP connect, not an HTTP
+        request: it needs no HTTP library, so a command that makes no request imports none."""
+        import socket
 
+        from petgate.target import check_url
+
+        host, port = check_url(self.target.local_url, "PETGATE_LOCAL_URL")
         try:
-            requests.get(f"{self.target.local_url.rstrip('/')}/_petgate/health", timeout=1)
-        except requests.RequestException:
+            socket.create_connection((host, port), timeout=timeout).close()
+        except TimeoutError:
+            return None
+        except OSError:
             return False
         return True
+
+    def local_gateway_answers(self) -> bool:
+        """Whether anything listens at the local URL now (within a second)."""
+        return self._local_listener(1.0) is True
 
     def await_local_gateway(self) -> None:
         """With --local, wait a little for a gateway that is still starting (`petgate local &`
         right before this command), and say clearly when there is none."""
         if not self.target.local or self._local_seen:
             return
-        import requests
-
-        url = f"{self.target.local_url.rstrip('/')}/_petgate/health"
         patience = float(os.environ.get("PETGATE_LOCAL_WAIT") or LOCAL_WAIT_S)
         deadline = time.monotonic() + patience
-        session = requests.Session()
-        session.trust_env = False  # loopback never goes through a proxy
         told = False
-        while True:
-            try:
-                session.get(url, timeout=2)
-                break  # something answers: the real calls will say what it is
-            except requests.ConnectionError:
-                if time.monotonic() >= deadline:
-                    raise NetworkError(
-                        f"no local gateway answers at {self.target.local_url}",
-                        "start one with `petgate local &` (it listens where PETGATE_LOCAL_URL says)",
-                    ) from None
-                if not told:
-                    self.output.info(f"Waiting up to {patience:g}s for the local gateway at {self.target.local_url}...")
-                    told = True
-                time.sleep(0.1)  # polling a server that is starting: nothing to wait on instead
-            except requests.RequestException:
-                break
+        while self._local_listener(2.0) is False:  # something that listens answers the real calls itself
+            if time.monotonic() >= deadline:
+                raise NetworkError(
+                    f"no local gateway answers at {self.target.local_url}",
+                    "start one with `petgate local &` (it listens where PETGATE_LOCAL_URL says)",
+                )
+            if not told:
+                self.output.info(f"Waiting up to {patience:g}s for the local gateway at {self.target.local_url}...")
+                told = True
+            time.sleep(0.1)  # polling a server that is starting: nothing to wait on instead
         self._local_seen = True
 
     @cached_property
