@@ -63,11 +63,20 @@ def _summary(entry: dict[str, Any]) -> str:
     return f"{verb} {what} changed"
 
 
+# a write journaled before it was sent: what became of it (done needs no word)
+_STATES = {
+    "intended": " (never confirmed: petgate stopped during the write; `petgate undo ID` checks what the API holds)",
+    "failed": " (AWS refused it: nothing was written)",
+    "not-written": " (not sent: nothing was written)",
+}
+
+
 def _render_history(out: Output, data: dict[str, Any]) -> None:
     if not data["entries"]:
         out.info(f"No changes journaled yet ({data['journal']}).")
     for entry in data["entries"]:
         mark = " (undone)" if entry["undone"] else ""
+        mark += _STATES.get(str(entry.get("state")), "")
         out.data(f"{shown(entry['id'])}  {shown(entry.get('time'))}  {shown(_changed(entry))}  {shown(_summary(entry))}{mark}")
 
 

@@ -179,6 +179,7 @@ def test_a_process_killed_after_its_write_leaves_an_entry_undo_explains(
     history = through("-o", "json", "history")
     entry = history.json["entries"][0]
     assert entry["kind"] == "policy" and entry["state"] == "intended"
+    assert "never confirmed" in through("history").stdout.splitlines()[0]
     undone = through("-o", "json", "undo", entry["id"], "--no-deploy")
     assert undone.exit_code == 0, undone.stderr
     assert stored(apigw, api_id) is None
