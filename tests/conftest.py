@@ -171,3 +171,19 @@ class LoopbackServer:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+@pytest.fixture()
+def deployed(petgate: Any, api_id: str) -> str:
+    """A fresh PetStore import, deployed to stage test."""
+    result = petgate("deploy", "--api", api_id)
+    assert result.exit_code == 0, result.stderr
+    return api_id
+
+
+@pytest.fixture()
+def waf_list(petgate: Any) -> Iterator[str]:
+    """A WAF list of this test's own (lists are account-wide), deleted afterwards."""
+    name = f"t{os.getpid()}{time.monotonic_ns()}"[-20:]
+    yield name
+    petgate("waf", "delete", "--list", name)

@@ -10,7 +10,6 @@ two calls, and that second read."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -158,11 +157,11 @@ def test_prune_with_nothing_due_only_reads(petgate: Any, api_id: str, calls: lis
 
 
 def test_a_10000_entry_waf_sync_is_one_update_per_ip_set(petgate: Any, waf_calls: list[str], tmp_path: Any) -> None:
-    name = f"calls{id(tmp_path)}"[-20:]
+    waf_list = f"calls{id(tmp_path)}"[-20:]
     feed = tmp_path / "feed.txt"
     feed.write_text("\n".join(scattered(9_998) + ["2001:db8::1", "2001:db8::3"]) + "\n")
     try:
-        result = petgate("-o", "json", "waf", "sync", "--list", name, "--file", str(feed))
+        result = petgate("-o", "json", "waf", "sync", "--list", waf_list, "--file", str(feed))
         assert result.exit_code == 0, result.stderr
         assert len(result.json["added"]) == 10_000
         assert waf_calls.count("UpdateIPSet") == 2, waf_calls  # one per set: IPv4 and IPv6
@@ -170,11 +169,11 @@ def test_a_10000_entry_waf_sync_is_one_update_per_ip_set(petgate: Any, waf_calls
         assert writes == ["CreateIPSet", "CreateIPSet", "CreateWebACL", "UpdateIPSet", "UpdateIPSet"]
         waf_calls.clear()
         feed.write_text("\n".join(scattered(9_998, start=1) + ["2001:db8::1", "2001:db8::3"]) + "\n")
-        moved = petgate("-o", "json", "waf", "sync", "--list", name, "--file", str(feed))
+        moved = petgate("-o", "json", "waf", "sync", "--list", waf_list, "--file", str(feed))
         assert moved.exit_code == 0 and len(moved.json["added"]) == 1 and len(moved.json["removed"]) == 1
         assert [c for c in waf_calls if not c.startswith(("List", "Get"))] == ["UpdateIPSet"]
     finally:
-        petgate("waf", "delete", "--list", name)
+        petgate("waf", "delete", "--list", waf_list)
 
 
 def test_a_sync_with_nothing_to_change_deploys_what_the_stage_does_not_serve_yet(
@@ -198,20 +197,6 @@ def test_a_sync_with_nothing_to_change_deploys_what_the_stage_does_not_serve_yet
 # read before attaching (a stage holds one, and AWS replaces it without a word).
 
 
-@pytest.fixture()
-def name(petgate: Any) -> Iterator[str]:
-    """A list of this test's own, deleted afterwards."""
-    name = f"c{os.getpid()}{id(object())}"[-20:]
-    yield name
-    petgate("waf", "delete", "--list", name)
-
-
-@pytest.fixture()
-def deployed(petgate: Any, api_id: str) -> str:
-    assert petgate("deploy", "--api", api_id).exit_code == 0
-    return api_id
-
-
 def run(petgate: Any, calls: list[str], *args: str) -> list[str]:
     """The wafv2 calls of one command (which must succeed)."""
     calls.clear()
@@ -220,75 +205,75 @@ def run(petgate: Any, calls: list[str], *args: str) -> list[str]:
     return list(calls)
 
 
-def test_the_first_block_creates_the_list(petgate: Any, name: str, waf_calls: list[str]) -> None:
-    assert run(petgate, waf_calls, "waf", "block", "--list", name, "--cidr", "192.0.2.1") == [
+def test_the_first_block_creates_the_list(petgate: Any, waf_list: str, waf_calls: list[str]) -> None:
+    assert run(petgate, waf_calls, "waf", "block", "--list", waf_list, "--cidr", "192.0.2.1") == [
         "ListIPSets", "CreateIPSet", "CreateIPSet", "ListWebACLs", "CreateWebACL", "GetIPSet", "UpdateIPSet"]
 
 
-def test_block_and_unblock_touch_only_the_set_they_change(petgate: Any, name: str, waf_calls: list[str]) -> None:
-    petgate("waf", "block", "--list", name, "--cidr", "192.0.2.1")
-    assert run(petgate, waf_calls, "waf", "block", "--list", name, "--cidr", "192.0.2.2") == [
+def test_block_and_unblock_touch_only_the_set_they_change(petgate: Any, waf_list: str, waf_calls: list[str]) -> None:
+    petgate("waf", "block", "--list", waf_list, "--cidr", "192.0.2.1")
+    assert run(petgate, waf_calls, "waf", "block", "--list", waf_list, "--cidr", "192.0.2.2") == [
         "ListIPSets", "GetIPSet", "UpdateIPSet"]
-    assert run(petgate, waf_calls, "waf", "block", "--list", name, "--cidr", "2001:db8::1") == [
+    assert run(petgate, waf_calls, "waf", "block", "--list", waf_list, "--cidr", "2001:db8::1") == [
         "ListIPSets", "GetIPSet", "UpdateIPSet"]
-    assert run(petgate, waf_calls, "waf", "unblock", "--list", name, "--cidr", "192.0.2.2") == [
+    assert run(petgate, waf_calls, "waf", "unblock", "--list", waf_list, "--cidr", "192.0.2.2") == [
         "ListIPSets", "GetIPSet", "UpdateIPSet"]
 
 
-def test_a_block_already_there_only_reads(petgate: Any, name: str, waf_calls: list[str]) -> None:
-    petgate("waf", "block", "--list", name, "--cidr", "192.0.2.0/24")
-    assert run(petgate, waf_calls, "waf", "block", "--list", name, "--cidr", "192.0.2.7") == ["ListIPSets", "GetIPSet"]
-    assert run(petgate, waf_calls, "waf", "unblock", "--list", name, "--cidr", "198.51.100.7") == ["ListIPSets", "GetIPSet"]
+def test_a_block_already_there_only_reads(petgate: Any, waf_list: str, waf_calls: list[str]) -> None:
+    petgate("waf", "block", "--list", waf_list, "--cidr", "192.0.2.0/24")
+    assert run(petgate, waf_calls, "waf", "block", "--list", waf_list, "--cidr", "192.0.2.7") == ["ListIPSets", "GetIPSet"]
+    assert run(petgate, waf_calls, "waf", "unblock", "--list", waf_list, "--cidr", "198.51.100.7") == ["ListIPSets", "GetIPSet"]
 
 
-def test_a_block_that_ends(petgate: Any, name: str, waf_calls: list[str]) -> None:
-    petgate("waf", "block", "--list", name, "--cidr", "192.0.2.1")
+def test_a_block_that_ends(petgate: Any, waf_list: str, waf_calls: list[str]) -> None:
+    petgate("waf", "block", "--list", waf_list, "--cidr", "192.0.2.1")
     until = ("--until", "2098-06-01T12:00:00Z")
     # what is blocked for good is read (an address there is not added), then the new group's set and rule
-    assert run(petgate, waf_calls, "waf", "block", "--list", name, "--cidr", "192.0.2.9", *until) == [
+    assert run(petgate, waf_calls, "waf", "block", "--list", waf_list, "--cidr", "192.0.2.9", *until) == [
         "ListIPSets", "GetIPSet", "ListWebACLs", "CreateIPSet", "GetWebACL", "UpdateWebACL", "GetIPSet", "UpdateIPSet"]
-    assert run(petgate, waf_calls, "waf", "block", "--list", name, "--cidr", "192.0.2.1", *until) == [
+    assert run(petgate, waf_calls, "waf", "block", "--list", waf_list, "--cidr", "192.0.2.1", *until) == [
         "ListIPSets", "GetIPSet"], "blocked for good already: only reads"
-    assert run(petgate, waf_calls, "waf", "block", "--list", name, "--cidr", "192.0.2.9", *until) == [
+    assert run(petgate, waf_calls, "waf", "block", "--list", waf_list, "--cidr", "192.0.2.9", *until) == [
         "ListIPSets", "GetIPSet", "GetIPSet"], "blocked as long already: only reads"
-    assert run(petgate, waf_calls, "waf", "block", "--list", name, "--cidr", "192.0.2.10", *until) == [
+    assert run(petgate, waf_calls, "waf", "block", "--list", waf_list, "--cidr", "192.0.2.10", *until) == [
         "ListIPSets", "GetIPSet", "GetIPSet", "ListWebACLs", "GetWebACL", "UpdateIPSet"], "the rule is there; one read a set"
 
 
-def test_sync_reads_each_set_once(petgate: Any, name: str, waf_calls: list[str], tmp_path: Any) -> None:
+def test_sync_reads_each_set_once(petgate: Any, waf_list: str, waf_calls: list[str], tmp_path: Any) -> None:
     feed = tmp_path / "deny.txt"
     feed.write_text("".join(f"192.0.2.{n * 2}\n" for n in range(1, 21)) + "2001:db8::1\n")
-    petgate("waf", "sync", "--list", name, "--file", str(feed))
+    petgate("waf", "sync", "--list", waf_list, "--file", str(feed))
     feed.write_text("".join(f"192.0.2.{n * 2}\n" for n in range(1, 22)) + "2001:db8::1\n")
-    assert run(petgate, waf_calls, "waf", "sync", "--list", name, "--file", str(feed)) == [
+    assert run(petgate, waf_calls, "waf", "sync", "--list", waf_list, "--file", str(feed)) == [
         "ListIPSets", "GetIPSet", "GetIPSet", "UpdateIPSet"], "the read that decided is the write's LockToken"
-    assert run(petgate, waf_calls, "waf", "sync", "--list", name, "--file", str(feed)) == [
+    assert run(petgate, waf_calls, "waf", "sync", "--list", waf_list, "--file", str(feed)) == [
         "ListIPSets", "GetIPSet", "GetIPSet"]
 
 
-def test_prune_with_nothing_due_lists_only(petgate: Any, name: str, waf_calls: list[str]) -> None:
-    petgate("waf", "block", "--list", name, "--cidr", "192.0.2.1", "--for", "1h")
-    assert run(petgate, waf_calls, "waf", "prune", "--list", name) == ["ListIPSets"]
+def test_prune_with_nothing_due_lists_only(petgate: Any, waf_list: str, waf_calls: list[str]) -> None:
+    petgate("waf", "block", "--list", waf_list, "--cidr", "192.0.2.1", "--for", "1h")
+    assert run(petgate, waf_calls, "waf", "prune", "--list", waf_list) == ["ListIPSets"]
 
 
-def test_attach_and_detach(petgate: Any, name: str, deployed: str, waf_calls: list[str]) -> None:
-    petgate("waf", "block", "--list", name, "--cidr", "192.0.2.1")
-    attach = ("waf", "attach", "--api", deployed, "--list", name)
+def test_attach_and_detach(petgate: Any, waf_list: str, deployed: str, waf_calls: list[str]) -> None:
+    petgate("waf", "block", "--list", waf_list, "--cidr", "192.0.2.1")
+    attach = ("waf", "attach", "--api", deployed, "--list", waf_list)
     assert run(petgate, waf_calls, *attach) == ["GetWebACLForResource", "ListWebACLs", "AssociateWebACL"]
     assert run(petgate, waf_calls, *attach) == ["GetWebACLForResource"], "attached already: nothing to do"
-    assert run(petgate, waf_calls, "waf", "detach", "--api", deployed, "--list", name) == [
+    assert run(petgate, waf_calls, "waf", "detach", "--api", deployed, "--list", waf_list) == [
         "GetWebACLForResource", "DisassociateWebACL"]
 
 
-def test_attach_creates_a_list_on_first_use(petgate: Any, name: str, deployed: str, waf_calls: list[str]) -> None:
-    assert run(petgate, waf_calls, "waf", "attach", "--api", deployed, "--list", name) == [
+def test_attach_creates_a_list_on_first_use(petgate: Any, waf_list: str, deployed: str, waf_calls: list[str]) -> None:
+    assert run(petgate, waf_calls, "waf", "attach", "--api", deployed, "--list", waf_list) == [
         "GetWebACLForResource", "ListWebACLs", "ListIPSets", "CreateIPSet", "CreateIPSet", "CreateWebACL", "AssociateWebACL"]
 
 
-def test_a_refused_attach_only_reads(petgate: Any, name: str, deployed: str, waf_calls: list[str]) -> None:
-    petgate("waf", "block", "--list", name, "--cidr", "192.0.2.1", "--cidr", "2001:db8::1")
-    petgate("waf", "attach", "--api", deployed, "--list", name)
+def test_a_refused_attach_only_reads(petgate: Any, waf_list: str, deployed: str, waf_calls: list[str]) -> None:
+    petgate("waf", "block", "--list", waf_list, "--cidr", "192.0.2.1", "--cidr", "2001:db8::1")
+    petgate("waf", "attach", "--api", deployed, "--list", waf_list)
     waf_calls.clear()
-    refused = petgate("waf", "attach", "--api", deployed, "--list", f"{name}x")
+    refused = petgate("waf", "attach", "--api", deployed, "--list", f"{waf_list}x")
     assert refused.exit_code == 2 and "2 address(es)" in refused.stderr
     assert waf_calls == ["GetWebACLForResource", "GetIPSet", "GetIPSet"], "the count of the list there, nothing written"

@@ -10,15 +10,9 @@ from typing import Any
 import pytest
 
 from petgate import policy as policies
-from tests.e2e.test_waf import client_from, waf_list, wafv2  # noqa: F401  (fixtures)
+from tests.e2e.test_waf import client_from, wafv2  # noqa: F401  (wafv2: a fixture)
 
 LATER = "2099-01-01T00:00:00Z"
-
-
-@pytest.fixture()
-def deployed(petgate: Any, api_id: str) -> str:
-    assert petgate("deploy", "--api", api_id).exit_code == 0
-    return api_id
 
 
 def other_machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:

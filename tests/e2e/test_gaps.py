@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import urllib.parse
 from collections.abc import Iterator
 from typing import Any
@@ -32,21 +31,6 @@ def from_address(source: str) -> requests.Session:
     session.trust_env = False
     session.mount("http://", SourceAdapter())
     return session
-
-
-@pytest.fixture()
-def deployed(petgate: Any, api_id: str) -> str:
-    result = petgate("deploy", "--api", api_id)
-    assert result.exit_code == 0, result.stderr
-    return api_id
-
-
-@pytest.fixture()
-def waf_list(petgate: Any) -> Iterator[str]:
-    """A WAF list of this test's own (lists are account-wide), deleted afterwards."""
-    name = f"gaps{os.getpid()}{id(object())}"[-20:]
-    yield name
-    petgate("waf", "delete", "--list", name)
 
 
 @pytest.fixture()

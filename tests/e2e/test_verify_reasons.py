@@ -9,12 +9,6 @@ import pytest
 import requests
 
 
-@pytest.fixture()
-def deployed(petgate: Any, api_id: str) -> str:
-    assert petgate("deploy", "--api", api_id).exit_code == 0
-    return api_id
-
-
 def verify_denied(petgate: Any, api_id: str, *more: str) -> Any:
     return petgate("-o", "json", "verify", "--api", api_id, "--expect", "denied", "--timeout", "0.3", *more)
 

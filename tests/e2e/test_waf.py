@@ -40,20 +40,6 @@ def wafv2(local_url: str) -> Any:
                         aws_access_key_id="test", aws_secret_access_key="test")
 
 
-@pytest.fixture()
-def waf_list(petgate: Any) -> Any:
-    """A list of this test's own (lists are account-wide), deleted afterwards."""
-    name = f"t{os.getpid()}{id(object())}"[-20:]
-    yield name
-    petgate("waf", "delete", "--list", name)
-
-
-@pytest.fixture()
-def deployed(petgate: Any, api_id: str) -> str:
-    assert petgate("deploy", "--api", api_id).exit_code == 0
-    return api_id
-
-
 def test_block_is_enforced_before_the_policy_without_redeploy(
     petgate: Any, deployed: str, waf_list: str, local_url: str, apigw: Any
 ) -> None:
