@@ -5,11 +5,10 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from petgate import lease as leases
 from petgate.gateway import ACCESS_DENIED
 from petgate.ops.apis import read_api
 from petgate.ops.services import Services
-from petgate.ops.writes import guarded_write, new_lease, under_lease
+from petgate.ops.writes import guarded_write, new_lease, taking_the_lease_again, under_lease
 
 DEFAULT_403_TEMPLATE = '{"message":"Access denied"}'  # says nothing of the account, the API or the caller
 
@@ -21,7 +20,9 @@ def set_access_denied(
     Reads first: a response that already says this takes no lease."""
     api, _doc = read_api(app.gateway, ref)
 
-    def planned(previous: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, str], Any]:
+    def planned(previous: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, str], Any, dict[str, Any] | None]:
+        """(the result, the templates and headers to put, what a custom response replaces: None
+        for AWS's default)"""
         customised = previous is not None and not previous.get("defaultResponse", False)
         templates = dict((previous or {}).get("responseTemplates") or {}) if customised else {}
         templates[content_type] = template
@@ -33,28 +34,24 @@ def set_access_denied(
             "status_code": status_code, "content_type": content_type, "template": template,
             "previous": previous, "dry_run": dry_run, "changed": not unchanged,
         }
-        return result, templates, parameters
+        return result, templates, parameters, previous if customised else None
 
-    result, _, _ = planned(app.gateway.get_gateway_response(api.id, ACCESS_DENIED))
+    result, _, _, _ = planned(app.gateway.get_gateway_response(api.id, ACCESS_DENIED))
     if dry_run or not result["changed"]:
         return result
     lease = new_lease(app, api.id)
-    while True:
-        try:
-            with under_lease(app, api.id, lease):
-                previous = app.gateway.get_gateway_response(api.id, ACCESS_DENIED)
-                result, templates, parameters = planned(previous)
-                if not result["changed"]:
-                    return result
-                customised = previous is not None and not previous.get("defaultResponse", False)
-                _, result["journal_id"] = guarded_write(
+
+    def attempt() -> dict[str, Any]:
+        with under_lease(app, api.id, lease):
+            now, templates, parameters, replaced = planned(app.gateway.get_gateway_response(api.id, ACCESS_DENIED))
+            if now["changed"]:
+                _, now["journal_id"] = guarded_write(
                     app, lease, {"kind": "gateway_response", "command": "set-403-template", "api_id": api.id,
-                                 "stage": stage, "response_type": ACCESS_DENIED,
-                                 "before": previous if customised else None,
+                                 "stage": stage, "response_type": ACCESS_DENIED, "before": replaced,
                                  "after": {"responseType": ACCESS_DENIED, "statusCode": status_code,
                                            "responseTemplates": templates, "responseParameters": parameters}},
                     partial(app.gateway.put_gateway_response, api.id, ACCESS_DENIED, status_code, templates, parameters),
                     lambda answer: answer)
-                return result
-        except leases.LeaseTooShortError:
-            app.output.warn(f"too little of the lease on API {api.id} was left to write safely; taking it again")
+            return now
+
+    return taking_the_lease_again(app, api.id, attempt)

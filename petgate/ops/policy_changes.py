@@ -16,7 +16,14 @@ from petgate.errors import AwsError, UsageError
 from petgate.gateway import ApiRef, decode_policy
 from petgate.ops.apis import read_api
 from petgate.ops.services import Services
-from petgate.ops.writes import guarded_write, locked_api, new_lease, under_lease
+from petgate.ops.writes import (
+    guarded_write,
+    lease_ran_short,
+    locked_api,
+    new_lease,
+    taking_the_lease_again,
+    under_lease,
+)
 
 MAX_WRITE_ATTEMPTS = 8
 
@@ -69,7 +76,7 @@ def change_policy(
                     partial(app.gateway.set_policy, api.id, after), partial(decode_policy, api.id))
         except leases.LeaseTooShortError:
             lapses += 1
-            app.output.warn(f"too little of the lease on API {api.id} was left to write safely; taking it again")
+            lease_ran_short(app, api.id)
             continue
         stored = decode_policy(api.id, written)
         if intended(stored):
@@ -171,16 +178,15 @@ def remove_policy(app: Services, ref: str, stage: str, dry_run: bool = False) ->
     if dry_run or not result["changed"]:
         return result
     lease = new_lease(app, result["api_id"])
-    while True:
-        try:
-            with locked_api(app, result["api_id"], lease=lease) as (api, doc, _):
-                result = planned(api, doc)
-                if not result["changed"]:
-                    return result
-                _, result["journal_id"] = guarded_write(
+
+    def attempt() -> dict[str, Any]:
+        with locked_api(app, lease.api_id, lease=lease) as (api, doc, _):
+            now = planned(api, doc)
+            if now["changed"]:
+                _, now["journal_id"] = guarded_write(
                     app, lease, {"kind": "policy", "command": "unblock --all", "api_id": api.id, "stage": stage,
-                                 "before": result["previous_policy"], "after": None},
+                                 "before": now["previous_policy"], "after": None},
                     lambda: app.gateway.set_policy(api.id, None))
-                return result
-        except leases.LeaseTooShortError:
-            app.output.warn(f"too little of the lease on API {result['api_id']} was left to write safely; taking it again")
+            return now
+
+    return taking_the_lease_again(app, lease.api_id, attempt)

@@ -9,7 +9,7 @@ from petgate import policy as policies
 from petgate.errors import UsageError
 from petgate.gateway import ACCESS_DENIED, decode_policy
 from petgate.ops.services import Services
-from petgate.ops.writes import guarded_write, journal, locked_api, new_lease
+from petgate.ops.writes import guarded_write, journal, locked_api, new_lease, taking_the_lease_again
 
 UNDOABLE = ("policy", "gateway_response", "waf", "waf-attach", "waf-detach", "delete")
 
@@ -44,11 +44,7 @@ def undo(app: Services, entry: dict[str, Any], force: bool, dry_run: bool) -> di
     checked = _undo_api_change(app, entry, api_id, stage, force, True, lease)  # refusals first, with no lease
     if dry_run:
         return checked
-    while True:
-        try:
-            return _undo_api_change(app, entry, api_id, stage, force, dry_run, lease)
-        except leases.LeaseTooShortError:
-            app.output.warn(f"too little of the lease on API {api_id} was left to write safely; taking it again")
+    return taking_the_lease_again(app, api_id, lambda: _undo_api_change(app, entry, api_id, stage, force, dry_run, lease))
 
 
 def _undo_api_change(

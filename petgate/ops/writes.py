@@ -16,6 +16,7 @@ from petgate.ops.apis import read_api
 from petgate.ops.services import Services
 
 T = TypeVar("T")
+MAX_LEASE_TAKES = 8  # a lease that keeps running short means a control plane too slow to write safely
 
 
 def journal(app: Services, result: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -66,6 +67,25 @@ def locked_api(
             lease = stack.enter_context(under_lease(app, apis.resolve_api(app.gateway, ref).id))  # a name that looks like an id
         doc = app.gateway.get_api(lease.api_id)
         yield ApiRef(doc["id"], doc.get("name", "")), doc, lease
+
+
+def lease_ran_short(app: Services, api_id: str) -> None:
+    app.output.warn(f"too little of the lease on API {api_id} was left to write safely; taking it again")
+
+
+def taking_the_lease_again(app: Services, api_id: str, attempt: Callable[[], T]) -> T:
+    """Run `attempt` (which takes the lease, reads and writes); when the lease ran short before a
+    write, say so and run it again, a bounded number of times."""
+    for _ in range(MAX_LEASE_TAKES):
+        try:
+            return attempt()
+        except leases.LeaseTooShortError:
+            lease_ran_short(app, api_id)
+    raise AwsError(
+        f"the lease on API {api_id} ran short {MAX_LEASE_TAKES} times: the control plane answers too slowly "
+        "to write safely",
+        "nothing was written; run the command again",
+    )
 
 
 def guarded_write(
