@@ -124,12 +124,12 @@ def expiry_options(func: F) -> F:
 
 
 def until_from_options(
-    for_text: str | None, until_text: str | None, clock_source: Callable[[], float] | None = None
+    for_text: str | None, until_text: str | None, clock_source: Callable[[], float]
 ) -> tuple[datetime | None, datetime]:
     """(when the block ends, or None for good; the time now, to the second, from the app's clock)."""
     from petgate import expiry
 
-    clock = expiry.now(clock_source) if clock_source else expiry.now()
+    clock = expiry.now(clock_source)
     try:
         return expiry.until_from(for_text, until_text, clock), clock
     except expiry.ExpiryError as exc:
@@ -143,12 +143,12 @@ def now_option(func: F) -> F:
     )(func)
 
 
-def clock_from(now_text: str | None, clock_source: Callable[[], float] | None = None) -> datetime:
+def clock_from(now_text: str | None, clock_source: Callable[[], float]) -> datetime:
     """--now as a time (for prune), or the time now (from the app's clock)."""
     from petgate import expiry
 
     if now_text is None:
-        return expiry.now(clock_source) if clock_source else expiry.now()
+        return expiry.now(clock_source)
     try:
         return expiry.parse_time(now_text)
     except expiry.ExpiryError as exc:
