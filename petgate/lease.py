@@ -162,18 +162,21 @@ class Lease:
             raise LeaseTooShortError()
         self.took_over = False
 
-    def write(self, call: Callable[[], T], retryable: Callable[[AwsError], bool] | None = None) -> T:
+    def ready_to_write(self) -> None:
+        """LeaseTooShortError unless a write sent now surely lands while the lease is ours."""
+        self.confirm()
+        if not self.enough_for_a_write():
+            raise LeaseTooShortError()
+
+    def write(self, call: Callable[[], T]) -> T:
         """Send one write while the lease surely lasts longer than the write can take; a throttled
         or conflicting answer is sent again under the same rule. LeaseTooShortError: too little time left."""
-        retryable = retryable or (lambda exc: exc.code in ("TooManyRequestsException", "ConflictException"))
         for attempt in range(WRITE_RETRIES + 1):
-            self.confirm()
-            if not self.enough_for_a_write():
-                raise LeaseTooShortError()
+            self.ready_to_write()
             try:
                 return call()
             except AwsError as exc:
-                if attempt == WRITE_RETRIES or not retryable(exc):
+                if attempt == WRITE_RETRIES or exc.code not in ("TooManyRequestsException", "ConflictException"):
                     raise
                 self.sleep(min(0.5 * 2**attempt, 8.0) * random.uniform(0.5, 1.0))
         raise AssertionError("unreachable")

@@ -96,9 +96,7 @@ def guarded_write(
     done (with `stored(answer)` as the entry's `after`: what AWS really stored, for undo). A
     write whose outcome is unknown (the network failed after sending) says where the change
     may stand; one AWS refused is marked failed. Returns (the write's answer, the entry id)."""
-    lease.confirm()
-    if not lease.enough_for_a_write():
-        raise leases.LeaseTooShortError()
+    lease.ready_to_write()  # before the intent is journaled: a lease that ran short wrote nothing
     entry = app.journal.record(target=app.target.describe(), state="intended", **entry_fields)
     entry_id = entry["id"] if entry else None
     try:
