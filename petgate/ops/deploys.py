@@ -27,7 +27,7 @@ def import_example(app: Services, name: str, new: bool, endpoint_type: str = "RE
     with app.output.waiting(f"Importing the example API as {name!r}..."):
         imported = app.gateway.import_api(example.definition_bytes(name), endpoint_type.upper())
     result = {"api_id": imported["id"], "api_name": imported.get("name", name), "created": True}
-    journal(app, {}, kind="import", command="import-example", api_id=imported["id"])
+    journal(app, kind="import", command="import-example", api_id=imported["id"])
     return result
 
 
@@ -37,7 +37,7 @@ def deploy(app: Services, api_id: str, stage: str, description: str) -> dict[str
     with app.output.waiting(f"Deploying {api_id} to stage {stage}..."):
         deployment = app.gateway.deploy(api_id, stage, description)
     waits = app.gateway.quota_waits[waits_before:]
-    journal(app, {}, kind="deployment", command="deploy", api_id=api_id, stage=stage, deployment_id=deployment["id"], description=description)
+    journal(app, kind="deployment", command="deploy", api_id=api_id, stage=stage, deployment_id=deployment["id"], description=description)
     return {
         "deployed": True,
         "deployment_id": deployment["id"],

@@ -118,8 +118,9 @@ def _undo_waf(app: Services, entry: dict[str, Any], force: bool, dry_run: bool) 
         app.waf.edit_ip_set(sets[name], put_back)
     if dry_run:
         return result
-    return journal(app, result, kind="waf", command="undo", undoes=entry["id"], list=entry["list"],
-                   ip_sets={n: {"before": result["previous"][n], "after": result["restored"][n]} for n in result["restored"]})
+    result["journal_id"] = journal(app, kind="waf", command="undo", undoes=entry["id"], list=entry["list"],
+                                   ip_sets={n: {"before": result["previous"][n], "after": result["restored"][n]} for n in result["restored"]})
+    return result
 
 
 def _holds(current: Any, after: Any, intended_only: bool) -> bool:

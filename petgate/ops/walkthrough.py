@@ -59,4 +59,5 @@ def delete_api(app: Services, api_id: str, command: str, waf_list: WafList | Non
     result: dict[str, Any] = {"api_id": api_id, "deleted": True}
     if waf_list is not None:
         result["waf"] = deleted
-    return writes.journal(app, result, kind="delete", command=command, api_id=api_id)
+    result["journal_id"] = writes.journal(app, kind="delete", command=command, api_id=api_id)
+    return result

@@ -19,11 +19,10 @@ T = TypeVar("T")
 MAX_LEASE_TAKES = 8  # a lease that keeps running short means a control plane too slow to write safely
 
 
-def journal(app: Services, result: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    """Record a change made against the current target; its entry id joins the result."""
+def journal(app: Services, **fields: Any) -> str | None:
+    """Record a change made against the current target; the entry's id (None: not journaled)."""
     entry = app.journal.record(target=app.target.describe(), **fields)
-    result["journal_id"] = entry["id"] if entry else None
-    return result
+    return entry["id"] if entry else None
 
 
 def new_lease(app: Services, api_id: str) -> leases.Lease:
