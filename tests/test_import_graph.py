@@ -214,6 +214,8 @@ POLICY_MAY_IMPORT = {
     "petgate.policy.describe": {"petgate.policy.model", "petgate.policy.deny", "petgate.expiry"},
     # would_refuse asks the evaluator whether a list would lock its writer out
     "petgate.policy.allow": {"petgate.policy.model", "petgate.policy.evaluate", "petgate.expiry"},
+    # Tables A and B over the evaluator's decisions (issue 18)
+    "petgate.policy.authorization": {"petgate.policy.model", "petgate.policy.evaluate", "petgate.expiry"},
 }
 # what a pure module may import from outside petgate: no click, boto3, requests, files or sockets
 PURE_STDLIB = {"__future__", "collections", "copy", "dataclasses", "datetime", "functools", "ipaddress",

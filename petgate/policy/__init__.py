@@ -1,11 +1,14 @@
 """Resource policies as plain data, in modules that depend one way:
 
-    model  <-  deny, evaluate  <-  allow (model, evaluate), describe (model, deny)
+    model  <-  deny, evaluate  <-  allow (model, evaluate), authorization (model, evaluate),
+                                   describe (model, deny)
 
 - model: parse, decode/encode (AWS's extra escaping), validate, size, statements, CIDRs,
   expand_resources, petgate's Sids;
 - deny: petgate's deny list (block, unblock, prune, subtract, collapse, covered, ...);
-- evaluate: the evaluator with IAM semantics (Request, Decision, compile_policy, evaluate, ...);
+- evaluate: the evaluator with IAM semantics (Request, Caller, Decision, compile_policy, evaluate, ...);
+- authorization: the resource policy and a caller's identity policies combined as API Gateway
+  does (Tables A and B: authorize, Authorization);
 - allow: the console's allow-list templates (`from petgate.policy import allow`);
 - describe: the policy in words.
 
@@ -18,6 +21,7 @@ so reach those modules with `from petgate.policy.evaluate import ...`, not as at
 from __future__ import annotations
 
 from petgate.policy import allow
+from petgate.policy.authorization import Authorization, authorize, identity_decision
 from petgate.policy.deny import (
     DenyGroup,
     block,
@@ -44,7 +48,9 @@ from petgate.policy.deny import (
 )
 from petgate.policy.describe import describe
 from petgate.policy.evaluate import (
+    ANONYMOUS,
     PLACEHOLDER_ACCOUNT,
+    Caller,
     CompiledPolicy,
     Decision,
     IpSet,
@@ -54,6 +60,7 @@ from petgate.policy.evaluate import (
     api_arn_in,
     compile_policy,
     evaluate,
+    principal_type,
     request_arn,
 )
 from petgate.policy.model import (
@@ -102,8 +109,10 @@ __all__ = [
     "how_many_fit", "is_deny_sid", "is_petgate_sid", "permanent_cidrs", "prune", "still_blocking",
     "subtract", "unblock", "user_statements",
     # evaluate
-    "PLACEHOLDER_ACCOUNT", "CompiledPolicy", "Decision", "IpSet", "Request", "account_in", "api_arn",
-    "api_arn_in", "compile_policy", "evaluate", "request_arn",
+    "ANONYMOUS", "PLACEHOLDER_ACCOUNT", "Caller", "CompiledPolicy", "Decision", "IpSet", "Request", "account_in",
+    "api_arn", "api_arn_in", "compile_policy", "evaluate", "principal_type", "request_arn",
+    # authorization
+    "Authorization", "authorize", "identity_decision",
     # allow (the module), describe
     "allow", "describe",
 ]

@@ -6,9 +6,40 @@ IAM's rules as its user guide states them: an explicit Deny wins, then any Allow
 implicit deny; action names and condition key names are case-insensitive, resource ARNs and
 condition values (but for the IgnoreCase operators) case-sensitive; in a Resource `?` is one
 character and `*` any run (`/` included) within a colon-separated ARN segment, a `*` that ends a
-segment running on past colons; NotPrincipal applies to every principal it does not name, the
-anonymous caller included; a missing condition key fails a condition but for the negated
+segment running on past colons; a missing condition key fails a condition but for the negated
 operators, IfExists and ForAllValues.
+
+Who calls is `Request.caller`, a `Caller`: anonymous (today's default, and every caller of a
+method without IAM authorization) or an IAM identity SigV4 proved. Principals as the IAM user
+guide's "Principal" and "NotPrincipal" pages state them:
+- `"*"` and `{"AWS": "*"}` name everyone, the anonymous caller included;
+- an account (`"111122223333"`, `arn:aws:iam::111122223333:root`) names every IAM principal of
+  that account (its root user, users, assumed-role sessions), never the anonymous caller;
+- a user ARN names that user; a role ARN names the role's assumed-role sessions
+  (`arn:aws:sts::A:assumed-role/ROLE/SESSION`); a session ARN names that session;
+- `{"Service": ...}`, `{"Federated": ...}`, `{"CanonicalUser": ...}` name no IAM caller here.
+NotPrincipal applies to every caller it does not name. With Deny, IAM checks the caller's chain
+one link at a time ("AWS might validate the account first, then the role, and then the
+assumed-role user ... we strongly recommend that you explicitly include the ARN for a user's
+account, or include both the ARN for a role and the ARN for the account containing that role";
+"you cannot use a wildcard (*) to mean 'all sessions'. Principals must always name a specific
+session"): petgate reads that strictly, so a Deny NotPrincipal leaves out only a caller whose
+every link it names literally: the account, then (a session) the role, then the user or the
+session itself (the root user: its account alone). An account alone in a Deny NotPrincipal
+still denies the account's users and sessions. With Allow (which AWS no longer supports) the
+statement reaches only callers it names by no link (Principal's sense), the reading that grants
+least. The anonymous caller is named only by `*`.
+
+Condition keys from the caller (`_request_key`): aws:PrincipalAccount, aws:PrincipalArn (a
+session's role ARN, as IAM's condition-keys page says: "For IAM roles, the request context
+returns the ARN of the role, not the ARN of the user that assumed the role"), aws:userid,
+aws:username (users only), aws:PrincipalType (Account, User, AssumedRole, FederatedUser;
+Anonymous for the anonymous caller, who carries none of the others: API Gateway's condition-key
+table marks them "Needs AuthN: Yes"). They come from the caller alone: `Request.keys` cannot set
+them.
+
+Identity policies (a user's or role's own, with no Principal) compile with `identity=True`:
+their statements reach the caller they are attached to, whoever it is.
 """
 
 from __future__ import annotations
@@ -34,15 +65,92 @@ from petgate.policy.model import (
     unmapped_address,
 )
 
+_CALLER_ARN = re.compile(r"^arn:(aws[\w-]*):(?:iam|sts)::(\d{12}):(.+)$")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who calls: anonymous (arn None), or an IAM identity that SigV4 proved.
+
+    Given only the ARN, the account comes from it, and an assumed-role session's role_arn is
+    made from the session ARN (`arn:aws:iam::A:role/R`: without the role's path, which a session
+    ARN does not carry; pass role_arn to keep it)."""
+
+    arn: str | None = None        # arn:aws:iam::A:user/x | arn:aws:sts::A:assumed-role/R/S | arn:aws:iam::A:root
+    account: str | None = None
+    role_arn: str | None = None   # an assumed-role session's role: arn:aws:iam::A:role/R
+    user_id: str | None = None    # aws:userid (AIDA..., or AROA...:SESSION)
+    access_key: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.arn is None:
+            return
+        match = _CALLER_ARN.match(self.arn)
+        if match is None:
+            return
+        partition, account, rest = match.groups()
+        if self.account is None:
+            object.__setattr__(self, "account", account)
+        if self.role_arn is None and rest.startswith("assumed-role/") and rest.count("/") >= 2:
+            role = rest.split("/")[1]
+            object.__setattr__(self, "role_arn", f"arn:{partition}:iam::{account}:role/{role}")
+
+    @property
+    def anonymous(self) -> bool:
+        return self.arn is None
+
+
+ANONYMOUS = Caller()
+
+
+def principal_type(caller: Caller) -> str:
+    """aws:PrincipalType: Anonymous, Account (the root user), User, AssumedRole, FederatedUser."""
+    arn = caller.arn
+    if arn is None:
+        return "Anonymous"
+    if arn.endswith(":root"):
+        return "Account"
+    if ":assumed-role/" in arn:
+        return "AssumedRole"
+    if ":federated-user/" in arn:
+        return "FederatedUser"
+    return "User"
+
+
+def _user_name(caller: Caller) -> str | None:
+    """aws:username: an IAM user's name (the ARN's last segment, after any path); None for others."""
+    if caller.arn is None or principal_type(caller) != "User" or ":user/" not in caller.arn:
+        return None
+    return caller.arn.rsplit("/", 1)[-1]
+
+
+def _caller_key(caller: Caller, lowered: str) -> str | None:
+    if lowered == "aws:principaltype":
+        return principal_type(caller)
+    if caller.arn is None:
+        return None
+    if lowered == "aws:principalaccount":
+        return caller.account
+    if lowered == "aws:principalarn":
+        return caller.role_arn if principal_type(caller) == "AssumedRole" and caller.role_arn else caller.arn
+    if lowered == "aws:userid":
+        return caller.user_id or (caller.account if principal_type(caller) == "Account" else None)
+    return _user_name(caller)  # aws:username
+
+
+_CALLER_KEYS = frozenset({"aws:principalaccount", "aws:principalarn", "aws:userid", "aws:username", "aws:principaltype"})
+
 
 @dataclass(frozen=True)
 class Request:
-    """What a resource policy sees of an anonymous call to a deployed stage."""
+    """What a resource policy sees of a call to a deployed stage; the caller anonymous unless
+    the method uses IAM authorization and SigV4 proved who it is."""
 
     source_ip: str
     resource_arn: str
     action: str = INVOKE_ACTION
     keys: Mapping[str, str] = field(default_factory=dict)  # aws:UserAgent, aws:Referer, ...
+    caller: Caller = ANONYMOUS
 
 
 @dataclass(frozen=True)
@@ -156,10 +264,72 @@ def _request_key(request: Request, key: str) -> str | None:
     lowered = key.lower()
     if lowered == "aws:sourceip":
         return request.source_ip
+    if lowered in _CALLER_KEYS:
+        return _caller_key(request.caller, lowered)
     for name, value in request.keys.items():
         if name.lower() == lowered:
             return value
     return None
+
+
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_ROOT_ARN = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):root$")
+
+
+@dataclass(frozen=True)
+class _Principals:
+    """What a Principal or NotPrincipal element names: everyone, accounts (by id or :root), and
+    ARNs (users, roles, sessions, each itself)."""
+
+    everyone: bool = False
+    accounts: frozenset[str] = frozenset()
+    arns: frozenset[str] = frozenset()
+
+    def names(self, caller: Caller) -> bool:
+        """Principal's sense: an account names its principals, a role its sessions."""
+        if self.everyone:
+            return True
+        if caller.arn is None:
+            return False
+        return (caller.account in self.accounts or caller.arn in self.arns
+                or (caller.role_arn is not None and caller.role_arn in self.arns))
+
+    def names_every_link(self, caller: Caller) -> bool:
+        """A Deny NotPrincipal's sense: the account, the role (a session's), and the user or the
+        session itself, each named literally (the root user: its account)."""
+        if self.everyone:
+            return True
+        if caller.arn is None or caller.account not in self.accounts:
+            return False
+        if principal_type(caller) == "Account":
+            return True
+        if caller.role_arn is not None and caller.role_arn not in self.arns:
+            return False
+        return caller.arn in self.arns
+
+
+_EVERYONE = _Principals(everyone=True)
+
+
+def _principals(element: Any) -> _Principals:
+    if element == "*":
+        return _EVERYONE
+    if not isinstance(element, dict):
+        return _Principals()  # IAM accepts only "*" as a string; anything else names no one
+    accounts: set[str] = set()
+    arns: set[str] = set()
+    for value in (str(v).strip() for v in as_list(element.get("AWS"))):
+        if value == "*":
+            return _EVERYONE
+        root = _ROOT_ARN.match(value)
+        if root is not None:
+            accounts.add(root.group(1))
+        elif _ACCOUNT_ID.match(value):
+            accounts.add(value)
+        else:
+            arns.add(value)
+    # Service, Federated and CanonicalUser principals name no caller petgate knows
+    return _Principals(False, frozenset(accounts), frozenset(arns))
 
 
 @dataclass(frozen=True)
@@ -167,16 +337,24 @@ class _CompiledStatement:
     index: int
     source: Statement
     deny: bool
-    principal_matches_anonymous: bool
+    principals: _Principals
+    principals_negated: bool  # NotPrincipal
     actions: tuple[re.Pattern[str], ...]
     actions_negated: bool
     resources: tuple[re.Pattern[str], ...]
     resources_negated: bool
     conditions: tuple[_Condition, ...]
 
+    def reaches(self, caller: Caller) -> bool:
+        """Whether the statement's Principal or NotPrincipal covers the caller."""
+        if not self.principals_negated:
+            return self.principals.names(caller)
+        if self.deny:
+            return not self.principals.names_every_link(caller)
+        return not self.principals.names(caller)
+
     def applies(self, request: Request) -> bool:
-        if not self.principal_matches_anonymous:
-            return False
+        """Action, resource and conditions (the principal is the policy's to check: `reaches`)."""
         action_hit = any(p.fullmatch(request.action) for p in self.actions)
         if action_hit == self.actions_negated:
             return False
@@ -184,18 +362,6 @@ class _CompiledStatement:
         if resource_hit == self.resources_negated:
             return False
         return all(c.matches(request) for c in self.conditions)
-
-
-def _anonymous_matches(statement: Statement) -> bool:
-    def is_everyone(principal: Any) -> bool:
-        if principal == "*":
-            return True
-        return isinstance(principal, dict) and "*" in as_list(principal.get("AWS"))
-
-    if "Principal" in statement:
-        return is_everyone(statement["Principal"])
-    # NotPrincipal: applies to everyone not listed; an anonymous caller is listed only by "*".
-    return not is_everyone(statement.get("NotPrincipal"))
 
 
 def _compile_conditions(condition: Mapping[str, Any]) -> tuple[_Condition, ...]:
@@ -213,11 +379,16 @@ def _compile_conditions(condition: Mapping[str, Any]) -> tuple[_Condition, ...]:
 
 
 class CompiledPolicy:
-    """A policy parsed once (patterns, networks) and evaluated many times."""
+    """A policy parsed once (patterns, networks, principals) and evaluated many times.
 
-    def __init__(self, policy: Policy | None, resource_prefix: str | None = None) -> None:
+    `identity`: an identity policy (a user's or role's own): no principal to check, every
+    statement reaches its caller."""
+
+    def __init__(self, policy: Policy | None, resource_prefix: str | None = None, identity: bool = False) -> None:
         self.policy = policy
+        self.identity = identity
         self._statements: list[_CompiledStatement] = []
+        self._anonymous: list[_CompiledStatement] = []  # those that reach the anonymous caller
         if policy is None:
             return
         for index, statement in enumerate(statements(policy)):
@@ -227,28 +398,37 @@ class CompiledPolicy:
                 _expand_short(str(r), resource_prefix)
                 for r in as_list(statement.get(resources_key))
             ]
-            self._statements.append(
-                _CompiledStatement(
-                    index=index,
-                    source=statement,
-                    deny=statement.get("Effect") == "Deny",
-                    principal_matches_anonymous=_anonymous_matches(statement),
-                    actions=tuple(
-                        _wildcard(str(a), True) for a in as_list(statement.get(actions_key))
-                    ),
-                    actions_negated=actions_key == "NotAction",
-                    resources=tuple(_resource_pattern(r) for r in resources),
-                    resources_negated=resources_key == "NotResource",
-                    conditions=_compile_conditions(statement.get("Condition", {})),
-                )
+            negated = not identity and "Principal" not in statement and "NotPrincipal" in statement
+            if identity or ("Principal" not in statement and not negated):
+                principals = _EVERYONE  # no principal element: the statement reaches whoever asks
+            else:
+                principals = _principals(statement["NotPrincipal" if negated else "Principal"])
+            compiled = _CompiledStatement(
+                index=index,
+                source=statement,
+                deny=statement.get("Effect") == "Deny",
+                principals=principals,
+                principals_negated=negated,
+                actions=tuple(
+                    _wildcard(str(a), True) for a in as_list(statement.get(actions_key))
+                ),
+                actions_negated=actions_key == "NotAction",
+                resources=tuple(_resource_pattern(r) for r in resources),
+                resources_negated=resources_key == "NotResource",
+                conditions=_compile_conditions(statement.get("Condition", {})),
             )
+            self._statements.append(compiled)
+            if compiled.reaches(ANONYMOUS):
+                self._anonymous.append(compiled)
 
     def evaluate(self, request: Request) -> Decision:
         if self.policy is None:
             return Decision(True, "no-policy")
+        caller = request.caller
+        anonymous = caller.arn is None
         allowed_by: _CompiledStatement | None = None
-        for statement in self._statements:
-            if statement.applies(request):
+        for statement in self._anonymous if anonymous else self._statements:
+            if (anonymous or statement.reaches(caller)) and statement.applies(request):
                 if statement.deny:
                     return Decision(False, "explicit-deny", statement.source, statement.index)
                 allowed_by = allowed_by or statement
@@ -263,12 +443,14 @@ def _expand_short(resource: str, prefix: str | None) -> str:
     return resource
 
 
-def compile_policy(policy: Policy | None, resource_prefix: str | None = None) -> CompiledPolicy:
-    return CompiledPolicy(policy, resource_prefix)
+def compile_policy(policy: Policy | None, resource_prefix: str | None = None, identity: bool = False) -> CompiledPolicy:
+    """A resource policy (identity False) or an identity policy (True: no principal check)."""
+    return CompiledPolicy(policy, resource_prefix, identity)
 
 
-def evaluate(policy: Policy | None, request: Request, resource_prefix: str | None = None) -> Decision:
-    return CompiledPolicy(policy, resource_prefix).evaluate(request)
+def evaluate(policy: Policy | None, request: Request, resource_prefix: str | None = None,
+             identity: bool = False) -> Decision:
+    return CompiledPolicy(policy, resource_prefix, identity).evaluate(request)
 
 
 PLACEHOLDER_ACCOUNT = "123456789012"
