@@ -6,7 +6,9 @@ never a 500 (which SDKs retry)."""
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
+from xml.sax.saxutils import escape
 
 STATUS = {
     "BadRequestException": 400,
@@ -22,6 +24,15 @@ STATUS = {
     # 403, x-amzn-errortype IncompleteSignatureException); wafv2 passes status=400 (see below)
     "IncompleteSignatureException": 403,
     "InvalidSignatureException": 403,
+    # the Query protocol's names for the same faults (IAM API Reference, "Common Errors"):
+    # IncompleteSignature 400, SignatureDoesNotMatch 403; MissingAction, InvalidAction,
+    # InvalidParameterValue 400; IAM's own Coral ValidationError for a required member missing
+    "IncompleteSignature": 400,
+    "SignatureDoesNotMatch": 403,
+    "MissingAction": 400,
+    "InvalidAction": 400,
+    "InvalidParameterValue": 400,
+    "ValidationError": 400,
     "NotImplemented": 501,  # an operation moto lacks: not the client's fault, and not retried by SDKs
 }
 
@@ -43,6 +54,16 @@ class ApiError(Exception):
         }
         body = json.dumps({"__type": self.code, "message": self.message}).encode()
         return self.status, headers, body
+
+    def query_response(self, namespace: str) -> tuple[int, dict[str, str], bytes]:
+        """The Query protocol's shape (IAM, STS): an XML ErrorResponse with the code, the message
+        and a request id, as the IAM API Reference shows its errors (Type Sender for a 4xx)."""
+        kind = "Sender" if self.status < 500 else "Receiver"
+        body = (
+            f'<ErrorResponse xmlns="{namespace}"><Error><Type>{kind}</Type><Code>{escape(self.code)}</Code>'
+            f"<Message>{escape(self.message)}</Message></Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+        )
+        return self.status, {"Content-Type": "text/xml", **self.headers}, body.encode()
 
     def json11_response(self) -> tuple[int, dict[str, str], bytes]:
         """The JSON 1.1 protocol's shape (wafv2): {"__type": code, "message": ...}."""

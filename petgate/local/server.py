@@ -13,6 +13,7 @@ from typing import Any
 from petgate.local.control import ControlPlane
 from petgate.local.dataplane import DataPlane
 from petgate.local.http import HEAD_TIMEOUT_S, MAX_CONNECTIONS, REASONS, GatewayHTTPServer
+from petgate.local.iam_control import IamControl
 from petgate.local.snapshot import SnapshotStore
 from petgate.local.state import StateFile
 from petgate.local.throttle import Throttle
@@ -25,7 +26,7 @@ _DATA_PLANE = re.compile(r"^/restapis/(?P<api>[^/]+)/(?P<stage>[^/]+)/_user_requ
 
 class LocalGateway:
     """WSGI app: `/restapis/{id}/{stage}/_user_request_/...` is the data plane, `/_petgate/...`
-    the helpers, everything else the control plane (API Gateway's, and wafv2's).
+    the helpers, everything else the control planes (API Gateway's, wafv2's, IAM's and STS's).
 
     `state`: locked for the gateway's life (a second gateway on the file refuses to start), read
     at start, written after every change. `latency_ms`: every control-plane call waits that long
@@ -45,6 +46,7 @@ class LocalGateway:
         self.store = SnapshotStore()
         self.control = ControlPlane(self.store, self.lock, Throttle() if throttle else None)
         self.waf = WafControl(self.lock)
+        self.iam = IamControl(self.lock)
         self.data = DataPlane(self.store, self.lock)
         if state is not None:
             try:
@@ -80,9 +82,13 @@ class LocalGateway:
         else:
             if self.latency_s > 0:
                 self.sleep(self.latency_s)
-            is_waf = WafControl.wants(environ)
-            status, headers, body = (self.waf if is_waf else self.control).handle(environ)
-            changes = environ.get("REQUEST_METHOD") not in ("GET", "HEAD") and not (is_waf and WafControl.reads(environ))
+            service = IamControl.service_of(environ)
+            if service is not None:
+                (status, headers, body), changes = self.iam.handle(environ, service)
+            else:
+                is_waf = WafControl.wants(environ)
+                status, headers, body = (self.waf if is_waf else self.control).handle(environ)
+                changes = environ.get("REQUEST_METHOD") not in ("GET", "HEAD") and not (is_waf and WafControl.reads(environ))
             if self.state is not None and changes and status < 400:
                 self._save_state()
         start_response(f"{status} {REASONS.get(status, 'Unknown')}", list(headers.items()))

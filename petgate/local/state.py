@@ -1,4 +1,5 @@
-"""`petgate local --state FILE`: the local gateway's APIs, deployments and snapshots survive a
+"""`petgate local --state FILE`: the local gateway's APIs, deployments and snapshots, its WAF
+lists and its IAM and STS state (users, keys, roles, policies, assumed-role sessions) survive a
 restart. The whole state is written after every change that succeeded (a temporary file, then
 an atomic rename) and read back at start.
 
@@ -31,11 +32,14 @@ def _moto_version() -> str:
 
 
 def _backends() -> dict[str, Any]:
-    """moto's backends whose state the gateway serves, by service name."""
+    """moto's backends whose state the gateway serves, by service name (IAM's and STS's are
+    keyed by partition, "aws", where the others are keyed by region: saved the same way)."""
     from moto.apigateway.models import apigateway_backends
+    from moto.iam.models import iam_backends
+    from moto.sts.models import sts_backends
     from moto.wafv2.models import wafv2_backends
 
-    return {"apigateway": apigateway_backends, "wafv2": wafv2_backends}
+    return {"apigateway": apigateway_backends, "wafv2": wafv2_backends, "iam": iam_backends, "sts": sts_backends}
 
 
 class StateFile:
@@ -100,6 +104,8 @@ class StateFile:
             )
         backends = _backends()
         for service, accounts in saved["backends"].items():
+            if service not in backends:
+                continue
             for (account_id, region), backend in accounts.items():
                 backends[service][account_id][region] = backend
         store.restore(saved["snapshots"])
