@@ -3,7 +3,7 @@ for what petgate uses (ARCHITECTURE.md, "The local gateway"; tests/fidelity/ cit
 
 Intercepted here: ImportRestApi and PutRestApi (Swagger 2.0 too), policy writes (validated,
 `execute-api:/` expanded, stored escaped as AWS returns it), gateway responses (defaults
-listed), CreateDeployment (snapshots the API), GetExport of a stage (from its snapshot) and
+listed), UpdateMethod (which moto lacks: method_update.py), CreateDeployment (snapshots the API), GetExport of a stage (from its snapshot) and
 DeleteRestApi (drops snapshots). Everything else goes to moto unchanged.
 
 Before any of that, what AWS checks first (errors.py): the Authorization header's shape and
@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from petgate.local import export, gateway_responses, importer, snapshot
+from petgate.local import export, gateway_responses, importer, method_update, snapshot
 from petgate.local.errors import (
     ApiError,
     BodyError,
@@ -168,6 +168,8 @@ class ControlPlane:
             ("PUT", re.compile(r"/restapis/(?P<api>[^/]+)/gatewayresponses/(?P<type>[^/]+)/?$"), self.put_response),
             ("DELETE", re.compile(r"/restapis/(?P<api>[^/]+)/gatewayresponses/(?P<type>[^/]+)/?$"), self.delete_response),
             ("PATCH", re.compile(r"/restapis/(?P<api>[^/]+)/gatewayresponses/(?P<type>[^/]+)/?$"), self.update_response),
+            ("PATCH", re.compile(r"/restapis/(?P<api>[^/]+)/resources/(?P<resource>[^/]+)/methods/(?P<method>[^/]+)/?$"),
+             self.update_method),
             ("POST", re.compile(r"/restapis/(?P<api>[^/]+)/deployments/?$"), self.create_deployment),
             ("GET", re.compile(r"/restapis/(?P<api>[^/]+)/stages/(?P<stage>[^/]+)/exports/(?P<kind>[^/]+)/?$"), self.get_export),
         ]
@@ -327,6 +329,15 @@ class ControlPlane:
             raise ApiError("NotFoundException", "Gateway response type not defined on api")
         del api.gateway_responses[kind]
         return 202, {"Content-Type": "application/json"}, b"{}"
+
+    # --- methods -------------------------------------------------------------------------
+
+    def update_method(self, caller: Caller, match: dict[str, str], _: dict[str, list[str]], body: bytes) -> Response:
+        """moto lacks UpdateMethod (method_update.py follows AWS's recorded answers)."""
+        operations = request_json(body).get("patchOperations") or []
+        method_update.check_ops(operations)
+        api, method = method_update.find_method(caller.backend, match["api"], match["resource"], match["method"])
+        return _json(200, method_update.update(api, method, operations))
 
     # --- deployments ---------------------------------------------------------------------
 
