@@ -2,7 +2,10 @@
 ::ffff:192.0.2.1 is a request from 192.0.2.1, a policy CIDR written mapped names the IPv4
 addresses), and IAM's rules (issue 17 item 7) for NotPrincipal, `?` and `*` in Resource, case,
 and the ForAllValues/ForAnyValue qualifiers on a missing key, as the IAM User Guide states them
-(reference_policies_elements_notprincipal, _resource, _condition, condition-single-vs-multi-valued-context-keys)."""
+(reference_policies_elements_notprincipal, _resource, _condition, condition-single-vs-multi-valued-context-keys);
+and (issue 18) who a statement reaches when IAM knows the caller (accounts, :root, users, roles and
+their sessions, sessions, NotPrincipal link by link, Service), the caller's condition keys, identity
+policies, and principals in words (describe.py)."""
 
 from __future__ import annotations
 
@@ -93,15 +96,15 @@ def req(ip: str = "203.0.113.7", method: str = "GET", path: str = "/", action: s
                      keys={k.replace("_", ":", 1): v for k, v in keys.items()})
 
 
-def stmt(effect: str, resource: str = "execute-api:/*", condition: dict | None = None, **extra: object) -> dict:
-    s: dict = {"Effect": effect, "Principal": "*", "Action": "execute-api:Invoke", "Resource": resource}
+def stmt(effect: str, resource: str = "execute-api:/*", condition: p.Statement | None = None, **extra: object) -> p.Statement:
+    s: p.Statement = {"Effect": effect, "Principal": "*", "Action": "execute-api:Invoke", "Resource": resource}
     if condition:
         s["Condition"] = condition
     s.update(extra)
     return {k: v for k, v in s.items() if v is not None}
 
 
-def allow_at(resource: str) -> list[dict]:
+def allow_at(resource: str) -> list[p.Statement]:
     return [stmt("Allow", resource)]
 
 
@@ -184,7 +187,7 @@ IAM_TABLE = [
 
 
 @pytest.mark.parametrize(("name", "stmts", "request_", "allowed", "reason"), IAM_TABLE, ids=[row[0] for row in IAM_TABLE])
-def test_iam_rules(name: str, stmts: list[dict], request_: p.Request, allowed: bool, reason: str) -> None:
+def test_iam_rules(name: str, stmts: list[p.Statement], request_: p.Request, allowed: bool, reason: str) -> None:
     policy = {"Version": p.POLICY_VERSION, "Statement": stmts}
     decision = p.evaluate(policy, request_, resource_prefix=PREFIX)
     assert (decision.allowed, decision.reason) == (allowed, reason)
@@ -194,7 +197,7 @@ def test_iam_rules(name: str, stmts: list[dict], request_: p.Request, allowed: b
 
 
 @pytest.mark.parametrize("stmts", [row[1] for row in IAM_TABLE], ids=[row[0] for row in IAM_TABLE])
-def test_the_table_policies_are_ones_petgate_accepts(stmts: list[dict]) -> None:
+def test_the_table_policies_are_ones_petgate_accepts(stmts: list[p.Statement]) -> None:
     p.validate({"Version": p.POLICY_VERSION, "Statement": stmts})
 
 
@@ -213,3 +216,271 @@ def test_resource_wildcards_match_fnmatch_within_a_segment(segment: str, pattern
     policy = {"Version": p.POLICY_VERSION, "Statement": allow_at("execute-api:/test/GET/" + pattern)}
     request_ = p.Request(source_ip="203.0.113.7", resource_arn=f"{PREFIX}/test/GET/{segment}")
     assert p.evaluate(policy, request_, resource_prefix=PREFIX).allowed is fnmatch.fnmatchcase(segment, pattern)
+
+
+# --- principals: who a statement reaches (issue 18) ---------------------------------------------------
+# IAM User Guide, "Principal" and "NotPrincipal": an account (id or :root) names every IAM principal
+# of that account, a role ARN its assumed-role sessions, a user or session ARN itself; "*" and
+# {"AWS": "*"} everyone, the anonymous caller included. A Deny NotPrincipal leaves out only a caller
+# whose every link it names (account, role, session or user); an Allow NotPrincipal reaches only
+# callers it names by no link.
+
+A = "111122223333"
+B = "444455556666"
+ALICE = p.Caller(arn=f"arn:aws:iam::{A}:user/alice", user_id="AIDAALICEEXAMPLE")
+CAROL = p.Caller(arn=f"arn:aws:iam::{A}:user/carol")
+BOB = p.Caller(arn=f"arn:aws:iam::{A}:user/division/bob", user_id="AIDABOBEXAMPLE")
+ALICE_IN_B = p.Caller(arn=f"arn:aws:iam::{B}:user/alice")
+READER = f"arn:aws:iam::{A}:role/reader"
+SESSION = p.Caller(arn=f"arn:aws:sts::{A}:assumed-role/reader/s1", user_id="AROAREADEREXAMPLE:s1")
+SESSION_2 = p.Caller(arn=f"arn:aws:sts::{A}:assumed-role/reader/s2", user_id="AROAREADEREXAMPLE:s2")
+READER_IN_B = p.Caller(arn=f"arn:aws:sts::{B}:assumed-role/reader/s1")
+A_ROOT = p.Caller(arn=f"arn:aws:iam::{A}:root")
+ANON = p.ANONYMOUS
+ROOT_A = f"arn:aws:iam::{A}:root"
+
+
+def by(caller: p.Caller, **keys: str) -> p.Request:
+    return p.Request(source_ip="203.0.113.7", resource_arn=p.request_arn("us-east-1", ACCOUNT, "abc123defg", "test", "GET", "/"),
+                     keys={k.replace("_", ":", 1): v for k, v in keys.items()}, caller=caller)
+
+
+def allow_to(principal: object) -> list[p.Statement]:
+    return [stmt("Allow", Principal=principal)]
+
+
+def deny_but(not_principal: object) -> list[p.Statement]:
+    return [ALLOW_ALL, stmt("Deny", Principal=None, NotPrincipal=not_principal)]
+
+
+def allow_but(not_principal: object) -> list[p.Statement]:
+    return [stmt("Allow", Principal=None, NotPrincipal=not_principal)]
+
+
+OK, IMPLICIT, EXPLICIT = (True, "allowed"), (False, "implicit-deny"), (False, "explicit-deny")
+
+PRINCIPAL_TABLE = [
+    # (name, statements, caller, (allowed, reason))
+    ('"*": anonymous', allow_to("*"), ANON, OK),
+    ('"*": a user', allow_to("*"), ALICE, OK),
+    ('"*": a session', allow_to("*"), SESSION, OK),
+    ('AWS "*": anonymous', allow_to({"AWS": "*"}), ANON, OK),
+    ('AWS "*": a user of another account', allow_to({"AWS": "*"}), ALICE_IN_B, OK),
+    ("account id: its user", allow_to({"AWS": A}), ALICE, OK),
+    ("account id: its user with a path", allow_to({"AWS": A}), BOB, OK),
+    ("account id: its session", allow_to({"AWS": A}), SESSION, OK),
+    ("account id: its root user", allow_to({"AWS": A}), A_ROOT, OK),
+    ("account id: not anonymous", allow_to({"AWS": A}), ANON, IMPLICIT),
+    ("account id: not another account's user", allow_to({"AWS": A}), ALICE_IN_B, IMPLICIT),
+    ("account id: not another account's session", allow_to({"AWS": A}), READER_IN_B, IMPLICIT),
+    (":root: its user", allow_to({"AWS": ROOT_A}), ALICE, OK),
+    (":root: its session", allow_to({"AWS": [ROOT_A]}), SESSION, OK),
+    (":root: its root user", allow_to({"AWS": ROOT_A}), A_ROOT, OK),
+    (":root: not anonymous", allow_to({"AWS": ROOT_A}), ANON, IMPLICIT),
+    (":root: not another account", allow_to({"AWS": ROOT_A}), ALICE_IN_B, IMPLICIT),
+    ("user ARN: that user", allow_to({"AWS": ALICE.arn}), ALICE, OK),
+    ("user ARN: not another user of the account", allow_to({"AWS": ALICE.arn}), CAROL, IMPLICIT),
+    ("user ARN: not the same name in another account", allow_to({"AWS": ALICE.arn}), ALICE_IN_B, IMPLICIT),
+    ("user ARN: not the account's root user", allow_to({"AWS": ALICE.arn}), A_ROOT, IMPLICIT),
+    ("user ARN with a path: that user", allow_to({"AWS": BOB.arn}), BOB, OK),
+    ("user ARN: no wildcards in a principal", allow_to({"AWS": f"arn:aws:iam::{A}:user/*"}), ALICE, IMPLICIT),
+    ("role ARN: its session", allow_to({"AWS": READER}), SESSION, OK),
+    ("role ARN: its other session", allow_to({"AWS": READER}), SESSION_2, OK),
+    ("role ARN: not a user", allow_to({"AWS": READER}), ALICE, IMPLICIT),
+    ("role ARN: not the same role name in another account", allow_to({"AWS": READER}), READER_IN_B, IMPLICIT),
+    ("role ARN: not anonymous", allow_to({"AWS": READER}), ANON, IMPLICIT),
+    ("session ARN: that session", allow_to({"AWS": SESSION.arn}), SESSION, OK),
+    ("session ARN: not another session of the role", allow_to({"AWS": SESSION.arn}), SESSION_2, IMPLICIT),
+    ("a list: one names the caller", allow_to({"AWS": [CAROL.arn, READER]}), SESSION, OK),
+    ("a list: none names the caller", allow_to({"AWS": [CAROL.arn, READER]}), ALICE, IMPLICIT),
+    ("Service: not a user", allow_to({"Service": "lambda.amazonaws.com"}), ALICE, IMPLICIT),
+    ("Service: not a session", allow_to({"Service": ["apigateway.amazonaws.com"]}), SESSION, IMPLICIT),
+    ("Service: not anonymous", allow_to({"Service": "lambda.amazonaws.com"}), ANON, IMPLICIT),
+    ("Service beside an account: the account counts", allow_to({"Service": "lambda.amazonaws.com", "AWS": A}), ALICE, OK),
+    ("Federated: not a user", allow_to({"Federated": "cognito-identity.amazonaws.com"}), ALICE, IMPLICIT),
+    ("a Deny of the account reaches its user", [ALLOW_ALL, stmt("Deny", Principal={"AWS": A})], ALICE, EXPLICIT),
+    ("a Deny of the account misses anonymous", [ALLOW_ALL, stmt("Deny", Principal={"AWS": A})], ANON, OK),
+    ("a Deny of a role reaches its session", [ALLOW_ALL, stmt("Deny", Principal={"AWS": READER})], SESSION, EXPLICIT),
+    ("a Deny of a session misses the role's other session", [ALLOW_ALL, stmt("Deny", Principal={"AWS": SESSION.arn})], SESSION_2, OK),
+    # Deny NotPrincipal: every link must be named
+    ("Deny NotPrincipal account: its root user is left out", deny_but({"AWS": ROOT_A}), A_ROOT, OK),
+    ("Deny NotPrincipal account alone: its user is still denied", deny_but({"AWS": ROOT_A}), ALICE, EXPLICIT),
+    ("Deny NotPrincipal account alone: its session is still denied", deny_but({"AWS": A}), SESSION, EXPLICIT),
+    ("Deny NotPrincipal account: another account denied", deny_but({"AWS": ROOT_A}), ALICE_IN_B, EXPLICIT),
+    ("Deny NotPrincipal user and account: that user left out", deny_but({"AWS": [ALICE.arn, ROOT_A]}), ALICE, OK),
+    ("Deny NotPrincipal user and account id: that user left out", deny_but({"AWS": [ALICE.arn, A]}), ALICE, OK),
+    ("Deny NotPrincipal user and account: another user denied", deny_but({"AWS": [ALICE.arn, ROOT_A]}), CAROL, EXPLICIT),
+    ("Deny NotPrincipal user alone: the account is missing", deny_but({"AWS": ALICE.arn}), ALICE, EXPLICIT),
+    ("Deny NotPrincipal session, role and account: the session left out", deny_but({"AWS": [SESSION.arn, READER, ROOT_A]}), SESSION, OK),
+    ("Deny NotPrincipal session, role and account: another session denied", deny_but({"AWS": [SESSION.arn, READER, ROOT_A]}), SESSION_2, EXPLICIT),
+    ("Deny NotPrincipal role and account: a session is never named by its role", deny_but({"AWS": [READER, ROOT_A]}), SESSION, EXPLICIT),
+    ("Deny NotPrincipal session and account: the role is missing", deny_but({"AWS": [SESSION.arn, ROOT_A]}), SESSION, EXPLICIT),
+    ("Deny NotPrincipal session and role: the account is missing", deny_but({"AWS": [SESSION.arn, READER]}), SESSION, EXPLICIT),
+    ("Deny NotPrincipal *: no one denied", deny_but("*"), ALICE, OK),
+    ("Deny NotPrincipal AWS *: no one denied", deny_but({"AWS": "*"}), SESSION, OK),
+    ("Deny NotPrincipal Service: a user denied", deny_but({"Service": "lambda.amazonaws.com"}), ALICE, EXPLICIT),
+    # Allow NotPrincipal: reaches only callers named by no link
+    ("Allow NotPrincipal account: anonymous allowed", allow_but({"AWS": ROOT_A}), ANON, OK),
+    ("Allow NotPrincipal account: its user not allowed", allow_but({"AWS": ROOT_A}), ALICE, IMPLICIT),
+    ("Allow NotPrincipal account: another account's user allowed", allow_but({"AWS": ROOT_A}), ALICE_IN_B, OK),
+    ("Allow NotPrincipal user: that user not allowed", allow_but({"AWS": ALICE.arn}), ALICE, IMPLICIT),
+    ("Allow NotPrincipal user: another user allowed", allow_but({"AWS": ALICE.arn}), CAROL, OK),
+    ("Allow NotPrincipal role: its session not allowed", allow_but({"AWS": READER}), SESSION, IMPLICIT),
+    ("Allow NotPrincipal *: no one allowed", allow_but("*"), ALICE, IMPLICIT),
+]
+
+
+@pytest.mark.parametrize(("name", "stmts", "request_", "expected"),
+                         [(n, s, by(c), e) for n, s, c, e in PRINCIPAL_TABLE], ids=[row[0] for row in PRINCIPAL_TABLE])
+def test_principals(name: str, stmts: list[p.Statement], request_: p.Request, expected: tuple[bool, str]) -> None:
+    policy = {"Version": p.POLICY_VERSION, "Statement": stmts}
+    decision = p.evaluate(policy, request_, resource_prefix=PREFIX)
+    assert (decision.allowed, decision.reason) == expected
+    compiled = p.compile_policy(policy, resource_prefix=PREFIX)
+    assert compiled.evaluate(request_) == compiled.evaluate(request_) == decision, "compiled once, evaluated again"
+
+
+@pytest.mark.parametrize("stmts", [row[1] for row in PRINCIPAL_TABLE], ids=[row[0] for row in PRINCIPAL_TABLE])
+def test_the_principal_table_policies_are_ones_petgate_accepts(stmts: list[p.Statement]) -> None:
+    p.validate({"Version": p.POLICY_VERSION, "Statement": stmts})
+
+
+@pytest.mark.parametrize(("name", "stmts", "request_", "allowed", "reason"), IAM_TABLE, ids=[row[0] for row in IAM_TABLE])
+def test_the_anonymous_caller_is_the_default(name: str, stmts: list[p.Statement], request_: p.Request, allowed: bool, reason: str) -> None:
+    assert request_.caller == p.ANONYMOUS and request_.caller.anonymous
+    explicit = p.Request(request_.source_ip, request_.resource_arn, request_.action, request_.keys, caller=p.Caller())
+    decision = p.evaluate({"Version": p.POLICY_VERSION, "Statement": stmts}, explicit, resource_prefix=PREFIX)
+    assert (decision.allowed, decision.reason) == (allowed, reason)
+
+
+# --- the caller's condition keys ------------------------------------------------------------------------
+
+
+def when(operator: str, key: str, value: object) -> list[p.Statement]:
+    return [stmt("Allow", condition={operator: {key: value}})]
+
+
+CALLER_KEYS = [
+    # (name, statements, caller, (allowed, reason))
+    ("PrincipalAccount of a user", when("StringEquals", "aws:PrincipalAccount", A), ALICE, OK),
+    ("PrincipalAccount of a session", when("StringEquals", "aws:PrincipalAccount", A), SESSION, OK),
+    ("PrincipalAccount of another account", when("StringEquals", "aws:PrincipalAccount", A), ALICE_IN_B, IMPLICIT),
+    ("PrincipalAccount absent for anonymous", when("StringEquals", "aws:PrincipalAccount", A), ANON, IMPLICIT),
+    ("PrincipalAccount absent for anonymous: Null true", when("Null", "aws:PrincipalAccount", "true"), ANON, OK),
+    ("PrincipalAccount present for a user: Null false", when("Null", "aws:PrincipalAccount", "false"), ALICE, OK),
+    ("PrincipalAccount key name in any case", when("StringEquals", "AWS:principalACCOUNT", A), ALICE, OK),
+    ("PrincipalArn of a user is its ARN", when("StringEquals", "aws:PrincipalArn", ALICE.arn), ALICE, OK),
+    ("PrincipalArn of a session is its role's", when("StringEquals", "aws:PrincipalArn", READER), SESSION, OK),
+    ("PrincipalArn of a session is not the session's", when("StringEquals", "aws:PrincipalArn", SESSION.arn), SESSION, IMPLICIT),
+    ("PrincipalArn StringLike over roles", when("StringLike", "aws:PrincipalArn", f"arn:aws:iam::{A}:role/*"), SESSION, OK),
+    ("PrincipalArn StringLike over roles: not a user", when("StringLike", "aws:PrincipalArn", f"arn:aws:iam::{A}:role/*"), ALICE, IMPLICIT),
+    ("PrincipalArn of the root user", when("StringEquals", "aws:PrincipalArn", ROOT_A), A_ROOT, OK),
+    ("userid of a user", when("StringEquals", "aws:userid", "AIDAALICEEXAMPLE"), ALICE, OK),
+    ("userid of a session", when("StringLike", "aws:userid", "AROAREADEREXAMPLE:*"), SESSION, OK),
+    ("userid of the root user is the account", when("StringEquals", "aws:userid", A), A_ROOT, OK),
+    ("userid absent for anonymous", when("StringLike", "aws:userid", "*"), ANON, IMPLICIT),
+    ("username of a user", when("StringEquals", "aws:username", "alice"), ALICE, OK),
+    ("username of a user with a path is its name", when("StringEquals", "aws:username", "bob"), BOB, OK),
+    ("username absent for a session", when("Null", "aws:username", "true"), SESSION, OK),
+    ("username absent for the root user", when("Null", "aws:username", "true"), A_ROOT, OK),
+    ("PrincipalType User", when("StringEquals", "aws:PrincipalType", "User"), ALICE, OK),
+    ("PrincipalType AssumedRole", when("StringEquals", "aws:PrincipalType", "AssumedRole"), SESSION, OK),
+    ("PrincipalType Account", when("StringEquals", "aws:PrincipalType", "Account"), A_ROOT, OK),
+    ("PrincipalType Anonymous", when("StringEquals", "aws:PrincipalType", "Anonymous"), ANON, OK),
+    ("PrincipalType not User for a session", when("StringEquals", "aws:PrincipalType", "User"), SESSION, IMPLICIT),
+    ("Deny unless the account: another account denied", [ALLOW_ALL, stmt("Deny", condition={"StringNotEquals": {"aws:PrincipalAccount": A}})], ALICE_IN_B, EXPLICIT),
+    ("Deny unless the account: its user allowed", [ALLOW_ALL, stmt("Deny", condition={"StringNotEquals": {"aws:PrincipalAccount": A}})], ALICE, OK),
+    ("Deny unless the account: anonymous denied (absent key)", [ALLOW_ALL, stmt("Deny", condition={"StringNotEquals": {"aws:PrincipalAccount": A}})], ANON, EXPLICIT),
+]
+
+
+@pytest.mark.parametrize(("name", "stmts", "request_", "expected"),
+                         [(n, s, by(c), e) for n, s, c, e in CALLER_KEYS], ids=[row[0] for row in CALLER_KEYS])
+def test_the_callers_condition_keys(name: str, stmts: list[p.Statement], request_: p.Request, expected: tuple[bool, str]) -> None:
+    decision = p.evaluate({"Version": p.POLICY_VERSION, "Statement": stmts}, request_, resource_prefix=PREFIX)
+    assert (decision.allowed, decision.reason) == expected
+
+
+@pytest.mark.parametrize("key", ["aws:PrincipalAccount", "aws:PrincipalArn", "aws:userid", "aws:username", "aws:PrincipalType"])
+def test_the_callers_keys_come_from_the_caller_alone(key: str) -> None:
+    """A key of the request (a header, say) cannot pose as the caller's."""
+    policy = {"Version": p.POLICY_VERSION, "Statement": when("StringEquals", key, "forged")}
+    for caller in (ANON, ALICE, SESSION):
+        assert not p.evaluate(policy, by(caller, **{key.replace(":", "_", 1): "forged"}), resource_prefix=PREFIX).allowed
+
+
+@pytest.mark.parametrize(("caller", "expected"), [(ANON, "Anonymous"), (A_ROOT, "Account"), (ALICE, "User"), (SESSION, "AssumedRole"),
+                                                  (p.Caller(arn=f"arn:aws:sts::{A}:federated-user/dana"), "FederatedUser")])
+def test_principal_type(caller: p.Caller, expected: str) -> None:
+    assert p.principal_type(caller) == expected
+
+
+# --- identity policies: no principal to check -----------------------------------------------------------
+
+
+def test_an_identity_policy_reaches_its_caller_whoever_it_is() -> None:
+    identity: p.Policy = {"Version": p.POLICY_VERSION, "Statement": [{"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": f"{PREFIX}/*"}]}
+    compiled = p.compile_policy(identity, identity=True)
+    assert compiled.identity and not p.compile_policy(identity).identity
+    for caller in (ALICE, SESSION, ALICE_IN_B, A_ROOT):
+        assert compiled.evaluate(by(caller)).allowed
+    assert p.evaluate(identity, by(ALICE), identity=True).reason == "allowed"
+    other_api = {**identity, "Statement": [{**identity["Statement"][0], "Resource": "arn:aws:execute-api:us-east-1:123456789012:other/*"}]}
+    assert p.evaluate(other_api, by(ALICE), identity=True).reason == "implicit-deny"
+
+
+def test_identity_mode_ignores_a_principal_element() -> None:
+    with_principal = {"Version": p.POLICY_VERSION, "Statement": [stmt("Allow", Principal={"AWS": B})]}
+    assert not p.evaluate(with_principal, by(ALICE), resource_prefix=PREFIX).allowed
+    assert p.evaluate(with_principal, by(ALICE), resource_prefix=PREFIX, identity=True).allowed
+
+
+# --- principals in words (describe.py) ------------------------------------------------------------------
+
+DESCRIBED = [
+    # (statement's principal element, effect, words)
+    ({"Principal": "*"}, "Allow", "allows everyone"),
+    ({"Principal": {"AWS": "*"}}, "Allow", "allows everyone"),
+    ({"Principal": {"AWS": ROOT_A}}, "Allow", f"allows account {A}"),
+    ({"Principal": {"AWS": [B, ALICE.arn]}}, "Allow", f"allows account {B} and user alice of account {A}"),
+    ({"Principal": {"AWS": BOB.arn}}, "Allow", f"allows user bob of account {A}"),
+    ({"Principal": {"AWS": READER}}, "Allow", f"allows role reader of account {A} (its sessions)"),
+    ({"Principal": {"AWS": SESSION.arn}}, "Allow", f"allows session s1 of role reader in account {A}"),
+    ({"Principal": {"AWS": f"arn:aws:sts::{A}:federated-user/dana"}}, "Allow", f"allows federated user dana of account {A}"),
+    ({"Principal": {"Service": "lambda.amazonaws.com"}}, "Allow", "allows service lambda.amazonaws.com"),
+    ({"Principal": {"AWS": A, "Service": ["a.amazonaws.com"]}}, "Deny", f"denies account {A} and service a.amazonaws.com"),
+    ({"Principal": {"AWS": "arn:aws:iam::123:user/x"}}, "Allow", "allows AWS principal arn:aws:iam::123:user/x"),
+    ({"NotPrincipal": "*"}, "Deny", "denies no one"),
+    ({"NotPrincipal": {"AWS": ROOT_A}}, "Deny", f"denies everyone but the root user of account {A}"),
+    ({"NotPrincipal": {"AWS": [ALICE.arn, A]}}, "Deny", f"denies everyone but the root user of account {A} and user alice of account {A}"),
+    ({"NotPrincipal": {"AWS": ALICE.arn}}, "Deny",
+     f"denies everyone (naming user alice of account {A} spares no one by itself: a user is spared with its account, "
+     "a session with its role and account)"),
+    ({"NotPrincipal": {"AWS": [SESSION.arn, READER, ROOT_A]}}, "Deny",
+     f"denies everyone but the root user of account {A} and session s1 of role reader in account {A}"),
+    ({"NotPrincipal": {"AWS": [READER, ROOT_A]}}, "Deny",
+     f"denies everyone but the root user of account {A} (naming role reader of account {A} spares no one by itself: "
+     "a user is spared with its account, a session with its role and account)"),
+    ({"NotPrincipal": {"AWS": ROOT_A}}, "Allow", f"allows everyone but account {A}"),
+    ({"NotPrincipal": "*"}, "Allow", "allows no one"),
+]
+
+
+@pytest.mark.parametrize(("element", "effect", "words"), DESCRIBED, ids=[row[2] for row in DESCRIBED])
+def test_principals_in_words(element: p.Statement, effect: str, words: str) -> None:
+    statement = {"Effect": effect, **element, "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}
+    assert p.describe({"Version": p.POLICY_VERSION, "Statement": [statement]})[0] == words
+
+
+@pytest.mark.parametrize("caller", [A_ROOT, ALICE, CAROL, SESSION, SESSION_2, ALICE_IN_B], ids=lambda c: c.arn)
+@pytest.mark.parametrize("not_principal", [{"AWS": ROOT_A}, {"AWS": [ALICE.arn, A]}, {"AWS": ALICE.arn},
+                                           {"AWS": [SESSION.arn, READER, ROOT_A]}, {"AWS": [READER, ROOT_A]}], ids=str)
+def test_the_words_name_whom_the_evaluator_spares(caller: p.Caller, not_principal: p.Statement) -> None:
+    """Who a Deny NotPrincipal spares, as describe words it, is whom the evaluator lets through."""
+    stmts = deny_but(not_principal)
+    words = p.describe({"Version": p.POLICY_VERSION, "Statement": stmts})[1].split(" (naming")[0]
+    phrase = {A_ROOT: f"the root user of account {A}", ALICE: f"user alice of account {A}", CAROL: f"user carol of account {A}",
+              SESSION: f"session s1 of role reader in account {A}", SESSION_2: f"session s2 of role reader in account {A}",
+              ALICE_IN_B: f"user alice of account {B}"}[caller]
+    allowed = p.evaluate({"Version": p.POLICY_VERSION, "Statement": stmts}, by(caller), resource_prefix=PREFIX).allowed
+    assert allowed is (phrase in words), words
