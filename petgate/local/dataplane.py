@@ -1,11 +1,20 @@
 """The data plane: serves `/restapis/{api_id}/{stage}/_user_request_/{path}` from the stage's
 deployment snapshot, enforcing the resource policy against the real TCP peer address and
 answering errors with the API's gateway responses.
+
+A method whose deployed authorizationType is AWS_IAM is served only to a caller SigV4 proves
+(sigv4_check.py: botocore's signer, the secret moto's IAM or STS holds, identity.py), and then
+as policy/authorization.authorize decides from the resource policy and the caller's identity
+policies (Tables A and B of API Gateway's "apigateway-authorization-flow" page). Every other
+method is what it was: the resource policy alone, the caller anonymous. The gateway's clock is
+injectable (`clock`): the time of a call, the signature's skew window and aws:CurrentTime all
+read it.
 """
 
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 import os
 import re
@@ -13,12 +22,23 @@ import threading
 import time
 import urllib.parse
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from petgate import policy as policies
-from petgate.local import gateway_responses, petstore, routing, vtl, waf_enforce, waf_fixes
+from petgate.local import (
+    gateway_responses,
+    identity,
+    petstore,
+    routing,
+    sigv4_check,
+    vtl,
+    waf_enforce,
+    waf_fixes,
+)
 from petgate.local.snapshot import Snapshot, SnapshotStore
+from petgate.policy.authorization import authorize
 from petgate.waf import stage_arn
 
 Response = tuple[int, dict[str, str], bytes]
@@ -28,6 +48,20 @@ _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer",
 _ERROR_TYPES = {
     "ACCESS_DENIED": "AccessDeniedException",
     "MISSING_AUTHENTICATION_TOKEN": "MissingAuthenticationTokenException",
+}
+# the ACCESS_DENIED message's ending for each refusal of an IAM-authorized caller: a resource
+# policy's explicit deny as API Gateway words it today (" with an explicit deny", as for the
+# anonymous caller); the identity side in IAM's current format ("with an explicit deny in a
+# TYPE policy" / "because no TYPE policy allows the ACTION action": IAM User Guide,
+# "troubleshoot_access-denied"), which API Gateway sends for an identity that no policy allows
+# (AWS knowledge center "api-gateway-iam-sigv4-mismatch": "User: arn:aws:iam::xxxxxxxxxxxx:user/
+# username is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:...
+# because no identity-based policy allows the execute-api:Invoke action.")
+_DENIED_ENDINGS = {
+    "explicit-deny": " with an explicit deny",
+    "implicit-deny": "",
+    "iam-explicit-deny": " with an explicit deny in an identity-based policy",
+    "iam-implicit-deny": " because no identity-based policy allows the execute-api:Invoke action",
 }
 
 
@@ -52,11 +86,16 @@ class Call:
     stage_variables: dict[str, str] = field(default_factory=dict)
     account_id: str = ""
     protocol: str = "HTTP/1.1"
-    received: float = field(default_factory=time.time)
+    received: float = field(default_factory=time.time)  # the DataPlane passes its clock's time
+    raw_target: str = ""  # the request target as it arrived (the signature covers it)
+    caller: policies.Caller = policies.ANONYMOUS  # who SigV4 proved the caller is (AWS_IAM methods)
 
     def context(self, error: dict[str, str] | None = None) -> dict[str, Any]:
         """`$context` with the variables AWS documents for mapping templates and gateway
-        responses (an anonymous caller: the identity's account and user are empty)."""
+        responses (Developer Guide, "api-gateway-mapping-template-reference": for IAM
+        authorization identity.accountId, caller and user, the principal's id, userArn and
+        accessKey; an anonymous caller: all empty)."""
+        caller = self.caller
         host = self.headers.get("host", "")
         context: dict[str, Any] = {
             "accountId": self.account_id,
@@ -76,12 +115,13 @@ class Call:
             "identity": {
                 "sourceIp": self.source_ip,
                 "userAgent": self.headers.get("user-agent", ""),
-                "accountId": "",
+                "accountId": caller.account or "",
+                "accessKey": caller.access_key or "",
                 "apiKey": "",
                 "apiKeyId": "",
-                "caller": "",
-                "user": "",
-                "userArn": "",
+                "caller": caller.user_id or "",
+                "user": caller.user_id or "",
+                "userArn": caller.arn or "",
             },
         }
         if error is not None:
@@ -93,12 +133,13 @@ class Call:
 
 
 class DataPlane:
-    def __init__(self, store: SnapshotStore, lock: threading.RLock) -> None:
+    def __init__(self, store: SnapshotStore, lock: threading.RLock, clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.lock = lock
+        self.clock = clock
 
     def handle(self, environ: dict[str, Any], api_id: str, stage: str, path: str) -> Response:
-        call = _call_from(environ, api_id, stage, path)
+        call = _call_from(environ, api_id, stage, path, self.clock())
         status, headers, body = self._answer(call)
         # every answer, error or not, carries both ids, as AWS's do
         headers["x-amzn-RequestId"] = call.request_id
@@ -120,6 +161,11 @@ class DataPlane:
         call.path_parameters = route.path_parameters
         call.resource_path = route.resource.path
         call.resource_id = route.resource.id
+        if route.method.get("authorizationType") == "AWS_IAM":
+            refused = self._iam(snap, call)
+            if refused is not None:
+                return refused
+            return self.integrate(snap, call, route.method)
         decision = snap.compiled_policy.evaluate(self._policy_request(snap, call))
         if not decision.allowed:
             message = (
@@ -129,6 +175,45 @@ class DataPlane:
             )
             return self.gateway_response(snap, call, "ACCESS_DENIED", message)
         return self.integrate(snap, call, route.method)
+
+    def _iam(self, snap: Snapshot, call: Call) -> Response | None:
+        """AWS_IAM: the signature, then authorize() over the resource policy and the caller's
+        identity policies; the refusal to answer, or None to go on to the integration."""
+        target = call.raw_target
+        if target[:8].lower().startswith(("http://", "https://")):  # an absolute-form target
+            parts = urllib.parse.urlsplit(target)
+            target = parts.path + ("?" + parts.query if parts.query else "")
+        headers = {**call.headers, "content-length": str(len(call.body))}  # what a client that signs it sent
+        incoming = sigv4_check.Incoming(call.http_method, target.partition("?")[0], target.partition("?")[2],
+                                        headers, call.body)
+        try:
+            signed = sigv4_check.signature_of(incoming)
+            if signed is None:
+                return self.gateway_response(snap, call, "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
+            sigv4_check.check_clock(signed, call.received)
+            sigv4_check.check_scope(signed, snap.region)
+            with self.lock:
+                found = identity.find(signed.access_key)
+            if found is None:
+                raise sigv4_check.unrecognized()
+            if found.session_token is not None:
+                if signed.token is None or not hmac.compare_digest(signed.token.encode(), found.session_token.encode()):
+                    raise sigv4_check.unrecognized()
+                if found.expires is not None and call.received >= found.expires:
+                    raise sigv4_check.expired_token()
+            sigv4_check.verify(signed, incoming, found.secret)
+        except sigv4_check.SignatureError as refused:
+            return self.gateway_response(snap, call, refused.response_type, refused.message, refused.error_type)
+        call.caller = found.caller
+        request = replace(self._policy_request(snap, call), caller=found.caller)
+        outcome = authorize(snap.compiled_policy, request, snap.account_id, found.compiled_policies())
+        if outcome.allowed:
+            return None
+        message = (
+            f"User: {found.caller.arn} is not authorized to perform: execute-api:Invoke on resource: "
+            + _masked_arn(snap, call) + _DENIED_ENDINGS.get(outcome.reason, "")
+        )
+        return self.gateway_response(snap, call, "ACCESS_DENIED", message)
 
     def _snapshot(self, api_id: str, stage_name: str) -> tuple[Snapshot, dict[str, str]] | None:
         home = self.store.home(api_id)
@@ -165,7 +250,7 @@ class DataPlane:
         keys = {
             # execute-api endpoints are HTTPS-only on AWS, so policies always see true
             "aws:SecureTransport": "true",
-            "aws:CurrentTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "aws:CurrentTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(call.received)),
         }
         if "user-agent" in call.headers:
             keys["aws:UserAgent"] = call.headers["user-agent"]
@@ -176,7 +261,10 @@ class DataPlane:
 
     # --- gateway responses ---------------------------------------------------------------
 
-    def gateway_response(self, snap: Snapshot, call: Call, response_type: str, message: str) -> Response:
+    def gateway_response(self, snap: Snapshot, call: Call, response_type: str, message: str,
+                         error_type: str | None = None) -> Response:
+        """The stage's gateway response for the type; `error_type` the x-amzn-ErrorType when it
+        is not the type's usual one (the signature faults share INVALID_SIGNATURE)."""
         selected = gateway_responses.select(response_type, snap.gateway_responses)
         error = {"message": message, "messageString": json.dumps(message), "responseType": response_type, "validationErrorString": ""}
         content_type, template = _pick_template(selected.templates, call.headers.get("accept", ""))
@@ -185,8 +273,8 @@ class DataPlane:
             body = vtl.render(template, call.context(error), stage_variables=call.stage_variables)
         headers = {"Content-Type": content_type or "application/json"}
         headers.update(_mapped_headers(selected.parameters, "gatewayresponse.header.", call, {}))
-        if response_type in _ERROR_TYPES:
-            headers["x-amzn-ErrorType"] = _ERROR_TYPES[response_type]
+        if error_type is not None or response_type in _ERROR_TYPES:
+            headers["x-amzn-ErrorType"] = error_type or _ERROR_TYPES[response_type]
         return selected.status, headers, body.encode()
 
     # --- integrations --------------------------------------------------------------------
@@ -245,7 +333,7 @@ class DataPlane:
 # --- helpers -----------------------------------------------------------------------------
 
 
-def _call_from(environ: dict[str, Any], api_id: str, stage: str, path: str) -> Call:
+def _call_from(environ: dict[str, Any], api_id: str, stage: str, path: str, received: float) -> Call:
     headers = {
         key[5:].replace("_", "-").lower(): str(value)
         for key, value in environ.items()
@@ -267,6 +355,9 @@ def _call_from(environ: dict[str, Any], api_id: str, stage: str, path: str) -> C
         protocol=environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
         stage=stage,
         api_id=api_id,
+        received=received,
+        raw_target=str(environ.get("RAW_URI") or urllib.parse.quote(environ.get("PATH_INFO", ""))
+                       + ("?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else "")),
     )
 
 

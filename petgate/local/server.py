@@ -31,11 +31,12 @@ class LocalGateway:
     `state`: locked for the gateway's life (a second gateway on the file refuses to start), read
     at start, written after every change. `latency_ms`: every control-plane call waits that long
     before it is answered (outside the gateway's lock, so calls wait side by side, as AWS's
-    would), through `sleep` (injectable for tests); the data plane and /_petgate/* never wait."""
+    would), through `sleep` (injectable for tests); the data plane and /_petgate/* never wait.
+    `clock`: the data plane's time (a call's time, the SigV4 skew window), injectable too."""
 
     def __init__(
         self, throttle: bool = False, state: StateFile | None = None, latency_ms: float = 0.0,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time,
     ) -> None:
         self.lock = threading.RLock()  # moto's backends are not thread-safe: one writer at a time
         self.latency_s = latency_ms / 1000
@@ -47,7 +48,7 @@ class LocalGateway:
         self.control = ControlPlane(self.store, self.lock, Throttle() if throttle else None)
         self.waf = WafControl(self.lock)
         self.iam = IamControl(self.lock)
-        self.data = DataPlane(self.store, self.lock)
+        self.data = DataPlane(self.store, self.lock, clock)
         if state is not None:
             try:
                 with self.lock:
