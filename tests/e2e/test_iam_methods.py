@@ -387,3 +387,26 @@ def test_an_expired_sts_session_is_expired_token(clocked_gateway: tuple[str, lis
     assert late.status_code == 403
     assert late.json() == {"message": "The security token included in the request is expired"}
     assert late.headers["x-amzn-ErrorType"] == "ExpiredTokenException"
+
+
+@pytest.mark.parametrize("headers", [
+    {"Authorization": ""},
+    {"Authorization": "AWS4-HMAC-SHA256"},
+    {"Authorization": "AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=host, Signature=00", "X-Amz-Date": "garbage"},
+    {"Authorization": "AWS4-HMAC-SHA256 Credential=a/b, SignedHeaders=host, Signature=00", "X-Amz-Date": "20300101T000000Z"},
+    {"Authorization": "AWS4-HMAC-SHA256 Credential=AKIA/20300101/us-east-1/execute-api/aws4_request, "
+                      "SignedHeaders=host;x-missing, Signature=00", "Date": "not a date"},
+    {"Authorization": "AWS4-HMAC-SHA256 Credential=AKIA/20300101/us-east-1/s3/aws4_request, SignedHeaders=, Signature=0",
+     "X-Amz-Date": "20300101T000000Z"},
+    {"Authorization": "AWS4-HMAC-SHA256 Credential=\u00e9/x/y/z/w, SignedHeaders=host, Signature=\u00e9"},
+])
+def test_hostile_signatures_are_one_clean_403(iam_api: str, local_url: str, headers: dict[str, str]) -> None:
+    encoded = {k: v.encode("utf-8").decode("latin-1") for k, v in headers.items()}
+    answer = requests.get(invoke(local_url, iam_api, "/pets?X-Amz-Signature=%zz&a=%"), headers=encoded, timeout=10)
+    assert answer.status_code == 403, answer.text
+    assert answer.headers["x-amzn-ErrorType"] in (
+        "IncompleteSignatureException", "InvalidSignatureException", "UnrecognizedClientException")
+    assert answer.json()["message"]
+    presigned = requests.get(invoke(local_url, iam_api, "/pets?X-Amz-Signature=00&X-Amz-Credential=a%2Fb"), timeout=10)
+    assert presigned.status_code == 403 and presigned.headers["x-amzn-ErrorType"] == "IncompleteSignatureException"
+    assert requests.get(f"{local_url}/_petgate/health", timeout=5).status_code == 200
