@@ -88,4 +88,10 @@ def run() -> None:
         _leave_interrupted()
     finally:  # the command is done, its exit code set: from here on there is nothing to stop
         ending = sys.exc_info()[1]
-        quiet_interrupts_while_starting(isinstance(ending, SystemExit) and ending.code == EXIT_INTERRUPTED)
+        reported = isinstance(ending, SystemExit) and ending.code == EXIT_INTERRUPTED
+        quiet_interrupts_while_starting(reported)
+        if reported:
+            # CPython 3.11 marks a KeyboardInterrupt that left an exec() (dataclasses make their
+            # methods with exec) as unhandled, caught or not, and then ends the process by SIGINT
+            # at exit; the interrupt was reported, so leave with the exit code it promised
+            _leave_interrupted(say=False)

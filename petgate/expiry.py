@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from typing import overload
 
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 STAMP = re.compile(r"\d{8}T\d{6}Z")
@@ -93,6 +94,14 @@ def from_stamp(text: str) -> datetime | None:
         return datetime.strptime(text, STAMP_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         return None
+
+
+@overload
+def iso(moment: datetime) -> str: ...
+@overload
+def iso(moment: None) -> None: ...
+@overload
+def iso(moment: datetime | None) -> str | None: ...
 
 
 def iso(moment: datetime | None) -> str | None:

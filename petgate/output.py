@@ -11,7 +11,16 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO, TypeVar
+
+
+class ToJson(Protocol):
+    """A result (petgate.ops.results): its JSON object is what -o json prints."""
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
+D = TypeVar("D", bound=ToJson)
 
 _CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x09), *range(0x0b, 0x20), 0x7F, *range(0x80, 0xA0)]}
 
@@ -95,10 +104,11 @@ class Output:
         `> file` and `| grep` work; never silenced by -q."""
         sys.stdout.write(printable(text) + "\n")
 
-    def result(self, data: dict[str, Any], render: Callable[[Output, dict[str, Any]], None]) -> None:
-        """The command's result: one JSON object on stdout, or `render` for people."""
+    def result(self, data: D, render: Callable[[Output, D], None]) -> None:
+        """The command's result: its JSON (`to_json()`) as one object on stdout, or `render`
+        for people."""
         if self.json:
-            sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+            sys.stdout.write(json.dumps(data.to_json(), indent=2, sort_keys=True, default=str) + "\n")
             sys.stdout.flush()
             self.result_printed = True
         else:

@@ -9,8 +9,7 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
 EXPECTATIONS = ("allowed", "denied", "any")
 FIRST_RETRY_S = 0.25
@@ -40,6 +39,8 @@ class Answer:
 
 @dataclass
 class ProbeResult:
+    """The loop's record, updated at each attempt (ops.verify.Probed is verify's result)."""
+
     url: str
     expected: str
     status: int | None = None
@@ -52,9 +53,6 @@ class ProbeResult:
     error: str | None = None
     reason: str = "unreachable"
     error_type: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def classify(answer: Answer) -> str:

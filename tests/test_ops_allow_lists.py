@@ -64,13 +64,14 @@ def written(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     seen: dict[str, Any] = {"before": None}
 
     def change_policy(app: Any, ref: str, stage: str, command: str, edit: Any, intended: Any,
-                      dry_run: bool = False) -> dict[str, Any]:
+                      dry_run: bool = False) -> tuple[policy_changes.PolicyChange, list[str]]:
         after, touched = edit(seen["before"])
         seen.update(ref=ref, stage=stage, command=command, intended=intended, dry_run=dry_run)
-        return {"api_id": API_ID, "stage": stage, "policy": after, "touched": touched,
-                "changed": after != seen["before"], "dry_run": dry_run}
+        return policy_changes.PolicyChange(
+            api_id=API_ID, api_name="", stage=stage, previous_policy=seen["before"], policy=after,
+            changed=after != seen["before"], dry_run=dry_run), touched
 
-    def after_change(app: Any, result: dict[str, Any], no_deploy: bool, description: str) -> dict[str, Any]:
+    def after_change(app: Any, result: Any, no_deploy: bool, description: str) -> Any:
         seen.update(no_deploy=no_deploy, description=description)
         return result
 
@@ -141,13 +142,13 @@ def test_a_vpc_list_on_an_api_that_is_not_private_is_refused_before_anything_is_
 
 def test_a_vpc_list_on_a_private_api_is_written(warned: list[str], written: dict[str, Any]) -> None:
     app = stand_in(warned, types_=["PRIVATE"])
-    data = allow_lists.change_list(app, API_ID, allow_lists.vpcs("test", ["vpc-1"], [], force=False))
+    data = allow_lists.change_list(app, API_ID, allow_lists.vpcs("test", ["vpc-1"], [], force=False)).to_json()
     assert data["added"] == ["vpc-1"] and data["kind"] == "allowed VPCs" and written["command"] == "allow-vpc"
 
 
 def test_change_list_adds_then_redeploys_as_the_command(warned: list[str], written: dict[str, Any]) -> None:
     change = allow_lists.ListChange("allow-only", allowlists.ONLY_IPS, ("198.51.100.7", MINE), "prod", no_deploy=True)
-    data = allow_lists.change_list(stand_in(warned), API_ID, change)
+    data = allow_lists.change_list(stand_in(warned), API_ID, change).to_json()
     assert data["values"] == ["198.51.100.7/32", MINE], "canonical"
     assert data["added"] == ["198.51.100.7/32", MINE] and "touched" not in data and "removed" not in data
     assert data["list"] == ["198.51.100.7/32", MINE] and data["kind"] == "allowed addresses"
@@ -159,7 +160,7 @@ def test_change_list_adds_then_redeploys_as_the_command(warned: list[str], writt
 def test_change_list_removes(warned: list[str], written: dict[str, Any]) -> None:
     written["before"], _ = allowlists.add(None, allowlists.ACCOUNTS, ["111122223333", "444455556666"])
     change = allow_lists.ListChange("allow-accounts", allowlists.ACCOUNTS, ("111122223333",), "test", remove=True)
-    data = allow_lists.change_list(stand_in(warned), API_ID, change)
+    data = allow_lists.change_list(stand_in(warned), API_ID, change).to_json()
     assert data["removed"] == ["arn:aws:iam::111122223333:root"] and "added" not in data
     assert data["list"] == ["arn:aws:iam::444455556666:root"]
     intended = written["intended"]

@@ -103,7 +103,7 @@ def test_check_and_verify_ask_the_evaluator_the_same_question(monkeypatch: pytes
     checked = policy_view.check(services(gateway), API_ID, "test", "192.0.2.7", deployed=True)
     refusal = control_plane_facts(services(gateway), API_ID, "test", "GET", "/").policy_refusal
     assert refusal is not None and refusal() == "explicit"
-    assert checked["reason"] == "policy-explicit-deny"
+    assert checked.reason == "policy-explicit-deny"
     assert len(asked) == 2 and asked[0] == asked[1] == policies.Request(
         source_ip="192.0.2.7", resource_arn=f"{ARN}/test/GET/", keys={"aws:SecureTransport": "true"})
 
@@ -113,12 +113,12 @@ def test_check_reads_the_stored_policy_and_names_the_deciding_statement() -> Non
     data = policy_view.check(services(gateway), API_ID, "test", "192.0.2.7", method="post", path="/pets",
                              keys={"aws:UserAgent": "curl", "aws:Referer": None})
     assert gateway.calls == ["GetRestApi", "GetRestApi"]
-    assert list(data) == ["api_id", "stage", "source", "ip", "method", "path", "resource_arn", "allowed", "reason",
-                          "decision", "statement_index", "statement", "statement_sid", "layer"]
-    assert data["source"] == "stored" and data["method"] == "POST" and data["resource_arn"] == f"{ARN}/test/POST/pets"
-    assert (data["allowed"], data["decision"], data["statement_sid"], data["layer"]) == (False, "explicit-deny", "NoThem", "policy")
+    assert list(data.to_json()) == ["api_id", "stage", "source", "ip", "method", "path", "resource_arn", "allowed",
+                                    "reason", "decision", "statement_index", "statement", "statement_sid", "layer"]
+    assert data.source == "stored" and data.method == "POST" and data.resource_arn == f"{ARN}/test/POST/pets"
+    assert (data.allowed, data.decision, data.statement_sid, data.layer) == (False, "explicit-deny", "NoThem", "policy")
     other_agent = policy_view.check(services(gateway), API_ID, "test", "192.0.2.7", keys={"aws:UserAgent": "wget"})
-    assert other_agent["allowed"] is True and other_agent["reason"] == "allowed"
+    assert other_agent.allowed is True and other_agent.reason == "allowed"
 
 
 def test_check_a_file_with_placeholders_and_no_region(tmp_path: Path) -> None:
@@ -126,12 +126,12 @@ def test_check_a_file_with_placeholders_and_no_region(tmp_path: Path) -> None:
     document.write_text(json.dumps(deny("10.0.0.0/8")))
     gateway = FakeGateway()
     placeholder = policy_view.check(services(gateway, region=None), None, "test", "10.1.2.3", file=str(document))
-    assert gateway.calls == [] and placeholder["source"] == "file" and placeholder["api_id"] is None
-    assert placeholder["resource_arn"] == f"arn:aws:execute-api:us-east-1:{policies.PLACEHOLDER_ACCOUNT}:a1b2c3d4e5/test/GET/"
-    assert placeholder["reason"] == "policy-implicit-deny", "the policy names another account"
+    assert gateway.calls == [] and placeholder.source == "file" and placeholder.api_id is None
+    assert placeholder.resource_arn == f"arn:aws:execute-api:us-east-1:{policies.PLACEHOLDER_ACCOUNT}:a1b2c3d4e5/test/GET/"
+    assert placeholder.reason == "policy-implicit-deny", "the policy names another account"
     named = policy_view.check(services(gateway), None, "test", "10.1.2.3", file=str(document),
                               file_api_id=API_ID, account=ACCOUNT)
-    assert named["reason"] == "policy-explicit-deny"
+    assert named.reason == "policy-explicit-deny"
 
 
 def test_check_refuses_what_cannot_be_a_request_before_reading(tmp_path: Path) -> None:
@@ -147,18 +147,20 @@ def test_with_waf_a_block_rule_decides_first() -> None:
     waf = FakeWaf(["192.0.2.0/24"])
     data = policy_view.check(services(FakeGateway(), waf), API_ID, "test", "::ffff:192.0.2.7", with_waf=True)
     assert waf.asked == [f"arn:aws:apigateway:us-east-1::/restapis/{API_ID}/stages/test"]
-    assert (data["layer"], data["allowed"], data["reason"], data["waf_rule"]) == ("waf", False, "waf-block", "petgate-block")
+    assert (data.layer, data.allowed, data.reason, data.waf_rule) == ("waf", False, "waf-block", "petgate-block")
+    assert list(data.to_json())[-2:] == ["layer", "waf_rule"]
     passed = policy_view.check(services(FakeGateway(), FakeWaf(["198.51.100.0/24"])), API_ID, "test", "192.0.2.7", with_waf=True)
-    assert (passed["layer"], passed["allowed"], passed["waf_rule"]) == ("policy", True, None)
+    assert (passed.layer, passed.allowed, passed.waf_rule) == ("policy", True, None)
+    assert passed.to_json()["waf_rule"] is None, "asked, and no rule holds the address: null, not left out"
 
 
 def test_show_the_deployed_policy_or_say_the_stage_cannot_be_read() -> None:
     gateway = FakeGateway(stored=None, deployed=deny("192.0.2.0/24"))
     data = policy_view.show(services(gateway), API_ID, "test", deployed=True)
     assert gateway.calls == ["GetRestApi", "GetExport"]
-    assert list(data) == ["api_id", "stage", "source", "policy", "policy_in_words", "expiring"]
-    assert data["source"] == "deployed" and data["policy"] == deny("192.0.2.0/24")
-    assert policy_view.show(services(gateway), API_ID, "test")["policy"] is None
+    assert list(data.to_json()) == ["api_id", "stage", "source", "policy", "policy_in_words", "expiring"]
+    assert data.source == "deployed" and data.policy == deny("192.0.2.0/24")
+    assert policy_view.show(services(gateway), API_ID, "test").policy is None
     missing = FakeGateway(deployed=AwsError("Invalid stage identifier specified", code="NotFoundException"))
     with pytest.raises(UsageError, match="stage 'test' of API a1b2c3d4e5 cannot be read"):
         policy_view.show(services(missing), API_ID, "test", deployed=True)
@@ -168,7 +170,10 @@ def test_show_the_deployed_policy_or_say_the_stage_cannot_be_read() -> None:
     (True, None, False), (True, "allowed", False), (False, "denied", False), (True, "denied", True), (False, "allowed", True),
 ])
 def test_unmet_expectation(allowed: bool, expect: str | None, fails: bool) -> None:
-    failed = policy_view.unmet_expectation({"allowed": allowed, "reason": "x"}, expect)
+    data = policy_view.PolicyCheck(
+        api_id=API_ID, stage="test", source="stored", ip="192.0.2.7", method="GET", path="/", resource_arn=f"{ARN}/test/GET/",
+        allowed=allowed, reason="x", decision="x", statement_index=None, statement=None, statement_sid=None, layer="policy")
+    failed = policy_view.unmet_expectation(data, expect)
     assert (failed is not None) is fails
     if failed is not None:
         assert isinstance(failed, ExpectationNotMetError) and failed.message.startswith(f"expected {expect}, the policy says")

@@ -12,7 +12,8 @@ import pytest
 
 from petgate.errors import AwsError
 from petgate.gateway import ApiRef
-from petgate.ops.status import status
+from petgate.ops.policy_changes import Expiring
+from petgate.ops.status import WebAcl, status
 from petgate.target import Target
 
 API_ID = "a1b2c3d4e5"
@@ -86,15 +87,16 @@ def test_status_reads_in_order_and_says_the_stage_is_current() -> None:
     data = status(services(gateway, waf), API_ID, "test")
     assert gateway.calls == ["GetRestApi", "GetRestApi", "GetGatewayResponse", "GetDeployments", "GetStages", "GetExport test"]
     assert waf.asked == [f"arn:aws:apigateway:us-east-1::/restapis/{API_ID}/stages/test"]
-    assert list(data) == ["api_id", "api_name", "stage", "deployed", "invoke_url", "stages", "policy", "policy_in_words",
+    assert list(data.to_json()) == ["api_id", "api_name", "stage", "deployed", "invoke_url", "stages", "policy", "policy_in_words",
                           "blocked", "expiring", "access_denied", "web_acl", "policy_changed_since_deploy",
                           "access_denied_changed_since_deploy"]
-    assert data["deployed"] is True and data["web_acl"] == {"name": "mine", "arn": "arn:waf"}
-    assert data["stages"] == [{"stage": "test", "deployment_id": "dep1", "deployed_at": "2026-01-01T00:00:00Z",
+    assert data.deployed is True and data.web_acl == WebAcl(name="mine", arn="arn:waf")
+    assert data.to_json()["web_acl"] == {"name": "mine", "arn": "arn:waf"}
+    assert data.to_json()["stages"] == [{"stage": "test", "deployment_id": "dep1", "deployed_at": "2026-01-01T00:00:00Z",
                                "invoke_url": f"http://127.0.0.1:4599/restapis/{API_ID}/test/_user_request_",
                                "policy_changed_since_deploy": False, "access_denied_changed_since_deploy": False}]
-    assert data["policy_changed_since_deploy"] is False and data["access_denied_changed_since_deploy"] is False
-    assert data["access_denied"] == {"custom": False, "status_code": None, "templates": {}}
+    assert data.policy_changed_since_deploy is False and data.access_denied_changed_since_deploy is False
+    assert data.to_json()["access_denied"] == {"custom": False, "status_code": None, "templates": {}}
 
 
 def test_undeployed_changes_are_seen_through_each_stages_export() -> None:
@@ -102,17 +104,18 @@ def test_undeployed_changes_are_seen_through_each_stages_export() -> None:
     gateway = FakeGateway(policy=POLICY, denied=denied, exports={"prod": {}, "test": AwsError("no export", code="NotFoundException")})
     data = status(services(gateway), "PetStore", "prod")
     assert gateway.calls[:2] == ["GetRestApis", "GetRestApi"]
-    assert [s["stage"] for s in data["stages"]] == ["prod", "test"], "sorted by name"
-    assert data["stages"][1]["policy_changed_since_deploy"] is None, "an export that cannot be read: unknown"
-    assert data["policy_changed_since_deploy"] is True and data["access_denied_changed_since_deploy"] is True
-    assert data["access_denied"] == {"custom": True, "status_code": "403", "templates": TEMPLATE}
+    assert [s.stage for s in data.stages] == ["prod", "test"], "sorted by name"
+    assert data.stages[1].undeployed.policy_changed_since_deploy is None, "an export that cannot be read: unknown"
+    assert data.to_json()["stages"][1]["policy_changed_since_deploy"] is None
+    assert data.policy_changed_since_deploy is True and data.access_denied_changed_since_deploy is True
+    assert data.to_json()["access_denied"] == {"custom": True, "status_code": "403", "templates": TEMPLATE}
 
 
 def test_a_stage_that_is_not_deployed_asks_no_web_acl() -> None:
     waf = FakeWaf({"Name": "mine", "ARN": "arn:waf"})
     data = status(services(FakeGateway(exports={"prod": {}}), waf), API_ID, "test")
-    assert data["deployed"] is False and data["web_acl"] is None and waf.asked == []
-    assert data["policy_changed_since_deploy"] is None and data["access_denied_changed_since_deploy"] is None
+    assert data.deployed is False and data.web_acl is None and waf.asked == []
+    assert data.policy_changed_since_deploy is None and data.access_denied_changed_since_deploy is None
 
 
 @pytest.mark.parametrize(("waf", "shown"), [
@@ -120,7 +123,7 @@ def test_a_stage_that_is_not_deployed_asks_no_web_acl() -> None:
     (FakeWaf(error=AwsError("not allowed to read WAF", code="AccessDeniedException")), {"error": "not allowed to read WAF"}),
 ])
 def test_the_web_acl_none_or_unknown(waf: FakeWaf, shown: Any) -> None:
-    assert status(services(FakeGateway(exports={"test": {}}), waf), API_ID, "test")["web_acl"] == shown
+    assert status(services(FakeGateway(exports={"test": {}}), waf), API_ID, "test").to_json()["web_acl"] == shown
 
 
 @pytest.mark.parametrize(("now", "expired"), [(1767225599.0, False), (1767225600.0, True)])
@@ -132,4 +135,6 @@ def test_expiring_blocks_are_read_against_the_services_clock(now: float, expired
     policy = policies.build_deny(["192.0.2.0/24"], datetime(2026, 1, 1, tzinfo=UTC))
     app = services(FakeGateway(policy=policy, exports={"test": {}}))
     app.clock = lambda: now
-    assert status(app, API_ID, "test")["expiring"] == [{"cidr": "192.0.2.0/24", "expires": "2026-01-01T00:00:00Z", "expired": expired}]
+    data = status(app, API_ID, "test")
+    assert data.expiring == [Expiring(cidr="192.0.2.0/24", expires="2026-01-01T00:00:00Z", expired=expired)]
+    assert data.to_json()["expiring"] == [{"cidr": "192.0.2.0/24", "expires": "2026-01-01T00:00:00Z", "expired": expired}]

@@ -18,6 +18,7 @@ from petgate import policy as policies
 from petgate.errors import UsageError
 from petgate.journal import Journal
 from petgate.ops import deploys, policy_changes, waf_lists, waf_migrate
+from petgate.ops.results import Deployment, StageChange
 from petgate.waf import Waf
 from petgate.waf_list import WafList
 from tests.test_waf_list import LIST, WHERE, FakeWaf
@@ -55,14 +56,16 @@ def written(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     seen: dict[str, Any] = {}
 
     def change_policy(app: Any, ref: str, stage: str, command: str, edit: Any, intended: Any,
-                      dry_run: bool = False) -> dict[str, Any]:
-        after, touched = edit(app.gateway.policy)
+                      dry_run: bool = False) -> tuple[policy_changes.PolicyChange, list[str]]:
+        before = app.gateway.policy
+        after, touched = edit(before)
         seen.update(ref=ref, command=command, after=after, touched=touched, intended=intended)
-        return {"policy": after, "journal_id": "j-1"}
+        return policy_changes.PolicyChange(api_id=ref, api_name="", stage=stage, changed=True, dry_run=dry_run,
+                                           previous_policy=before, policy=after, journal_id="j-1"), touched
 
-    def after_change(app: Any, result: dict[str, Any], no_deploy: bool, description: str) -> dict[str, Any]:
+    def after_change(app: Any, result: StageChange, no_deploy: bool, description: str) -> StageChange:
         seen.update(no_deploy=no_deploy, description=description)
-        return {**result, "deployed": not no_deploy}
+        return result.but(deployment=Deployment(deployed=not no_deploy, invoke_url="https://stand.in/test"))
 
     monkeypatch.setattr(policy_changes, "change_policy", change_policy)
     monkeypatch.setattr(deploys, "after_change", after_change)
@@ -85,7 +88,7 @@ def blocked() -> policies.Policy:
 
 def test_an_empty_deny_list_changes_nothing(fake: StagesWaf, tmp_path: Path, written: dict[str, Any]) -> None:
     data = waf_migrate.migrate(stand_in(fake, tmp_path, None), API_ID, "test", LIST)
-    assert data == {"api_id": API_ID, "stage": "test", "list": LIST, "migrated": [], "changed": False,
+    assert data.to_json() == {"api_id": API_ID, "stage": "test", "list": LIST, "migrated": [], "changed": False,
                     "stage_arn": STAGE_ARN}
     assert fake.calls == [] and written == {}
 
@@ -93,13 +96,14 @@ def test_an_empty_deny_list_changes_nothing(fake: StagesWaf, tmp_path: Path, wri
 def test_the_list_moves_to_waf_then_leaves_the_policy(fake: StagesWaf, tmp_path: Path, written: dict[str, Any]) -> None:
     app = stand_in(fake, tmp_path, blocked())
     data = waf_migrate.migrate(app, API_ID, "test", LIST, no_deploy=True)
-    assert data["migrated"] == ["192.0.2.0/24", "198.51.100.7/32", "2001:db8::/32"]
-    assert data["changed"] is True and data["journal_id"] == "j-1" and data["deployed"] is False
-    assert data["stage_arn"] == STAGE_ARN and fake.associations[STAGE_ARN]
+    assert data.migrated == ["192.0.2.0/24", "198.51.100.7/32", "2001:db8::/32"]
+    assert data.changed is True and data.journal_id == "j-1" and data.to_json()["deployed"] is False
+    assert data.stage_arn == STAGE_ARN and fake.associations[STAGE_ARN]
+    assert not {"dry_run", "api_name"} & set(data.to_json()), "no --dry-run, and the API by id: neither key"
     assert fake.addresses(f"petgate-{LIST}-ipv4") == ["192.0.2.0/24"]
     assert fake.addresses(f"petgate-{LIST}-ipv6") == ["2001:db8::/32"]
-    ending = [s for s in WafList(app, LIST).show()["ip_sets"] if s["expires"]]
-    assert [(s["addresses"], s["expires"]) for s in ending] == [(["198.51.100.7/32"], "2030-01-01T00:00:00Z")]
+    ending = [s for s in WafList(app, LIST).show().ip_sets if s.expires]
+    assert [(s.addresses, s.expires) for s in ending] == [(["198.51.100.7/32"], "2030-01-01T00:00:00Z")]
     assert written["command"] == "waf migrate" and written["description"] == "petgate waf migrate"
     assert policies.blocked_cidrs(written["after"]) == [] and written["intended"](written["after"])
     assert {e["command"] for e in Journal(tmp_path / "state").entries()} == {"waf migrate"}
@@ -122,7 +126,7 @@ def test_the_policy_stays_when_waf_does_not_hold_every_address(
 ) -> None:
     app = stand_in(fake, tmp_path, blocked())
     shown = WafList.show
-    monkeypatch.setattr(WafList, "show", lambda self: {**shown(self), "ip_sets": []})
+    monkeypatch.setattr(WafList, "show", lambda self: shown(self).but(ip_sets=[]))
     with pytest.raises(UsageError, match=r"WAF does not hold the whole list for .* \(192\.0\.2\.0/24, .*the policy was left"):
         waf_migrate.migrate(app, API_ID, "test", LIST)
     assert written == {}

@@ -14,9 +14,12 @@ from petgate.errors import UsageError
 from petgate.gateway import ApiRef
 from petgate.journal import Journal
 from petgate.ops import walkthrough
+from petgate.ops.deploys import Imported
+from petgate.ops.verify import Probed
 from petgate.output import Output
 from petgate.probe import ProbeResult
 from petgate.target import Target
+from petgate.waf_list import ListDeleted
 
 DEFAULT_403 = {"defaultResponse": True, "statusCode": "403"}
 
@@ -51,8 +54,9 @@ def test_a_fresh_name_is_imported_and_one_untouched_api_is_reused(tmp_path: Path
     gateway = FakeGateway([ApiRef("a1b2c3d4e5", "PetStore")], denied=DEFAULT_403)
     assert walkthrough.reusable_api(services(gateway, tmp_path), "PetStore") == "a1b2c3d4e5"
     assert gateway.calls == [("GetRestApis", "PetStore"), ("GetRestApi", "a1b2c3d4e5"), ("GetGatewayResponse", "a1b2c3d4e5")]
-    assert walkthrough.exercise_api(services(gateway, tmp_path), "PetStore", "a1b2c3d4e5") == {
-        "api_id": "a1b2c3d4e5", "api_name": "PetStore", "created": False}
+    reused = walkthrough.exercise_api(services(gateway, tmp_path), "PetStore", "a1b2c3d4e5")
+    assert reused == Imported(api_id="a1b2c3d4e5", api_name="PetStore", created=False)
+    assert reused.to_json() == {"api_id": "a1b2c3d4e5", "api_name": "PetStore", "created": False}
 
 
 @pytest.mark.parametrize(("gateway", "message"), [
@@ -71,21 +75,24 @@ def test_cleanup_deletes_the_api_and_journals_it(tmp_path: Path) -> None:
     app = services(FakeGateway([]), tmp_path)
     result = walkthrough.delete_api(app, "a1b2c3d4e5", "walkthrough --cleanup")
     assert app.gateway.calls == [("DeleteRestApi", "a1b2c3d4e5")]
-    assert list(result) == ["api_id", "deleted", "journal_id"] and result["deleted"] is True
+    assert list(result.to_json()) == ["api_id", "deleted", "journal_id"] and result.deleted is True
     [entry] = app.journal.entries()
     assert (entry["id"], entry["kind"], entry["command"], entry["api_id"]) == (
-        result["journal_id"], "delete", "walkthrough --cleanup", "a1b2c3d4e5")
+        result.journal_id, "delete", "walkthrough --cleanup", "a1b2c3d4e5")
     assert entry["target"] == {"kind": "local", "endpoint": "http://127.0.0.1:4599", "region": "us-east-1"}
 
 
 def test_cleanup_with_waf_deletes_the_list_first(tmp_path: Path) -> None:
     app = services(FakeGateway([]), tmp_path)
     order: list[str] = []
-    waf_list: Any = types.SimpleNamespace(delete=lambda: order.append("waf delete") or {"web_acl": None, "sets": []})
+    gone = ListDeleted(list="walkthrough-a1b2c3d4e5", deleted=True, detached=[], ip_sets=["set4", "set6"])
+    waf_list: Any = types.SimpleNamespace(delete=lambda: order.append("waf delete") or gone)
     app.gateway.delete_api = lambda api_id: order.append(f"delete {api_id}")
     result = walkthrough.delete_api(app, "a1b2c3d4e5", "walkthrough --waf --cleanup", waf_list)
     assert order == ["waf delete", "delete a1b2c3d4e5"]
-    assert list(result) == ["api_id", "deleted", "waf", "journal_id"] and result["waf"] == {"web_acl": None, "sets": []}
+    assert list(result.to_json()) == ["api_id", "deleted", "waf", "journal_id"] and result.waf == gone
+    assert result.to_json()["waf"] == {"list": "walkthrough-a1b2c3d4e5", "deleted": True, "detached": [],
+                                       "ip_sets": ["set4", "set6"]}
     assert app.journal.entries()[0]["command"] == "walkthrough --waf --cleanup"
 
 
@@ -95,8 +102,8 @@ def test_cleanup_with_waf_deletes_the_list_first(tmp_path: Path) -> None:
     ('{"Message":"User: anonymous ..."}', '{"message":"Forbidden"}', [{"kind": "account_id", "value": "1111"}], False),
 ])
 def test_the_template_hid_the_details(leaky_body: str, quiet_body: str, leaks: list[dict[str, str]], hid: bool) -> None:
-    leaky = ProbeResult(url="u", expected="denied", body=leaky_body)
-    quiet = ProbeResult(url="u", expected="denied", body=quiet_body, leaks=leaks)
+    leaky = Probed.of(ProbeResult(url="u", expected="denied", body=leaky_body))
+    quiet = Probed.of(ProbeResult(url="u", expected="denied", body=quiet_body, leaks=leaks))
     assert walkthrough.template_hid_details(leaky, quiet) is hid
 
 
@@ -123,3 +130,45 @@ def test_local_gateway_answers() -> None:
     finally:
         server.close()
     assert App(Target(local=True, local_url=f"http://127.0.0.1:{free_port()}"), Output()).local_gateway_answers() is False
+
+
+def _steps() -> list[walkthrough.Step]:
+    from petgate.ops.deploys import StageDeployed
+    from petgate.ops.results import Deployment
+
+    imported = walkthrough.ExerciseApi(api_id="a1b2c3d4e5", api_name="PetStore", created=True, stage="test")
+    deployed = StageDeployed(api_id="a1b2c3d4e5", stage="test", deployment=Deployment(
+        deployed=True, deployment_id="dep1", invoke_url="http://x/test", quota_waits=0, quota_wait_s=0.0))
+    probed = Probed.of(ProbeResult(url="http://x/test/", expected="allowed", status=200, outcome="allowed", ok=True,
+                                   attempts=1, reason="allowed"))
+    return [
+        walkthrough.Step(step=1, title="import", ok=True, done=imported, elapsed_s=0.1),
+        walkthrough.Step(step=2, title="deploy", ok=True, done=deployed, elapsed_s=0.2),
+        walkthrough.Step(step=3, title="verify", ok=True, done=walkthrough.Checked(verify=probed), elapsed_s=0.3),
+        walkthrough.Step(step=4, title="error", ok=False, done=walkthrough.Failed(error="boom")),
+    ]
+
+
+def test_the_report_names_the_api_and_the_last_deployment() -> None:
+    steps = _steps()
+    data = walkthrough.report(steps, ok=False).to_json()
+    assert {k: v for k, v in data.items() if k != "steps"} == {
+        "ok": False, "api_id": "a1b2c3d4e5", "stage": "test", "invoke_url": "http://x/test", "deployment_id": "dep1"}
+    first, deploy, check, error = data["steps"]
+    assert first == {"step": 1, "title": "import", "ok": True, "api_id": "a1b2c3d4e5", "api_name": "PetStore",
+                     "created": True, "stage": "test", "elapsed_s": 0.1}
+    assert deploy == {"step": 2, "title": "deploy", "ok": True, "api_id": "a1b2c3d4e5", "stage": "test", "deployed": True,
+                      "invoke_url": "http://x/test", "deployment_id": "dep1", "quota_waits": 0, "quota_wait_s": 0.0,
+                      "elapsed_s": 0.2}
+    assert list(check) == ["step", "title", "ok", "verify", "elapsed_s"] and check["verify"]["status"] == 200
+    assert error == {"step": 4, "title": "error", "ok": False, "error": "boom"}, "the error step has no elapsed_s"
+
+
+def test_the_report_before_any_deployment_or_any_api() -> None:
+    steps = _steps()
+    only_imported = walkthrough.report(steps[:1], ok=True)
+    assert (only_imported.api_id, only_imported.stage, only_imported.invoke_url, only_imported.deployment_id) == (
+        "a1b2c3d4e5", "test", None, None)
+    nothing = walkthrough.report(steps[3:], ok=False).to_json()
+    assert nothing == {"ok": False, "steps": [steps[3].to_json()], "api_id": None, "stage": None, "invoke_url": None,
+                       "deployment_id": None}

@@ -220,3 +220,19 @@ def test_a_plain_forbidden_is_waf_only_if_the_web_acl_blocks_this_caller(waf_blo
     facts = probe.Facts(stage_exists=lambda: True, policy_refusal=lambda: None, waf_refusal=lambda: waf_blocks)
     assert probe.corroborate("forbidden", facts, "ForbiddenException") == reason
     assert probe.outcome_of(reason) == ("denied" if waf_blocks else "other")
+
+
+def test_verifys_result_has_every_field_of_the_probes_record() -> None:
+    """ops.verify.Probed is the loop's record, frozen: the same keys, the leaks as objects."""
+    import dataclasses
+
+    from petgate.ops.verify import Leak, Probed, Verified
+
+    clock = FakeClock()
+    record = probe.run("http://x", lambda: probe.Answer(403, AWS_BODY, "AccessDeniedException"), "denied", 5,
+                       "abc123defg", clock, clock.sleep)
+    probed = Probed.of(record)
+    assert probed.to_json() == dataclasses.asdict(record)
+    assert [type(leak) for leak in probed.leaks] == [Leak] * len(record.leaks) and probed.leaks
+    verified = Verified(api_id="abc123defg", stage="test", probed=probed).to_json()
+    assert verified == {"api_id": "abc123defg", "stage": "test", **dataclasses.asdict(record)}

@@ -100,10 +100,10 @@ def test_a_set_another_writer_just_created_is_used() -> None:
     assert Waf(Racing()).create_ip_set("petgate-t-ipv4", 4, "d")["Id"] == "theirs"
 
 
-# --- the WAF store's unblock: exactly the addresses given (waf_list.lift, waf_list.difference) ---
+# --- the WAF store's unblock: exactly the addresses given (waf_ranges.lift, waf_ranges.difference) ---
 
 def test_lift_splits_a_wider_entry_around_the_addresses_removed() -> None:
-    from petgate.waf_list import lift
+    from petgate.waf_ranges import lift
 
     assert lift(["198.18.0.2/31"], ["198.18.0.3/32"]) == ["198.18.0.2/32"]
     assert lift(["10.0.0.0/24", "192.0.2.1/32"], ["10.0.0.128/25"]) == ["10.0.0.0/25", "192.0.2.1/32"]
@@ -113,7 +113,7 @@ def test_lift_splits_a_wider_entry_around_the_addresses_removed() -> None:
 
 
 def test_difference_names_what_was_lifted_and_what_is_new() -> None:
-    from petgate.waf_list import difference
+    from petgate.waf_ranges import difference
 
     assert difference(["198.18.0.2/31"], ["198.18.0.2/32"]) == ([], ["198.18.0.3/32"]), "a split adds nothing"
     assert difference(["198.18.0.2/32"], ["198.18.0.2/31"]) == (["198.18.0.2/31"], []), "a merge lifts nothing"

@@ -219,7 +219,7 @@ def journaled(app: Any) -> list[dict[str, Any]]:
 
 def test_the_first_block_makes_the_list_and_journals_the_change(fake: FakeWaf, app: Any) -> None:
     result = WafList(app, LIST).change(["192.0.2.7"], [])
-    assert result["added"] == ["192.0.2.7/32"] and result["removed"] == [] and result["changed"] is True
+    assert result.added == ["192.0.2.7/32"] and result.removed == [] and result.changed is True
     assert fake.addresses(V4) == ["192.0.2.7/32"] and fake.addresses(V6) == []
     acl = fake.acl_named(f"petgate-{LIST}")
     assert acl["DefaultAction"] == {"Allow": {}}
@@ -231,7 +231,7 @@ def test_the_first_block_makes_the_list_and_journals_the_change(fake: FakeWaf, a
     assert entry["kind"] == "waf" and entry["command"] == "waf block" and entry["list"] == LIST
     assert entry["target"] == WHERE
     assert entry["ip_sets"] == {V4: {"before": [], "after": ["192.0.2.7/32"]}}
-    assert result["journal_id"] == entry["id"]
+    assert result.journal_id == entry["id"]
 
 
 # --- block and unblock split a stored range --------------------------------------------------------
@@ -240,11 +240,11 @@ def test_the_first_block_makes_the_list_and_journals_the_change(fake: FakeWaf, a
 def test_block_merges_and_unblock_splits_a_stored_range(fake: FakeWaf, app: Any, existing: WafList) -> None:
     blocked = existing.change(["198.18.0.2", "198.18.0.3"], [])
     assert fake.addresses(V4) == ["198.18.0.2/31"], "two neighbours are stored as one /31"
-    assert blocked["added"] == ["198.18.0.2/31"] and blocked["ip_sets"] == {V4: 1}
+    assert blocked.added == ["198.18.0.2/31"] and blocked.ip_sets == {V4: 1}
     unblocked = WafList(app, LIST).change([], ["198.18.0.3"])
     assert fake.addresses(V4) == ["198.18.0.2/32"], "the /31 is split: .2 stays blocked"
-    assert unblocked["removed"] == ["198.18.0.3/32"] and unblocked["added"] == []
-    assert unblocked["changed"] is True and unblocked["ip_sets"] == {V4: 1}
+    assert unblocked.removed == ["198.18.0.3/32"] and unblocked.added == []
+    assert unblocked.changed is True and unblocked.ip_sets == {V4: 1}
     block, unblock = journaled(app)
     assert unblock["command"] == "waf unblock"
     assert unblock["ip_sets"] == {V4: {"before": ["198.18.0.2/31"], "after": ["198.18.0.2/32"]}}
@@ -255,7 +255,7 @@ def test_unblock_inside_a_wider_range_leaves_the_rest(fake: FakeWaf, app: Any) -
     fake.put(V4, 4, ["10.0.0.0/24"])
     fake.put(V6, 6, [])
     result = WafList(app, LIST).change([], ["10.0.0.128/25"])
-    assert fake.addresses(V4) == ["10.0.0.0/25"] and result["removed"] == ["10.0.0.128/25"]
+    assert fake.addresses(V4) == ["10.0.0.0/25"] and result.removed == ["10.0.0.128/25"]
 
 
 def test_an_address_already_blocked_writes_nothing(fake: FakeWaf, app: Any, existing: WafList) -> None:
@@ -264,7 +264,7 @@ def test_an_address_already_blocked_writes_nothing(fake: FakeWaf, app: Any, exis
     entries = len(journaled(app))
     for again in (["198.18.0.3"], ["198.18.0.2/31"], ["198.18.0.2", "198.18.0.3/32"]):
         result = WafList(app, LIST).change(again, [])
-        assert result["changed"] is False and result["added"] == [] and "journal_id" not in result
+        assert result.changed is False and result.added == [] and "journal_id" not in result.to_json()
     assert fake.writes == [], "no UpdateIPSet, no CreateIPSet, no web ACL change"
     assert len(journaled(app)) == entries
     assert fake.addresses(V4) == ["198.18.0.2/31"]
@@ -274,7 +274,7 @@ def test_unblocking_an_address_not_blocked_writes_nothing(fake: FakeWaf, app: An
     existing.change(["192.0.2.1"], [])
     fake.calls.clear()
     result = WafList(app, LIST).change([], ["192.0.2.2", "2001:db8::1"])
-    assert result["changed"] is False and result["removed"] == [] and fake.writes == []
+    assert result.changed is False and result.removed == [] and fake.writes == []
 
 
 def test_only_the_set_of_the_ip_version_given_is_read_and_written(fake: FakeWaf, app: Any, existing: WafList) -> None:
@@ -287,14 +287,14 @@ def test_only_the_set_of_the_ip_version_given_is_read_and_written(fake: FakeWaf,
 def test_ipv4_and_ipv6_go_to_their_own_sets(fake: FakeWaf, app: Any, existing: WafList) -> None:
     result = existing.change(["192.0.2.9", "2001:db8::9"], [])
     assert fake.addresses(V4) == ["192.0.2.9/32"] and fake.addresses(V6) == ["2001:db8::9/128"]
-    assert sorted(result["added"]) == ["192.0.2.9/32", "2001:db8::9/128"]
+    assert sorted(result.added) == ["192.0.2.9/32", "2001:db8::9/128"]
 
 
 def test_unblock_everything_empties_every_set(fake: FakeWaf, app: Any, existing: WafList) -> None:
     existing.change(["192.0.2.9", "2001:db8::9"], [])
     result = WafList(app, LIST).change([], [], everything=True)
     assert fake.addresses(V4) == [] and fake.addresses(V6) == []
-    assert sorted(result["removed"]) == ["192.0.2.9/32", "2001:db8::9/128"]
+    assert sorted(result.removed) == ["192.0.2.9/32", "2001:db8::9/128"]
 
 
 def test_slash_zero_is_refused_before_anything_is_read(fake: FakeWaf, app: Any, existing: WafList) -> None:
@@ -318,9 +318,9 @@ def test_a_writer_that_loses_twice_reads_again_and_keeps_both_changes(fake: Fake
     fake.before_update = another_writer
     result = existing.change(["192.0.2.1"], [])
     assert sorted(fake.addresses(V4)) == ["192.0.2.1/32", "203.0.113.1/32", "203.0.113.3/32"], "nothing lost"
-    assert result["lock_retries"] == 2 and fake.calls.count(("UpdateIPSet", V4)) == 3
+    assert result.lock_retries == 2 and fake.calls.count(("UpdateIPSet", V4)) == 3
     assert fake.reads_of(V4) == 3, "a fresh read (and LockToken) for every attempt"
-    assert result["added"] == ["192.0.2.1/32"], "their addresses are not ours"
+    assert result.added == ["192.0.2.1/32"], "their addresses are not ours"
     assert len(slept) == 2 and all(0 < s <= 0.5 for s in slept), "jitter between attempts"
     [entry] = journaled(app)
     assert entry["ip_sets"][V4]["before"] == ["203.0.113.1/32", "203.0.113.3/32"]
@@ -384,7 +384,7 @@ def test_the_10000th_address_is_taken(fake: FakeWaf, app: Any) -> None:
     fake.put(V4, 4, spaced(MAX_ADDRESSES - 1))
     fake.put(V6, 6, [])
     result = WafList(app, LIST).change(["192.0.2.1"], [])
-    assert result["changed"] is True and len(fake.addresses(V4)) == MAX_ADDRESSES
+    assert result.changed is True and len(fake.addresses(V4)) == MAX_ADDRESSES
     assert fake.writes == [("UpdateIPSet", V4)]
 
 
@@ -406,7 +406,7 @@ def test_a_block_that_ends_goes_to_a_set_and_rule_of_its_own(fake: FakeWaf, app:
     result = existing.change(["192.0.2.5"], [], until=until, clock=clock)
     group = f"{V4}-until-20300101T130000Z"
     assert fake.addresses(group) == ["192.0.2.5/32"] and fake.addresses(V4) == []
-    assert result["added"] == ["192.0.2.5/32"] and result["until"] == "2030-01-01T13:00:00Z"
+    assert result.added == ["192.0.2.5/32"] and result.until == "2030-01-01T13:00:00Z"
     rules = fake.acl_named(f"petgate-{LIST}")["Rules"]
     rule = next(r for r in rules if r["Name"] == f"petgate-{LIST}-block-ipv4-until-20300101T130000Z")
     assert rule["Statement"]["IPSetReferenceStatement"]["ARN"] == fake._set_named(group)["ARN"]
@@ -418,7 +418,7 @@ def test_an_address_blocked_for_good_is_not_added_to_a_block_that_ends(fake: Fak
     fake.calls.clear()
     clock = datetime(2030, 1, 1, tzinfo=UTC)
     result = WafList(app, LIST).change(["192.0.2.5"], [], until=clock + timedelta(hours=1), clock=clock)
-    assert result["changed"] is False and fake.writes == []
+    assert result.changed is False and fake.writes == []
 
 
 # --- attach ---------------------------------------------------------------------------------------------
@@ -428,13 +428,13 @@ def test_attach_makes_the_list_and_journals_what_it_replaced(fake: FakeWaf, app:
     result = WafList(app, LIST).attach(STAGE_ARN, api_id="abcdefghij", stage="test")
     acl = fake.acl_named(f"petgate-{LIST}")
     assert fake.associations[STAGE_ARN] == acl["Id"]
-    assert result["changed"] is True and result["replaced"] is None and result["web_acl_arn"] == acl["ARN"]
+    assert result.changed is True and result.replaced is None and result.web_acl_arn == acl["ARN"]
     [entry] = journaled(app)
     assert entry["kind"] == "waf-attach" and entry["before"] is None
     assert entry["after"] == {"arn": acl["ARN"], "name": acl["Name"]} and entry["api_id"] == "abcdefghij"
     fake.calls.clear()
     again = WafList(app, LIST).attach(STAGE_ARN)
-    assert again["changed"] is False and fake.writes == [] and len(journaled(app)) == 1
+    assert again.changed is False and fake.writes == [] and len(journaled(app)) == 1
 
 
 def test_attach_refuses_a_web_acl_that_is_not_petgates(fake: FakeWaf, app: Any) -> None:
@@ -452,7 +452,7 @@ def test_a_journal_that_cannot_be_written_does_not_stop_the_change(fake: FakeWaf
     app = types.SimpleNamespace(waf=Waf(fake, sleep=lambda _s: None), journal=Journal(tmp_path / "file" / "d", warn=warned.append),
                                 target=types.SimpleNamespace(describe=lambda: dict(WHERE)))
     result = WafList(app, LIST).change(["192.0.2.1"], [])
-    assert fake.addresses(V4) == ["192.0.2.1/32"] and result["journal_id"] is None
+    assert fake.addresses(V4) == ["192.0.2.1/32"] and result.journal_id is None
     assert len(warned) == 1 and "not journaled" in warned[0]
 
 
@@ -469,7 +469,7 @@ def test_sync_reads_each_set_once_and_writes_under_that_read(fake: FakeWaf, app:
         return ["192.0.2.2/32"], ["192.0.2.1/32"]
 
     result = WafList(app, LIST).sync(decide, dry_run=False)
-    assert seen == [["192.0.2.1/32"]] and result["changed"] is True
+    assert seen == [["192.0.2.1/32"]] and result.changed is True
     assert fake.addresses(V4) == ["192.0.2.2/32"]
     assert fake.reads_of(V4) == 1, "the read decide saw guards the write: not read again"
     assert fake.writes == [("UpdateIPSet", V4)]
@@ -489,12 +489,12 @@ def test_sync_reads_again_when_another_writer_came_in_between(fake: FakeWaf, app
     fake.before_update = another_writer
     result = WafList(app, LIST).sync(lambda _current: (["192.0.2.2/32"], ["192.0.2.1/32"]), dry_run=False)
     assert sorted(fake.addresses(V4)) == ["192.0.2.2/32", "203.0.113.1/32"], "theirs kept, ours applied"
-    assert result["lock_retries"] == 1 and fake.reads_of(V4) == 2
+    assert result.lock_retries == 1 and fake.reads_of(V4) == 2
 
 
 def test_sync_dry_run_writes_nothing(fake: FakeWaf, app: Any) -> None:
     fake.put(V4, 4, ["192.0.2.1/32"])
     fake.put(V6, 6, [])
     result = WafList(app, LIST).sync(lambda _current: (["192.0.2.2/32"], []), dry_run=True)
-    assert result["dry_run"] is True and result["added"] == ["192.0.2.2/32"]
+    assert result.dry_run is True and result.added == ["192.0.2.2/32"]
     assert fake.writes == [] and journaled(app) == []

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from petgate.app import App
@@ -17,18 +15,21 @@ from petgate.commands.common import (
     wanted_cidrs,
 )
 from petgate.ops import allow_lists
+from petgate.ops.results import Unset
 from petgate.output import Output
 
 remove_option = click.option("--remove", is_flag=True, help="Take these values out of the list instead.")
 
 
-def render_list(out: Output, data: dict[str, Any]) -> None:
-    changed = data.get("added", data.get("removed", []))
-    verb = ("Would " if data["dry_run"] else "") + ("remove" if "removed" in data else "add")
+def render_list(out: Output, data: allow_lists.ListChanged) -> None:
+    removing = not isinstance(data.removed, Unset)
+    changed: list[str] = (data.removed if not isinstance(data.removed, Unset)
+                          else [] if isinstance(data.added, Unset) else data.added)
+    verb = ("Would " if data.dry_run else "") + ("remove" if removing else "add")
     if changed:
-        out.success(f"{verb.capitalize()} {', '.join(changed)} ({data['kind']}) on API {data['api_id']}.")
+        out.success(f"{verb.capitalize()} {', '.join(changed)} ({data.kind}) on API {data.api_id}.")
     else:
-        out.info(f"Nothing to change in the {data['kind']}; the policy is unchanged.")
+        out.info(f"Nothing to change in the {data.kind}; the policy is unchanged.")
     render_policy_tail(out, data)
 
 

@@ -6,16 +6,22 @@ import functools
 import math
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import click
 
 from petgate import policy as policies
 from petgate.app import App
 from petgate.errors import PetgateError, UsageError, deploy_failure
-from petgate.output import Output
+from petgate.output import Output, ToJson
+
+if TYPE_CHECKING:  # the command's own imports load these, when it runs (entry.py: Ctrl-C while starting)
+    from petgate.ops.policy_changes import PolicyChange
+    from petgate.ops.results import StageChange
+    from petgate.ops.verify import Probed
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -205,30 +211,40 @@ def parse_cidrs(app: App, given: tuple[str, ...]) -> list[str]:
     return list(dict.fromkeys(cidrs))
 
 
-def render_expiring(out: Any, expiring: list[dict[str, Any]]) -> None:
-    due = [item["cidr"] for item in expiring if item["expired"]]
+class Ending(Protocol):
+    """A block that ends: policy_changes.Expiring, waf_addresses.ExpiringAddress."""
+
+    @property
+    def cidr(self) -> str: ...
+    @property
+    def expired(self) -> bool: ...
+
+
+def render_expiring(out: Output, expiring: Sequence[Ending]) -> None:
+    due = [item.cidr for item in expiring if item.expired]
     if due:
         out.warn(f"{', '.join(due)}: the block has expired but is still in place until `petgate prune` runs")
 
 
-def render_policy_tail(out: Any, data: dict[str, Any]) -> None:
+def render_policy_tail(out: Output, data: PolicyChange) -> None:
     """The policy in words, then what happened to the stage."""
-    for line in policies.describe(data["policy"]):
+    for line in policies.describe(data.policy):
         out.detail(line)
     render_deploy_lines(out, data)
 
 
-def render_deploy_lines(out: Any, data: dict[str, Any]) -> None:
-    if data.get("dry_run"):
+def render_deploy_lines(out: Output, data: StageChange) -> None:
+    deployment = data.deployment
+    if data.dry_run:
         out.info("Dry run: nothing was changed.")
-    elif data.get("deployed"):
-        out.success(f"Deployed {data['deployment_id']} to stage {data['stage']}.")
-        out.info(f"Invoke URL: {data['invoke_url']}")
-    elif data.get("deploy_error"):
-        out.warn(f"The change was written but NOT deployed: stage {data['stage']} still serves the old one "
+    elif deployment is not None and deployment.deployed:
+        out.success(f"Deployed {deployment.deployment_id} to stage {data.stage}.")
+        out.info(f"Invoke URL: {deployment.invoke_url}")
+    elif deployment is not None and deployment.deploy_error:
+        out.warn(f"The change was written but NOT deployed: stage {data.stage} still serves the old one "
                  "(run `petgate deploy` once the cause below is fixed).")
-    elif "deployed" in data:
-        out.warn(f"Not redeployed: run `petgate deploy` for the change to take effect on {data['stage']}.")
+    elif deployment is not None:
+        out.warn(f"Not redeployed: run `petgate deploy` for the change to take effect on {data.stage}.")
 
 
 # --- several APIs in one command: `--api` repeated --------------------------------------------
@@ -236,7 +252,7 @@ def render_deploy_lines(out: Any, data: dict[str, Any]) -> None:
 # the worst exit code. JSON is {"apis": [one result per API, or {"api": REF, "error": {...}}],
 # "ok": bool}; with one --api the usual single object.
 
-Render = Callable[[Output, dict[str, Any]], None]
+R = TypeVar("R", bound=ToJson)
 
 
 def several_api_options(func: F) -> F:
@@ -262,31 +278,51 @@ class SeveralApisError(PetgateError):
         self.code = code
 
 
-def for_each_api(app: App, refs: tuple[str, ...], one: Callable[[str], dict[str, Any]], render: Render) -> None:
+@dataclass(frozen=True)
+class SeveralApis(Generic[R]):
+    """The results of one command over several APIs, in order: each API's result or error."""
+
+    outcomes: list[tuple[str, R | PetgateError]]
+
+    @property
+    def failures(self) -> list[tuple[str, PetgateError]]:
+        failed = []
+        for ref, outcome in self.outcomes:
+            error = outcome if isinstance(outcome, PetgateError) else failure_of(outcome)
+            if error is not None:
+                failed.append((ref, error))
+        return failed
+
+    def to_json(self) -> dict[str, Any]:
+        apis = [{"api": ref, "error": _error_object(outcome)} if isinstance(outcome, PetgateError)
+                else {"api": ref, **outcome.to_json()} for ref, outcome in self.outcomes]
+        return {"apis": apis, "ok": not self.failures}
+
+
+def failure_of(result: ToJson) -> PetgateError | None:
+    """The error a change that was written but not deployed ends with (errors.deploy_failure)."""
+    return deploy_failure(result.to_json())
+
+
+def for_each_api(app: App, refs: tuple[str, ...], one: Callable[[str], R], render: Callable[[Output, R], None]) -> None:
     """Run `one` for each API and print the results (see the module's docstring)."""
     refs = tuple(dict.fromkeys(refs))  # the same API twice is done once
     if len(refs) == 1:
         data = one(refs[0])
         app.output.result(data, render)
-        failed = deploy_failure(data)
+        failed = failure_of(data)
         if failed is not None:  # written but not deployed: reported in the result, now the exit code
             raise failed
         return
-    results: list[dict[str, Any]] = []
-    failures: list[tuple[str, PetgateError]] = []
+    outcomes: list[tuple[str, R | PetgateError]] = []
     for ref in refs:
         try:
-            data = one(ref)
+            outcomes.append((ref, one(ref)))
         except PetgateError as exc:
-            failures.append((ref, exc))
-            results.append({"api": ref, "error": _error_object(exc)})
-            continue
-        data.setdefault("api", ref)
-        failed = deploy_failure(data)
-        if failed is not None:  # written but not deployed: reported in the result
-            failures.append((ref, failed))
-        results.append(data)
-    app.output.result({"apis": results, "ok": not failures}, lambda out, d: _render_all(out, d, render))
+            outcomes.append((ref, exc))
+    several = SeveralApis(outcomes)
+    app.output.result(several, lambda out, d: _render_all(out, d, render))
+    failures = several.failures
     if failures:
         worst_ref, worst = max(failures, key=lambda f: f[1].exit_code)
         raise SeveralApisError(
@@ -300,14 +336,13 @@ def _error_object(exc: PetgateError) -> dict[str, Any]:
     return {"code": exc.error_code, "message": exc.message, "hint": exc.hint, "exit_code": exc.exit_code}
 
 
-def _render_all(out: Output, data: dict[str, Any], render: Render) -> None:
-    for result in data["apis"]:
-        out.info(f"API {result.get('api')}:")
-        if "error" in result:
-            error = result["error"]
-            out.error(error["message"] + (f" ({error['hint']})" if error.get("hint") else ""))
+def _render_all(out: Output, data: SeveralApis[R], render: Callable[[Output, R], None]) -> None:
+    for ref, outcome in data.outcomes:
+        out.info(f"API {ref}:")
+        if isinstance(outcome, PetgateError):
+            out.error(outcome.message + (f" ({outcome.hint})" if outcome.hint else ""))
         else:
-            render(out, result)
+            render(out, outcome)
 
 
 # --- sync and waf sync ------------------------------------------------------------------------
@@ -343,11 +378,11 @@ def desired_from(list_file: str) -> list[str]:
     return policies.collapse(read_list_file(list_file))
 
 
-def render_verify(out: Output, data: dict[str, Any]) -> None:
-    status = data["status"] if data["status"] is not None else "no answer"
-    line = f"{data['outcome']} ({data['reason']}, HTTP {status}) from {data['url']} after {data['attempts']} attempt(s), {data['elapsed_s']:.1f}s"
-    (out.success if data["ok"] else out.info)(line)  # a miss ends with one error line of its own
-    if data["status"] is not None and data["status"] >= 400 and data["body"]:
-        out.detail(f"body: {data['body'][:300]}")
-    for leak in data["leaks"]:
-        out.warn(f"the 403 body leaks {leak['kind'].replace('_', ' ')}: {leak['value']}")
+def render_verify(out: Output, data: Probed) -> None:
+    status = data.status if data.status is not None else "no answer"
+    line = f"{data.outcome} ({data.reason}, HTTP {status}) from {data.url} after {data.attempts} attempt(s), {data.elapsed_s:.1f}s"
+    (out.success if data.ok else out.info)(line)  # a miss ends with one error line of its own
+    if data.status is not None and data.status >= 400 and data.body:
+        out.detail(f"body: {data.body[:300]}")
+    for leak in data.leaks:
+        out.warn(f"the 403 body leaks {leak.kind.replace('_', ' ')}: {leak.value}")

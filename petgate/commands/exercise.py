@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from petgate import example
@@ -20,9 +18,8 @@ from petgate.commands.common import (
     until_from_options,
     wanted_cidrs,
 )
-from petgate.errors import AwsError, UsageError
-from petgate.gateway import looks_like_api_id
-from petgate.ops import access_denied, apis, deploys, policy_changes
+from petgate.errors import UsageError
+from petgate.ops import access_denied, deploys, policy_changes
 from petgate.ops.access_denied import DEFAULT_403_TEMPLATE
 from petgate.output import Output, shown
 
@@ -54,12 +51,12 @@ def import_example(app: App, name: str, new: bool, endpoint_type: str) -> None:
     app.output.result(deploys.import_example(app, name, new, endpoint_type), _render_import)
 
 
-def _render_import(out: Output, data: dict[str, Any]) -> None:
-    if data["created"]:
-        out.success(f"Imported {shown(data['api_name'])} as API {data['api_id']}.")
+def _render_import(out: Output, data: deploys.Imported) -> None:
+    if data.created:
+        out.success(f"Imported {shown(data.api_name)} as API {data.api_id}.")
     else:
-        out.info(f"Reusing API {data['api_id']} ({shown(data['api_name'])}); pass --new for another.")
-    click.echo(data["api_id"])
+        out.info(f"Reusing API {data.api_id} ({shown(data.api_name)}); pass --new for another.")
+    click.echo(data.api_id)
 
 
 @click.command()
@@ -74,26 +71,12 @@ def deploy(app: App, api_refs: tuple[str, ...], stage: str, description: str) ->
       petgate --local deploy --stage test
     """
     description = description or "petgate deploy"
-    for_each_api(app, api_refs, lambda ref: _deploy_one(app, ref, stage, description), _render_deploy)
+    for_each_api(app, api_refs, lambda ref: deploys.deploy_stage(app, ref, stage, description), _render_deploy)
 
 
-def _deploy_one(app: App, api_ref: str, stage: str, description: str) -> dict[str, Any]:
-    data: dict[str, Any] = {"stage": stage}
-    if looks_like_api_id(api_ref):  # one call: CreateDeployment says if the id is unknown
-        try:
-            data.update(deploys.deploy(app, api_ref, stage, description), api_id=api_ref)
-        except AwsError as exc:
-            if exc.code != "NotFoundException":
-                raise
-    if "api_id" not in data:
-        api = apis.resolve_api(app.gateway, api_ref)
-        data.update(deploys.deploy(app, api.id, stage, description), api_id=api.id, api_name=api.name)
-    return data
-
-
-def _render_deploy(out: Output, data: dict[str, Any]) -> None:
-    out.success(f"Deployed {data['deployment_id']} to stage {data['stage']}.")
-    click.echo(data["invoke_url"])
+def _render_deploy(out: Output, data: deploys.StageDeployed) -> None:
+    out.success(f"Deployed {data.deployment.deployment_id} to stage {data.stage}.")
+    click.echo(data.deployment.invoke_url)
 
 
 @click.command("block-my-ip")
@@ -132,21 +115,20 @@ def block_my_ip(
             "pass --force if that is what you want",
         )
 
-    def one(api_ref: str) -> dict[str, Any]:
+    def one(api_ref: str) -> policy_changes.Blocked:
         data = policy_changes.block(app, api_ref, stage, wanted, dry_run, until, clock)
-        data["cidrs"] = wanted
         return deploys.after_change(app, data, no_deploy, "petgate block-my-ip")
 
     for_each_api(app, api_refs, one, _render_block)
 
 
-def _render_block(out: Output, data: dict[str, Any]) -> None:
-    verb = "Would block" if data["dry_run"] else "Blocked"
-    ends = f" until {data['until']}" if data.get("until") else ""
-    if data["added"]:
-        out.success(f"{verb} {', '.join(data['added'])} on API {data['api_id']}{ends}.")
+def _render_block(out: Output, data: policy_changes.Blocked) -> None:
+    verb = "Would block" if data.dry_run else "Blocked"
+    ends = f" until {data.until}" if data.until else ""
+    if data.added:
+        out.success(f"{verb} {', '.join(data.added)} on API {data.api_id}{ends}.")
     else:
-        out.info(f"Already blocked: {', '.join(data['cidrs'])}; the policy is unchanged.")
+        out.info(f"Already blocked: {', '.join(data.cidrs)}; the policy is unchanged.")
     render_policy_tail(out, data)
 
 
@@ -181,25 +163,24 @@ def unblock(
         raise UsageError("--all does not go with --cidr or --file")
     wanted = [] if remove_all else wanted_cidrs(app, cidrs, list_file)
 
-    def one(api_ref: str) -> dict[str, Any]:
+    def one(api_ref: str) -> policy_changes.Unblocked:
         if remove_all:
             data = policy_changes.remove_policy(app, api_ref, stage, dry_run)
         else:
             data = policy_changes.unblock(app, api_ref, stage, wanted, dry_run)
-        data.update(cidrs=wanted, all=remove_all)
         return deploys.after_change(app, data, no_deploy, "petgate unblock")
 
     for_each_api(app, api_refs, one, _render_unblock)
 
 
-def _render_unblock(out: Output, data: dict[str, Any]) -> None:
-    would = "Would remove" if data["dry_run"] else "Removed"
-    if data["all"]:
-        out.success(f"{would} the whole resource policy." if data["changed"] else "The API has no resource policy.")
-    elif data["removed"]:
-        out.success(f"{would} {', '.join(data['removed'])} from the deny list.")
+def _render_unblock(out: Output, data: policy_changes.Unblocked) -> None:
+    would = "Would remove" if data.dry_run else "Removed"
+    if data.all:
+        out.success(f"{would} the whole resource policy." if data.changed else "The API has no resource policy.")
+    elif data.removed:
+        out.success(f"{would} {', '.join(data.removed)} from the deny list.")
     else:
-        out.info(f"Not blocked: {', '.join(data['cidrs'])}; the policy is unchanged.")
+        out.info(f"Not blocked: {', '.join(data.cidrs)}; the policy is unchanged.")
     render_policy_tail(out, data)
 
 
@@ -261,18 +242,18 @@ def set_403_template(
     if not status_code.isdigit() or not 400 <= int(status_code) <= 599:
         raise UsageError(f"--status-code must be an HTTP error status, not {status_code!r}")
 
-    def one(api_ref: str) -> dict[str, Any]:
+    def one(api_ref: str) -> access_denied.TemplateChange:
         data = access_denied.set_access_denied(app, api_ref, stage, text, content_type, status_code, dry_run)
         return deploys.after_change(app, data, no_deploy, "petgate set-403-template")
 
     for_each_api(app, api_refs, one, _render_template)
 
 
-def _render_template(out: Output, data: dict[str, Any]) -> None:
-    verb = "Would set" if data["dry_run"] else "Set"
-    out.success(f"{verb} the ACCESS_DENIED response of API {data['api_id']} ({data['status_code']}, {data['content_type']}):")
-    template = data["template"]
+def _render_template(out: Output, data: access_denied.TemplateChange) -> None:
+    verb = "Would set" if data.dry_run else "Set"
+    out.success(f"{verb} the ACCESS_DENIED response of API {data.api_id} ({data.status_code}, {data.content_type}):")
+    template = data.template
     if len(template) > SHOWN_TEMPLATE_CHARS:  # the JSON output carries all of it
-        template = template[:SHOWN_TEMPLATE_CHARS] + f"... ({len(data['template']):,} characters)"
+        template = template[:SHOWN_TEMPLATE_CHARS] + f"... ({len(data.template):,} characters)"
     out.detail(shown(template))
     render_deploy_lines(out, data)

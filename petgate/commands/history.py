@@ -7,10 +7,10 @@ from typing import Any
 import click
 
 from petgate.app import App
-from petgate.commands.common import ApiRefType, one_api, pass_app, render_deploy_lines
-from petgate.errors import UsageError, deploy_failure
-from petgate.ops import apis, deploys
+from petgate.commands.common import ApiRefType, failure_of, one_api, pass_app, render_deploy_lines
+from petgate.ops import deploys
 from petgate.ops import undo as undo_ops
+from petgate.ops.results import Result
 from petgate.output import Output, shown
 
 
@@ -30,12 +30,7 @@ def history(app: App, api_id: str | None, limit: int) -> None:
       petgate history
       petgate -o json history --api a1b2c3d4e5 -n 5
     """
-    entries = app.journal.entries()
-    undone = {e["undoes"] for e in entries if e.get("undoes")}
-    selected = [e for e in reversed(entries) if api_id is None or e.get("api_id") == api_id][:limit]
-    for entry in selected:
-        entry["undone"] = entry["id"] in undone
-    app.output.result({"journal": str(app.journal.path), "entries": selected}, _render_history)
+    app.output.result(undo_ops.history(app, api_id, limit), _render_history)
 
 
 def _summary(entry: dict[str, Any]) -> str:
@@ -71,10 +66,10 @@ _STATES = {
 }
 
 
-def _render_history(out: Output, data: dict[str, Any]) -> None:
-    if not data["entries"]:
-        out.info(f"No changes journaled yet ({data['journal']}).")
-    for entry in data["entries"]:
+def _render_history(out: Output, data: undo_ops.History) -> None:
+    if not data.entries:
+        out.info(f"No changes journaled yet ({data.journal}).")
+    for entry in data.entries:
         mark = " (undone)" if entry["undone"] else ""
         mark += _STATES.get(str(entry.get("state")), "")
         out.data(f"{shown(entry['id'])}  {shown(entry.get('time'))}  {shown(_changed(entry))}  {shown(_summary(entry))}{mark}")
@@ -107,62 +102,27 @@ def undo(app: App, entry_id: str | None, api_ref: str | None, force: bool, no_de
       petgate --local undo
       petgate undo 3f9c2a1b --dry-run
     """
-    if entry_id is not None and not entry_id.strip():
-        raise UsageError("an empty ENTRY names no journal entry", "see `petgate history` for entry ids")
-    entries = app.journal.entries()
-    if api_ref:
-        api_id = apis.resolve_api(app.gateway, api_ref, look_up_ids=False).id
-        entries = [e for e in entries if e.get("api_id") == api_id]
-    undone = {e["undoes"] for e in entries if e.get("undoes")}
-    if entry_id:
-        matches = [e for e in entries if e["id"].startswith(entry_id)]
-        if len(matches) != 1:
-            scope = f" for API {api_ref}" if api_ref else ""
-            raise UsageError(f"no single journal entry {entry_id!r}{scope}", "see `petgate history`")
-        entry = matches[0]
-    else:
-        candidates = [
-            e for e in entries
-            if undo_ops.undoable(e) and e["id"] not in undone
-        ]
-        if not candidates:
-            raise UsageError("nothing to undo" + (f" for API {api_ref}" if api_ref else ""), "see `petgate history`")
-        entry = candidates[-1]
-    _refuse_if_deleted(entries, entry)
+    entry = undo_ops.pick(app, entry_id, api_ref)
     data = undo_ops.undo(app, entry, force, dry_run)
-    if data["kind"] in ("policy", "gateway_response"):  # WAF needs no deployment
+    if isinstance(data, undo_ops.ApiChangeUndone):  # WAF needs no deployment
         data = deploys.after_change(app, data, no_deploy, f"petgate undo {entry['id']}")
     app.output.result(data, _render_undo)
-    failed = deploy_failure(data)
+    failed = failure_of(data)
     if failed is not None:  # put back, but not deployed: the deployment's exit code
         raise failed
 
 
-def _refuse_if_deleted(entries: list[dict[str, Any]], entry: dict[str, Any]) -> None:
-    """A change to an API that was deleted afterwards cannot be put back: say so."""
-    later = entries[entries.index(entry) + 1:]
-    undone = {e["undoes"] for e in entries if e.get("undoes")}
-    key = "list" if entry.get("kind") in ("waf", "waf-attach", "waf-detach") else "api_id"
-    what = f"WAF list {entry.get('list')}" if key == "list" else f"API {entry.get('api_id')}"
-    deleted = next((e for e in later if e.get("kind") == "delete" and e.get(key) and e.get(key) == entry.get(key)
-                    and e["id"] not in undone), None)  # a WAF list made again by undo is there again
-    if deleted is not None:
-        raise UsageError(
-            f"entry {entry['id']} changed {what}, which `{deleted.get('command')}` deleted "
-            f"afterwards (entry {deleted['id']}, {deleted.get('time')}); there is nothing to put it back on",
-            "pass --api, or an entry id, for another change",
-        )
+def _render_undo(out: Output, data: Result) -> None:
+    from petgate import waf_undo
 
-
-def _render_undo(out: Output, data: dict[str, Any]) -> None:
-    verb = "Would put back" if data["dry_run"] else "Put back"
-    if data["kind"] == "waf":
-        out.success(f"{verb} WAF list {data['list']} as it was before {data['undoes']}.")
-        return
-    if "summary" in data:  # a WAF list's attach, detach or delete (waf_list.undo_entry)
-        out.success(data["summary"])
-        return
-    what = "policy" if data["kind"] == "policy" else "ACCESS_DENIED response"
-    restored = "none (AWS's default)" if data["restored"] is None else "the earlier one"
-    out.success(f"{verb} the {what} of API {data['api_id']} from before {data['undoes']}: {restored}.")
-    render_deploy_lines(out, data)
+    if isinstance(data, undo_ops.WafChangeUndone):
+        verb = "Would put back" if data.dry_run else "Put back"
+        out.success(f"{verb} WAF list {data.list} as it was before {data.undoes}.")
+    elif isinstance(data, undo_ops.ApiChangeUndone):
+        verb = "Would put back" if data.dry_run else "Put back"
+        what = "policy" if data.kind == "policy" else "ACCESS_DENIED response"
+        restored = "none (AWS's default)" if data.restored is None else "the earlier one"
+        out.success(f"{verb} the {what} of API {data.api_id} from before {data.undoes}: {restored}.")
+        render_deploy_lines(out, data)
+    elif isinstance(data, waf_undo.WafUndone):  # a WAF list's attach, detach or delete says what it did
+        out.success(data.summary)

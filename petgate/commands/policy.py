@@ -59,13 +59,13 @@ def show(app: App, api_ref: str, stage: str, deployed: bool, file: str | None) -
     app.output.result(policy_view.show(app, api_ref, stage, deployed, file), _render_show)
 
 
-def _render_show(out: Output, data: dict[str, Any]) -> None:
-    out.data(f"Resource policy ({data['source']})")
-    for line in data["policy_in_words"]:
+def _render_show(out: Output, data: policy_view.PolicyShown) -> None:
+    out.data(f"Resource policy ({data.source})")
+    for line in data.policy_in_words:
         out.data(f"  {line}")
-    render_expiring(out, data["expiring"])
-    if data["policy"] is not None:
-        out.data(json.dumps(data["policy"], indent=2))
+    render_expiring(out, data.expiring)
+    if data.policy is not None:
+        out.data(json.dumps(data.policy, indent=2))
 
 
 @policy.command()
@@ -115,18 +115,18 @@ def check(app: App, api_ref: str, stage: str, deployed: bool, file: str | None, 
         raise failed
 
 
-def _render_check(out: Output, data: dict[str, Any]) -> None:
-    request = f"{data['method']} {data['path']} from {data['ip']}"
+def _render_check(out: Output, data: policy_view.PolicyCheck) -> None:
+    request = f"{data.method} {data.path} from {data.ip}"
     reasons = {
         "no-policy": "there is no policy",
         "allowed": "a statement allows it and none denies it",
         "explicit-deny": "a statement denies it",
         "implicit-deny": "no statement allows it",
     }
-    if data.get("layer") == "waf":
-        out.error(f"{request}: waf-block (WAF rule {data['waf_rule']} blocks it before the policy is asked)")
+    if data.layer == "waf":
+        out.error(f"{request}: waf-block (WAF rule {data.waf_rule} blocks it before the policy is asked)")
         return
-    (out.success if data["allowed"] else out.error)(f"{request}: {data['reason']} ({reasons[data['decision']]})")
-    if data["statement"] is not None:
-        label = data["statement_sid"] or f"statement {data['statement_index'] + 1}"
-        out.detail(f"decided by {label}: {policies.describe({'Statement': [data['statement']]})[0]}")
+    (out.success if data.allowed else out.error)(f"{request}: {data.reason} ({reasons[data.decision]})")
+    if data.statement is not None and data.statement_index is not None:  # the evaluator gives both or neither
+        label = data.statement_sid or f"statement {data.statement_index + 1}"
+        out.detail(f"decided by {label}: {policies.describe({'Statement': [data.statement]})[0]}")

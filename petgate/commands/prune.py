@@ -3,8 +3,6 @@ Cron-friendly: idempotent, and a run with nothing to lift only reads."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from petgate.app import App
@@ -39,21 +37,21 @@ def prune(app: App, api_refs: tuple[str, ...], stage: str, now_text: str | None,
     """
     clock = clock_from(now_text, app.clock)
 
-    def one(api_ref: str) -> dict[str, Any]:
+    def one(api_ref: str) -> policy_changes.Pruned:
         # reads first: with nothing due, no lease, and no deployment unless the stage lags behind
         return deploys.after_change(app, policy_changes.prune(app, api_ref, stage, clock, dry_run), no_deploy, "petgate prune")
 
     for_each_api(app, api_refs, one, _render)
 
 
-def _render(out: Output, data: dict[str, Any]) -> None:
-    would = "Would lift" if data["dry_run"] else "Lifted"
-    if data["pruned"]:
-        out.success(f"{would} {len(data['pruned'])} expired block(s) on API {data['api_id']}:")
-        for item in data["pruned"]:
-            out.detail(f"- {item['cidr']} (expired {item['expired']})")
+def _render(out: Output, data: policy_changes.Pruned) -> None:
+    would = "Would lift" if data.dry_run else "Lifted"
+    if data.pruned:
+        out.success(f"{would} {len(data.pruned)} expired block(s) on API {data.api_id}:")
+        for lifted in data.pruned:
+            out.detail(f"- {lifted.cidr} (expired {lifted.expired})")
     else:
-        out.info(f"Nothing has expired on API {data['api_id']} (as of {data['now']}).")
-    for item in data["expiring"]:
-        out.detail(f"{item['cidr']} until {item['expires']}")
+        out.info(f"Nothing has expired on API {data.api_id} (as of {data.now}).")
+    for item in data.expiring:
+        out.detail(f"{item.cidr} until {item.expires}")
     render_deploy_lines(out, data)

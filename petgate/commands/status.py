@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from petgate.app import App
@@ -26,33 +24,33 @@ def status(app: App, api_ref: str, stage: str) -> None:
     app.output.result(ops_status.status(app, api_ref, stage), _render)
 
 
-def _render(out: Output, data: dict[str, Any]) -> None:
+def _render(out: Output, data: ops_status.Status) -> None:
     """What the API is, on stdout; warnings about undeployed changes on stderr."""
-    out.data(f"API {data['api_id']} ({shown(data['api_name'])})")
-    if not data["stages"]:
+    out.data(f"API {data.api_id} ({shown(data.api_name)})")
+    if not data.stages:
         out.data("  no stages: run `petgate deploy`")
-    for stage in data["stages"]:
-        out.data(f"  stage {shown(stage['stage'])}: deployment {stage['deployment_id']} ({stage['deployed_at']})")
-        out.data(f"    {stage['invoke_url']}")
+    for stage in data.stages:
+        out.data(f"  stage {shown(stage.stage)}: deployment {stage.deployment_id} ({stage.deployed_at})")
+        out.data(f"    {stage.invoke_url}")
     out.data("Resource policy")
-    for line in data["policy_in_words"]:
+    for line in data.policy_in_words:
         out.data(f"  {line}")
-    render_expiring(out, data["expiring"])
-    if data["policy_changed_since_deploy"]:
-        out.warn(f"the policy changed since stage {data['stage']} was deployed (not deployed yet: run `petgate deploy`)")
-    acl = data.get("web_acl")
+    render_expiring(out, data.expiring)
+    if data.policy_changed_since_deploy:
+        out.warn(f"the policy changed since stage {data.stage} was deployed (not deployed yet: run `petgate deploy`)")
+    acl = data.web_acl
     out.data("AWS WAF web ACL")
     if acl is None:
         out.data("  none on this stage")
-    elif "error" in acl:
-        out.data(f"  unknown ({acl['error']})")
+    elif isinstance(acl, ops_status.WebAclUnknown):
+        out.data(f"  unknown ({acl.error})")
     else:
-        out.data(f"  {shown(acl['name'])} ({acl['arn']})")
+        out.data(f"  {shown(acl.name)} ({acl.arn})")
     out.data("ACCESS_DENIED response")
-    denied = data["access_denied"]
-    if not denied["custom"]:
+    denied = data.access_denied
+    if not denied.custom:
         out.data("  AWS's default: the body names the region, account (masked), API id, stage, method and path")
-    for content_type, template in denied["templates"].items():
-        out.data(f"  {denied['status_code']} {shown(content_type)}: {shown(template)}")
-    if data["access_denied_changed_since_deploy"]:
-        out.warn(f"the ACCESS_DENIED response changed since stage {data['stage']} was deployed (not deployed yet: run `petgate deploy`)")
+    for content_type, template in denied.templates.items():
+        out.data(f"  {denied.status_code} {shown(content_type)}: {shown(template)}")
+    if data.access_denied_changed_since_deploy:
+        out.warn(f"the ACCESS_DENIED response changed since stage {data.stage} was deployed (not deployed yet: run `petgate deploy`)")

@@ -46,17 +46,17 @@ def sync(app: App, api_refs: tuple[str, ...], stage: str, list_file: str, max_ch
         "petgate sync"), _render)
 
 
-def _render(out: Output, data: dict[str, Any]) -> None:
-    added, removed = len(data["added"]), len(data["removed"])
+def _render(out: Output, data: sync_ops.Synced) -> None:
+    added, removed = len(data.added), len(data.removed)
     if not added and not removed:
-        out.info(f"Nothing to change: the deny list of API {data['api_id']} holds the {data['listed']} entries of {data['file']}.")
-    elif data["dry_run"]:
-        out.success(f"Would add {added} and remove {removed}: the deny list would hold the {data['listed']} entries of {data['file']}.")
+        out.info(f"Nothing to change: the deny list of API {data.api_id} holds the {data.listed} entries of {data.file}.")
+    elif data.dry_run:
+        out.success(f"Would add {added} and remove {removed}: the deny list would hold the {data.listed} entries of {data.file}.")
     else:
-        out.success(f"Added {added} and removed {removed}: the deny list holds the {data['listed']} entries of {data['file']}.")
-    for cidr in data["added"][:20]:
+        out.success(f"Added {added} and removed {removed}: the deny list holds the {data.listed} entries of {data.file}.")
+    for cidr in data.added[:20]:
         out.detail(f"+ {cidr}")
-    for cidr in data["removed"][:20]:
+    for cidr in data.removed[:20]:
         out.detail(f"- {cidr}")
     if added > 20 or removed > 20:
         out.detail("(-o json lists them all)")

@@ -10,6 +10,7 @@ from petgate.commands.common import api_options, pass_app, render_verify
 from petgate.errors import AwsError, ExpectationNotMetError, NetworkError
 from petgate.ops import apis
 from petgate.ops import verify as verify_ops
+from petgate.output import Output
 
 
 @click.command()
@@ -52,8 +53,7 @@ def verify(
     result = verify_ops.run_probe(app, url, expect, timeout, api_id, stage, "GET", path)
     if result.reason == "stage-not-found" and api_id is not None and app.gateway.get_api_or_none(api_id) is None:
         raise AwsError(f"no REST API with id or name {api_id!r}", "check --api", "NotFoundException")
-    data = {"api_id": api_id, "stage": stage, **result.to_dict()}
-    app.output.result(data, render_verify)
+    app.output.result(verify_ops.Verified(api_id=api_id, stage=stage, probed=result), _render)
     if not result.ok:
         if result.outcome == "unreachable":
             raise NetworkError(f"cannot reach {url} ({result.error})")
@@ -62,6 +62,10 @@ def verify(
             f"{result.attempts} attempts in {result.elapsed_s:.1f}s",
             _HINTS.get(result.reason, "").format(api_id=api_id, stage=stage) or None,
         )
+
+
+def _render(out: Output, data: verify_ops.Verified) -> None:
+    render_verify(out, data.probed)
 
 
 _HINTS = {

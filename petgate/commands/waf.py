@@ -27,6 +27,8 @@ from petgate.commands.common import (
 from petgate.errors import UsageError
 from petgate.ops import waf_lists, waf_migrate
 from petgate.output import Output
+from petgate.waf_addresses import ListChanged, ListPruned, ListShown
+from petgate.waf_list import ListDeleted
 from petgate.waf_names import MAX_LIST_NAME, check_list_name
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -71,12 +73,12 @@ def attach(app: App, api_refs: tuple[str, ...], stage: str, list_name: str, repl
     for_each_api(app, api_refs, lambda ref: waf_lists.attach(app, ref, stage, list_name, replace), _render_attach)
 
 
-def _render_attach(out: Output, data: dict[str, Any]) -> None:
-    if not data.get("changed", True):
-        out.info(f"WAF list {data['list']} already guards {data['stage_arn']}.")
+def _render_attach(out: Output, data: waf_lists.StageAttached) -> None:
+    if not data.changed:
+        out.info(f"WAF list {data.list} already guards {data.stage_arn}.")
         return
-    replaced = f" (it replaced web ACL {data['replaced']['name']})" if data.get("replaced") else ""
-    out.success(f"WAF list {data['list']} now guards {data['stage_arn']}{replaced}.")
+    replaced = f" (it replaced web ACL {data.replaced['name']})" if data.replaced else ""
+    out.success(f"WAF list {data.list} now guards {data.stage_arn}{replaced}.")
 
 
 @waf.command()
@@ -85,8 +87,12 @@ def _render_attach(out: Output, data: dict[str, Any]) -> None:
 @pass_app
 def detach(app: App, api_refs: tuple[str, ...], stage: str, list_name: str) -> None:
     """Detach the list's web ACL from the stage; --api repeatable."""
-    for_each_api(app, api_refs, lambda ref: waf_lists.detach(app, ref, stage, list_name), lambda out, d: out.success(
-        f"Detached WAF list {d['list']} from {d['stage_arn']}." if d["changed"] else f"WAF list {d['list']} was not attached there."))
+    for_each_api(app, api_refs, lambda ref: waf_lists.detach(app, ref, stage, list_name), _render_detach)
+
+
+def _render_detach(out: Output, data: waf_lists.StageDetached) -> None:
+    out.success(f"Detached WAF list {data.list} from {data.stage_arn}." if data.changed
+                else f"WAF list {data.list} was not attached there.")
 
 
 @waf.command()
@@ -125,15 +131,15 @@ def unblock(app: App, cidrs: tuple[str, ...], list_file: str | None, everything:
     app.output.result(data, _render_change)
 
 
-def _render_change(out: Output, data: dict[str, Any]) -> None:
-    if data["added"]:
-        ends = f" until {data['until']}" if data.get("until") else ""
-        out.success(f"Blocked {', '.join(data['added'])} with WAF list {data['list']}{ends}.")
-    if data["removed"]:
-        out.success(f"Unblocked {', '.join(data['removed'])} from WAF list {data['list']}.")
-    if not data["changed"]:
-        out.info(f"WAF list {data['list']} is unchanged.")
-    for name, count in data["ip_sets"].items():
+def _render_change(out: Output, data: ListChanged) -> None:
+    if data.added:
+        ends = f" until {data.until}" if data.until else ""
+        out.success(f"Blocked {', '.join(data.added)} with WAF list {data.list}{ends}.")
+    if data.removed:
+        out.success(f"Unblocked {', '.join(data.removed)} from WAF list {data.list}.")
+    if not data.changed:
+        out.info(f"WAF list {data.list} is unchanged.")
+    for name, count in data.ip_sets.items():
         out.detail(f"{name}: {count:,} of 10,000 addresses")
 
 
@@ -145,15 +151,15 @@ def show(app: App, list_name: str) -> None:
     app.output.result(waf_lists.show(app, list_name), _render_show)
 
 
-def _render_show(out: Output, data: dict[str, Any]) -> None:
-    out.data(f"WAF list {data['list']} ({data['web_acl_arn']})")
-    for ip_set in data["ip_sets"]:
-        ends = f", until {ip_set['expires']}" if ip_set.get("expires") else ""
-        out.data(f"  {ip_set['name']}: {ip_set['count']:,} of {ip_set['quota']:,}{ends}")
-        for address in ip_set["addresses"]:
+def _render_show(out: Output, data: ListShown) -> None:
+    out.data(f"WAF list {data.list} ({data.web_acl_arn})")
+    for ip_set in data.ip_sets:
+        ends = f", until {ip_set.expires}" if ip_set.expires else ""
+        out.data(f"  {ip_set.name}: {ip_set.count:,} of {ip_set.quota:,}{ends}")
+        for address in ip_set.addresses:
             out.data(f"    {address}")
-    out.data("  attached to: " + (", ".join(data["attached"]) or "no stage"))
-    render_expiring(out, data["expiring"])
+    out.data("  attached to: " + (", ".join(data.attached) or "no stage"))
+    render_expiring(out, data.expiring)
 
 
 @waf.command("prune")
@@ -172,15 +178,15 @@ def waf_prune(app: App, list_name: str, now_text: str | None, dry_run: bool) -> 
     app.output.result(data, _render_prune)
 
 
-def _render_prune(out: Output, data: dict[str, Any]) -> None:
-    if not data["pruned"] and not data["ip_sets_deleted"]:
-        out.info(f"Nothing has expired in WAF list {data['list']} (as of {data['now']}).")
+def _render_prune(out: Output, data: ListPruned) -> None:
+    if not data.pruned and not data.ip_sets_deleted:
+        out.info(f"Nothing has expired in WAF list {data.list} (as of {data.now}).")
         return
-    would = "Would lift" if data["dry_run"] else "Lifted"
-    out.success(f"{would} {len(data['pruned'])} expired block(s) from WAF list {data['list']} "
-                f"({len(data['ip_sets_deleted'])} IP set(s)).")
-    for item in data["pruned"]:
-        out.detail(f"- {item['cidr']} (expired {item['expired']})")
+    would = "Would lift" if data.dry_run else "Lifted"
+    out.success(f"{would} {len(data.pruned)} expired block(s) from WAF list {data.list} "
+                f"({len(data.ip_sets_deleted)} IP set(s)).")
+    for item in data.pruned:
+        out.detail(f"- {item.cidr} (expired {item.expired})")
 
 
 @waf.command()
@@ -188,9 +194,12 @@ def _render_prune(out: Output, data: dict[str, Any]) -> None:
 @pass_app
 def delete(app: App, list_name: str) -> None:
     """Detach the list everywhere, then delete its web ACL and IP sets."""
-    data = waf_lists.delete(app, list_name)
-    app.output.result(data, lambda out, d: out.success(
-        f"Deleted WAF list {d['list']} (detached from {len(d['detached'])} stage(s))." if d["deleted"] else f"There is no WAF list {d['list']}."))
+    app.output.result(waf_lists.delete(app, list_name), _render_delete)
+
+
+def _render_delete(out: Output, data: ListDeleted) -> None:
+    out.success(f"Deleted WAF list {data.list} (detached from {len(data.detached)} stage(s))." if data.deleted
+                else f"There is no WAF list {data.list}.")
 
 
 @waf.command()
@@ -208,11 +217,11 @@ def migrate(app: App, api_refs: tuple[str, ...], stage: str, list_name: str, no_
     for_each_api(app, api_refs, lambda ref: waf_migrate.migrate(app, ref, stage, list_name, no_deploy, replace), _render_migrate)
 
 
-def _render_migrate(out: Output, data: dict[str, Any]) -> None:
-    if not data["changed"]:
-        out.info(f"petgate's policy deny list of API {data['api_id']} is empty: nothing to migrate.")
+def _render_migrate(out: Output, data: waf_migrate.Migrated) -> None:
+    if not data.changed:
+        out.info(f"petgate's policy deny list of API {data.api_id} is empty: nothing to migrate.")
         return
-    out.success(f"Moved {len(data['migrated'])} address(es) to WAF list {data['list']}, attached to {data['stage_arn']}; "
+    out.success(f"Moved {len(data.migrated)} address(es) to WAF list {data.list}, attached to {data.stage_arn}; "
                 "petgate's deny statement is gone from the policy.")
     render_deploy_lines(out, data)
 
@@ -225,7 +234,9 @@ def waf_sync(app: App, list_file: str, max_change: float, force: bool, dry_run: 
     """Make the list's permanent sets exactly the file's (one UpdateIPSet per set), with the
     change gate. Blocks that end (`waf block --for`) stay: `waf prune` lifts them."""
     desired = desired_from(list_file)  # read once: with `-`, stdin cannot be read again
-    data = waf_lists.sync(app, list_name, list_file, desired, max_change, force, dry_run)
-    app.output.result(data, lambda out, d: out.success(
-        f"{'Would add' if d['dry_run'] else 'Added'} {len(d['added'])} and {'remove' if d['dry_run'] else 'removed'} "
-        f"{len(d['removed'])}: WAF list {d['list']} holds {d['listed']} entries from {d['file']}."))
+    app.output.result(waf_lists.sync(app, list_name, list_file, desired, max_change, force, dry_run), _render_sync)
+
+
+def _render_sync(out: Output, data: waf_lists.Synced) -> None:
+    out.success(f"{'Would add' if data.dry_run else 'Added'} {len(data.added)} and {'remove' if data.dry_run else 'removed'} "
+                f"{len(data.removed)}: WAF list {data.list} holds {data.listed} entries from {data.file}.")

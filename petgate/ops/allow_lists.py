@@ -7,12 +7,13 @@ account warning, which kind of list), then `change_list` once per API."""
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
-from typing import Any
 
 from petgate import policy as policies
 from petgate.errors import UsageError
 from petgate.ops import apis, deploys, myip, policy_changes
+from petgate.ops.results import UNSET, Unset, extend
 from petgate.ops.services import Services
 from petgate.policy import allow as allowlists
 
@@ -66,7 +67,18 @@ def vpcs(stage: str, vpc_ids: list[str], vpce_ids: list[str], force: bool, remov
                       private_only=not remove and not force)
 
 
-def change_list(app: Services, api_ref: str, change: ListChange) -> dict[str, Any]:
+@dataclass(frozen=True, kw_only=True)
+class ListChanged(policy_changes.PolicyChange):
+    """An allow-list after the change: `added` or `removed` (one of them) is what changed."""
+
+    values: builtins.list[str]
+    kind: str  # in words
+    list: builtins.list[str]  # the whole list now (the JSON key is `list`)
+    added: builtins.list[str] | Unset = UNSET
+    removed: builtins.list[str] | Unset = UNSET
+
+
+def change_list(app: Services, api_ref: str, change: ListChange) -> ListChanged:
     """Add (or remove) the values in the API's petgate list statement, then redeploy."""
     if change.private_only:
         _refuse_unless_private(app, api_ref)
@@ -86,9 +98,10 @@ def change_list(app: Services, api_ref: str, change: ListChange) -> dict[str, An
         present = set(allowlists.values(stored, kind))
         return present.isdisjoint(canonical) if change.remove else present.issuperset(canonical)
 
-    data = policy_changes.change_policy(app, api_ref, change.stage, change.command, edit, intended, change.dry_run)
-    data.update({"values": canonical, "removed" if change.remove else "added": data.pop("touched"),
-                 "list": allowlists.values(data["policy"], kind), "kind": allowlists.describe_kind(kind)})
+    result, touched = policy_changes.change_policy(app, api_ref, change.stage, change.command, edit, intended,
+                                                   change.dry_run)
+    data = extend(result, ListChanged, values=canonical, list=allowlists.values(result.policy, kind),
+                  kind=allowlists.describe_kind(kind), **{"removed" if change.remove else "added": touched})
     return deploys.after_change(app, data, change.no_deploy, f"petgate {change.command}")
 
 

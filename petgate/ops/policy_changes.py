@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 from petgate import expiry
 from petgate import lease as leases
 from petgate import policy as policies
 from petgate.errors import AwsError, UsageError
-from petgate.gateway import ApiRef, decode_policy
+from petgate.gateway import ApiRef, decode_policy, exported_policy
 from petgate.ops.apis import read_api
+from petgate.ops.results import UNSET, Result, StageChange, Unset, extend
 from petgate.ops.services import Services
 from petgate.ops.writes import (
     guarded_write,
@@ -32,8 +34,70 @@ Edit = Callable[[policies.Policy | None], tuple[policies.Policy | None, list[str
 Intended = Callable[[policies.Policy | None], bool]
 
 
-def _planned(api: ApiRef, stage: str, doc: dict[str, Any], edit: Edit, dry_run: bool) -> dict[str, Any]:
-    """What `edit` makes of the policy in `doc`; a policy petgate must not touch is refused."""
+@dataclass(frozen=True, kw_only=True)
+class PolicyChange(StageChange):
+    """A change to the resource policy: what it was, what it is (as AWS stored it)."""
+
+    api_name: str
+    changed: bool
+    dry_run: bool
+    previous_policy: Any  # None: there was none; {"unreadable": text}: one petgate could not read
+    policy: policies.Policy | None
+    write_attempts: int | Unset = UNSET
+
+    subject: ClassVar[str] = "policy"
+
+    def served_by(self, exported: dict[str, Any]) -> bool:
+        try:
+            served = exported_policy(exported)
+        except policies.PolicyError:
+            served = None
+        return (served or None) == (self.policy or None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Expiring(Result):
+    """A block that ends: `expired` means due for `prune`."""
+
+    cidr: str
+    expires: str
+    expired: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class Blocked(PolicyChange):
+    cidrs: list[str]
+    added: list[str]
+    blocked: list[str]
+    until: str | None
+    expiring: list[Expiring]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Unblocked(PolicyChange):
+    cidrs: list[str]
+    removed: list[str]
+    all: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class PrunedBlock(Result):
+    cidr: str
+    expired: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pruned(PolicyChange):
+    pruned: list[PrunedBlock]
+    now: str
+    expiring: list[Expiring]
+
+
+def _planned(
+    api: ApiRef, stage: str, doc: dict[str, Any], edit: Edit, dry_run: bool
+) -> tuple[PolicyChange, list[str]]:
+    """What `edit` makes of the policy in `doc`, and what it touched; a policy petgate must not
+    touch is refused."""
     before = decode_policy(api.id, doc)
     try:
         policies.check_own_statements_unique(before)
@@ -42,34 +106,35 @@ def _planned(api: ApiRef, stage: str, doc: dict[str, Any], edit: Edit, dry_run: 
             policies.validate(after)
     except policies.PolicyError as exc:
         raise UsageError(str(exc)) from None
-    return {
-        "api_id": api.id, "api_name": api.name, "stage": stage, "previous_policy": before, "policy": after,
-        "touched": touched, "changed": after != before, "dry_run": dry_run,
-    }
+    return PolicyChange(
+        api_id=api.id, api_name=api.name, stage=stage, previous_policy=before, policy=after,
+        changed=after != before, dry_run=dry_run,
+    ), touched
 
 
 def change_policy(
     app: Services, ref: str, stage: str, command: str, edit: Edit, intended: Intended, dry_run: bool = False
-) -> dict[str, Any]:
+) -> tuple[PolicyChange, list[str]]:
     """Apply `edit` to the API's policy until `intended` holds for what AWS stored.
 
     It reads first, with no lease: most runs of a cron job, and a block of what is blocked
     already, stop there. A change is made under the lease, on a fresh read (the first one may
-    be stale by then), and read back from the write's answer."""
+    be stale by then), and read back from the write's answer. Returns the change and what the
+    edit touched."""
     api, doc = read_api(app.gateway, ref)
-    result = _planned(api, stage, doc, edit, dry_run)
-    if dry_run or not result["changed"]:
-        return {**result, "write_attempts": 0}
+    result, touched = _planned(api, stage, doc, edit, dry_run)
+    if dry_run or not result.changed:
+        return result.but(write_attempts=0), touched
     lapses = 0
     lease = new_lease(app, api.id)
     for attempt in range(1, MAX_WRITE_ATTEMPTS + 1):
         try:
             with under_lease(app, api.id, lease):
-                result = _planned(api, stage, app.gateway.get_api(api.id), edit, dry_run)
-                result["write_attempts"] = attempt
-                if not result["changed"]:
-                    return result  # another writer made the same change meanwhile
-                before, after = result["previous_policy"], result["policy"]
+                result, touched = _planned(api, stage, app.gateway.get_api(api.id), edit, dry_run)
+                result = result.but(write_attempts=attempt)
+                if not result.changed:
+                    return result, touched  # another writer made the same change meanwhile
+                before, after = result.previous_policy, result.policy
                 written, entry_id = guarded_write(
                     app, lease, {"kind": "policy", "command": command, "api_id": api.id, "stage": stage,
                                  "before": before, "after": after},
@@ -80,8 +145,7 @@ def change_policy(
             continue
         stored = decode_policy(api.id, written)
         if intended(stored):
-            result.update(policy=stored, journal_id=entry_id)
-            return result
+            return result.but(policy=stored, journal_id=entry_id), touched
         app.output.warn("another writer changed the policy at the same moment; merging again")
         app.sleep(random.uniform(0.05, 0.25) * attempt)  # jitter: writers must not retry in step
     raise AwsError(
@@ -94,7 +158,7 @@ def change_policy(
 def block(
     app: Services, ref: str, stage: str, cidrs: list[str], dry_run: bool = False, until: datetime | None = None,
     clock: datetime | None = None,
-) -> dict[str, Any]:
+) -> Blocked:
     """Deny the CIDRs, for good or until `until` (kept in the statement's Sid)."""
     def edit(before: policies.Policy | None) -> tuple[policies.Policy | None, list[str]]:
         after, added = policies.block(before, cidrs, until, clock)
@@ -112,81 +176,74 @@ def block(
     def intended(stored: policies.Policy | None) -> bool:
         return all(policies.still_blocking(stored, c, until) for c in cidrs)
 
-    result = change_policy(app, ref, stage, "block-my-ip", edit, intended, dry_run)
-    result["added"] = result.pop("touched")
-    result["blocked"] = policies.blocked_cidrs(result["policy"])
-    result["until"] = expiry.iso(until)
-    result["expiring"] = expiring_json(result["policy"])
-    return result
+    result, added = change_policy(app, ref, stage, "block-my-ip", edit, intended, dry_run)
+    return extend(result, Blocked, cidrs=cidrs, added=added, blocked=policies.blocked_cidrs(result.policy),
+                  until=expiry.iso(until), expiring=expiring(result.policy, clock or expiry.now(app.clock)))
 
 
-def expiring_json(policy: policies.Policy | None, clock: datetime | None = None) -> list[dict[str, Any]]:
-    """The blocks that end, for JSON: cidr, expires, and expired (due for `prune`)."""
-    clock = clock or expiry.now()
-    return [{"cidr": cidr, "expires": expiry.iso(until), "expired": expiry.expired(until, clock)}
+def expiring(policy: policies.Policy | None, clock: datetime) -> list[Expiring]:
+    """The blocks that end, and whether each is due for `prune` at `clock`."""
+    return [Expiring(cidr=cidr, expires=expiry.iso(until), expired=expiry.expired(until, clock))
             for cidr, until in policies.expiring(policy)]
 
 
-def prune(app: Services, ref: str, stage: str, clock: datetime, dry_run: bool = False) -> dict[str, Any]:
+def prune(app: Services, ref: str, stage: str, clock: datetime, dry_run: bool = False) -> Pruned:
     """Remove the deny groups that have ended (idempotent: nothing ended, nothing written)."""
-    pruned: list[dict[str, Any]] = []
+    pruned: list[PrunedBlock] = []
 
     def edit(before: policies.Policy | None) -> tuple[policies.Policy | None, list[str]]:
         after, gone = policies.prune(before, clock)
-        pruned[:] = [{"cidr": cidr, "expired": expiry.iso(until)} for cidr, until in gone]
+        pruned[:] = [PrunedBlock(cidr=cidr, expired=expiry.iso(until)) for cidr, until in gone]
         return after, [cidr for cidr, _ in gone]
 
     def intended(stored: policies.Policy | None) -> bool:
         return not policies.prune(stored, clock)[1]
 
-    result = change_policy(app, ref, stage, "prune", edit, intended, dry_run)
-    result.pop("touched")
-    result.update(pruned=pruned, now=expiry.iso(clock), expiring=expiring_json(result["policy"], clock))
-    return result
+    result, _ = change_policy(app, ref, stage, "prune", edit, intended, dry_run)
+    return extend(result, Pruned, pruned=pruned, now=expiry.iso(clock), expiring=expiring(result.policy, clock))
 
 
 def unblock(
     app: Services, ref: str, stage: str, cidrs: list[str], dry_run: bool = False, permanent_only: bool = False
-) -> dict[str, Any]:
+) -> Unblocked:
     def intended(stored: policies.Policy | None) -> bool:
         return not policies.unblock(stored, cidrs, permanent_only)[1]  # nothing left that these CIDRs cover
 
-    result = change_policy(
+    result, removed = change_policy(
         app, ref, stage, "unblock", lambda p: policies.unblock(p, cidrs, permanent_only), intended, dry_run
     )
-    result["removed"] = result.pop("touched")
-    return result
+    return extend(result, Unblocked, cidrs=cidrs, removed=removed, all=False)
 
 
-def remove_policy(app: Services, ref: str, stage: str, dry_run: bool = False) -> dict[str, Any]:
+def remove_policy(app: Services, ref: str, stage: str, dry_run: bool = False) -> Unblocked:
     """`unblock --all`: the whole policy goes, even one petgate cannot read. Reads first: an API
     with no policy takes no lease."""
 
-    def planned(api: ApiRef, doc: dict[str, Any]) -> dict[str, Any]:
+    def planned(api: ApiRef, doc: dict[str, Any]) -> Unblocked:
         stored = doc.get("policy")
         try:
             before = policies.decode_stored(stored)
         except policies.PolicyError:
             before = {"unreadable": stored}
-        return {
-            "api_id": api.id, "api_name": api.name, "stage": stage, "previous_policy": before,
-            "policy": None, "removed": policies.blocked_cidrs(before), "changed": before is not None,
-            "dry_run": dry_run,
-        }
+        return Unblocked(
+            api_id=api.id, api_name=api.name, stage=stage, previous_policy=before, policy=None,
+            removed=policies.blocked_cidrs(before), changed=before is not None, dry_run=dry_run, cidrs=[], all=True,
+        )
 
     result = planned(*read_api(app.gateway, ref))
-    if dry_run or not result["changed"]:
+    if dry_run or not result.changed:
         return result
-    lease = new_lease(app, result["api_id"])
+    lease = new_lease(app, result.api_id)
 
-    def attempt() -> dict[str, Any]:
+    def attempt() -> Unblocked:
         with locked_api(app, lease.api_id, lease=lease) as (api, doc, _):
             now = planned(api, doc)
-            if now["changed"]:
-                _, now["journal_id"] = guarded_write(
+            if now.changed:
+                _, entry_id = guarded_write(
                     app, lease, {"kind": "policy", "command": "unblock --all", "api_id": api.id, "stage": stage,
-                                 "before": now["previous_policy"], "after": None},
+                                 "before": now.previous_policy, "after": None},
                     lambda: app.gateway.set_policy(api.id, None))
+                now = now.but(journal_id=entry_id)
             return now
 
     return taking_the_lease_again(app, lease.api_id, attempt)

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
 
 from petgate import expiry
 from petgate import policy as policies
 from petgate.errors import AwsError, ExpectationNotMetError, UsageError
 from petgate.gateway import exported_policy
 from petgate.ops import apis, policy_changes
+from petgate.ops.policy_changes import Expiring
+from petgate.ops.results import UNSET, Result, Unset
 from petgate.ops.services import Services
 
 # the evaluator's decision in verify's words, so scripts compare one vocabulary
@@ -25,6 +27,44 @@ VERIFY_REASONS = {
 
 PLACEHOLDER_API_ID = "a1b2c3d4e5"  # the API a policy file alone is checked for
 FALLBACK_REGION = "us-east-1"  # `policy check` with no region configured
+
+
+@dataclass(frozen=True, kw_only=True)
+class PolicyShown(Result):
+    """`policy show`: the policy (None: there is none) from `source` (see `load`), in words, and
+    its blocks that end. api_id is None for a file."""
+
+    api_id: str | None
+    stage: str
+    source: str
+    policy: policies.Policy | None
+    policy_in_words: list[str]
+    expiring: list[Expiring]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PolicyCheck(Result):
+    """`policy check`: what the policy (or, asked first, the stage's web ACL) does to one request.
+
+    `decision` is the evaluator's own word, `reason` verify's; the deciding statement (None: no
+    policy, or an implicit deny) with its index and Sid. `layer` says who refused: "waf" when a
+    Block rule holds the address (`waf_rule`, only with --with-waf; None: no rule does)."""
+
+    api_id: str | None
+    stage: str
+    source: str
+    ip: str
+    method: str
+    path: str
+    resource_arn: str
+    allowed: bool
+    reason: str
+    decision: str
+    statement_index: int | None
+    statement: policies.Statement | None
+    statement_sid: str | None
+    layer: str
+    waf_rule: str | None | Unset = UNSET
 
 
 def evaluate_call(
@@ -68,18 +108,19 @@ def load(
     return app.gateway.get_policy(api.id), api.id, "stored"
 
 
-def show(app: Services, api_ref: str, stage: str, deployed: bool = False, file: str | None = None) -> dict[str, Any]:
+def show(app: Services, api_ref: str, stage: str, deployed: bool = False, file: str | None = None) -> PolicyShown:
     """The policy (see `load`), in words, and its blocks that end."""
     document, api_id, source = load(app, api_ref, stage, deployed, file)
-    return {"api_id": api_id, "stage": stage, "source": source, "policy": document,
-            "policy_in_words": policies.describe(document), "expiring": policy_changes.expiring_json(document, expiry.now(app.clock))}
+    return PolicyShown(api_id=api_id, stage=stage, source=source, policy=document,
+                       policy_in_words=policies.describe(document),
+                       expiring=policy_changes.expiring(document, expiry.now(app.clock)))
 
 
 def check(
     app: Services, api_ref: str | None, stage: str, source_ip: str, *, method: str = "GET", path: str = "/",
     deployed: bool = False, file: str | None = None, keys: Mapping[str, str | None] | None = None,
     file_api_id: str | None = None, account: str | None = None, with_waf: bool = False,
-) -> dict[str, Any]:
+) -> PolicyCheck:
     """Would this request be allowed, and which statement decides?
 
     The request is the API's own: the target's region (us-east-1 if none), the account its saved
@@ -101,27 +142,27 @@ def check(
         method=method.upper(), path=path, source_ip=source_ip,
         keys={k: v for k, v in (keys or {}).items() if v is not None},
     )
-    data: dict[str, Any] = {
-        "api_id": api_id, "stage": stage, "source": source, "ip": source_ip, "method": method.upper(), "path": path,
-        "resource_arn": request.resource_arn, "allowed": decision.allowed, "reason": VERIFY_REASONS[decision.reason],
-        "decision": decision.reason,
-        "statement_index": decision.statement_index, "statement": decision.statement,
-        "statement_sid": (decision.statement or {}).get("Sid"), "layer": "policy",
-    }
+    data = PolicyCheck(
+        api_id=api_id, stage=stage, source=source, ip=source_ip, method=method.upper(), path=path,
+        resource_arn=request.resource_arn, allowed=decision.allowed, reason=VERIFY_REASONS[decision.reason],
+        decision=decision.reason,
+        statement_index=decision.statement_index, statement=decision.statement,
+        statement_sid=(decision.statement or {}).get("Sid"), layer="policy",
+    )
     if with_waf and api_id is not None:
         from petgate.waf import stage_arn
-        from petgate.waf_list import blocking_rule
+        from petgate.waf_stages import blocking_rule
 
         rule = blocking_rule(app, stage_arn(region, api_id, stage), source_ip)
-        data["waf_rule"] = rule
+        data = data.but(waf_rule=rule)
         if rule is not None:  # WAF refuses before the policy is asked
-            data.update({"layer": "waf", "allowed": False, "reason": "waf-block"})
+            data = data.but(layer="waf", allowed=False, reason="waf-block")
     return data
 
 
-def unmet_expectation(data: dict[str, Any], expect: str | None) -> ExpectationNotMetError | None:
+def unmet_expectation(data: PolicyCheck, expect: str | None) -> ExpectationNotMetError | None:
     """The error `--expect allowed|denied` ends a check with when the answer is the other one."""
-    outcome = "allowed" if data["allowed"] else "denied"
+    outcome = "allowed" if data.allowed else "denied"
     if expect is None or expect == outcome:
         return None
-    return ExpectationNotMetError(f"expected {expect}, the policy says {outcome} ({data['reason']})")
+    return ExpectationNotMetError(f"expected {expect}, the policy says {outcome} ({data.reason})")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import builtins
+from dataclasses import dataclass
 from typing import Any
 
 from petgate import lease as leases
 from petgate import policy as policies
 from petgate.errors import UsageError
 from petgate.gateway import ACCESS_DENIED, decode_policy
+from petgate.ops import apis
+from petgate.ops.results import UNSET, Result, StageChange, Unset
 from petgate.ops.services import Services
 from petgate.ops.writes import guarded_write, journal, locked_api, new_lease, taking_the_lease_again
 
@@ -22,8 +26,94 @@ def undoable(entry: dict[str, Any]) -> bool:
     return entry["kind"] != "delete" or bool(entry.get("list"))
 
 
-def undo(app: Services, entry: dict[str, Any], force: bool, dry_run: bool) -> dict[str, Any]:
-    """Put back what the entry replaced, refusing (unless forced) if it changed since."""
+@dataclass(frozen=True, kw_only=True)
+class History(Result):
+    """`petgate history`: where the journal is, and its entries (journal.py's records, plus `undone`)."""
+
+    journal: str
+    entries: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiChangeUndone(StageChange):
+    """A policy or 403 template put back: `previous` is what the API held, `restored` what it holds."""
+
+    undoes: str
+    kind: str
+    dry_run: bool
+    previous: Any
+    restored: Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class WafChangeUndone(Result):
+    """A WAF list's IP sets put back, set by set."""
+
+    list: str
+    undoes: str
+    kind: str
+    dry_run: bool
+    previous: dict[str, builtins.list[str]]
+    restored: dict[str, builtins.list[str]]
+    journal_id: str | None | Unset = UNSET
+
+
+def history(app: Services, api_id: str | None, limit: int) -> History:
+    """The newest `limit` entries (of one API), newest first, each marked undone or not."""
+    entries = app.journal.entries()
+    undone = {e["undoes"] for e in entries if e.get("undoes")}
+    selected = [e for e in reversed(entries) if api_id is None or e.get("api_id") == api_id][:limit]
+    return History(journal=str(app.journal.path), entries=[{**e, "undone": e["id"] in undone} for e in selected])
+
+
+def pick(app: Services, entry_id: str | None, api_ref: str | None) -> dict[str, Any]:
+    """The entry `petgate undo` puts back: the one `entry_id` starts, or the newest not undone
+    yet (of `api_ref`'s API); one whose API or WAF list was deleted since is refused."""
+    if entry_id is not None and not entry_id.strip():
+        raise UsageError("an empty ENTRY names no journal entry", "see `petgate history` for entry ids")
+    entries = app.journal.entries()
+    if api_ref:
+        api_id = apis.resolve_api(app.gateway, api_ref, look_up_ids=False).id
+        entries = [e for e in entries if e.get("api_id") == api_id]
+    undone = {e["undoes"] for e in entries if e.get("undoes")}
+    if entry_id:
+        matches = [e for e in entries if e["id"].startswith(entry_id)]
+        if len(matches) != 1:
+            scope = f" for API {api_ref}" if api_ref else ""
+            raise UsageError(f"no single journal entry {entry_id!r}{scope}", "see `petgate history`")
+        entry = matches[0]
+    else:
+        candidates = [
+            e for e in entries
+            if undoable(e) and e["id"] not in undone
+        ]
+        if not candidates:
+            raise UsageError("nothing to undo" + (f" for API {api_ref}" if api_ref else ""), "see `petgate history`")
+        entry = candidates[-1]
+    _refuse_if_deleted(entries, entry)
+    return entry
+
+
+def _refuse_if_deleted(entries: list[dict[str, Any]], entry: dict[str, Any]) -> None:
+    """A change to an API that was deleted afterwards cannot be put back: say so."""
+    later = entries[entries.index(entry) + 1:]
+    undone = {e["undoes"] for e in entries if e.get("undoes")}
+    key = "list" if entry.get("kind") in ("waf", "waf-attach", "waf-detach") else "api_id"
+    what = f"WAF list {entry.get('list')}" if key == "list" else f"API {entry.get('api_id')}"
+    deleted = next((e for e in later if e.get("kind") == "delete" and e.get(key) and e.get(key) == entry.get(key)
+                    and e["id"] not in undone), None)  # a WAF list made again by undo is there again
+    if deleted is not None:
+        raise UsageError(
+            f"entry {entry['id']} changed {what}, which `{deleted.get('command')}` deleted "
+            f"afterwards (entry {deleted['id']}, {deleted.get('time')}); there is nothing to put it back on",
+            "pass --api, or an entry id, for another change",
+        )
+
+
+def undo(app: Services, entry: dict[str, Any], force: bool, dry_run: bool) -> Result:
+    """Put back what the entry replaced, refusing (unless forced) if it changed since: an
+    ApiChangeUndone (deployed by the caller), a WafChangeUndone, or what waf_undo.undo_entry
+    returns for an attach, detach or delete."""
     if entry.get("kind") not in UNDOABLE or (entry.get("kind") == "delete" and not entry.get("list")):
         raise UsageError(f"entry {entry['id']} is a {entry.get('kind')}; only policy, 403 template and WAF list changes can be undone")
     if entry.get("target") != app.target.describe():
@@ -34,7 +124,7 @@ def undo(app: Services, entry: dict[str, Any], force: bool, dry_run: bool) -> di
     if entry["kind"] == "waf":
         return _undo_waf(app, entry, force, dry_run)
     if entry["kind"] in ("waf-attach", "waf-detach", "delete"):
-        from petgate.waf_list import undo_entry
+        from petgate.waf_undo import undo_entry
 
         return undo_entry(app, entry, force, dry_run)
     if entry.get("state") in ("not-written", "failed"):
@@ -49,8 +139,7 @@ def undo(app: Services, entry: dict[str, Any], force: bool, dry_run: bool) -> di
 
 def _undo_api_change(
     app: Services, entry: dict[str, Any], api_id: str, stage: str, force: bool, dry_run: bool, lease: leases.Lease
-) -> dict[str, Any]:
-    result: dict[str, Any] = {"api_id": api_id, "stage": stage, "undoes": entry["id"], "kind": entry["kind"], "dry_run": dry_run}
+) -> ApiChangeUndone:
     with locked_api(app, api_id, dry_run, lease) as (api, doc, lease_held):
         if entry["kind"] == "policy":
             current: Any = decode_policy(api.id, doc)
@@ -73,7 +162,8 @@ def _undo_api_change(
                 "undoing it would overwrite that change",
                 "check `petgate status`, then pass --force to undo anyway",
             )
-        result.update({"previous": current, "restored": restored})
+        result = ApiChangeUndone(api_id=api_id, stage=stage, undoes=entry["id"], kind=entry["kind"], dry_run=dry_run,
+                                 previous=current, restored=restored)
         if dry_run:
             return result
         assert lease_held is not None
@@ -88,22 +178,22 @@ def _undo_api_change(
                 restored.get("responseParameters"),
             )
 
-        _, result["journal_id"] = guarded_write(
+        _, entry_id = guarded_write(
             app, lease_held, {"kind": entry["kind"], "command": "undo", "undoes": entry["id"], "api_id": api_id,
                          "stage": stage, "response_type": entry.get("response_type"), "before": current,
                          "after": restored},
             put_back)
-    return result
+    return result.but(journal_id=entry_id)
 
 
-def _undo_waf(app: Services, entry: dict[str, Any], force: bool, dry_run: bool) -> dict[str, Any]:
+def _undo_waf(app: Services, entry: dict[str, Any], force: bool, dry_run: bool) -> WafChangeUndone:
     """Put back the IP sets' addresses, under WAF's LockToken; refuse if a set changed since."""
     from petgate.waf_list import WafList
 
     waf_list = WafList(app, entry["list"])
     sets = {s["Name"]: s for s in waf_list.all_ip_sets()}
-    result: dict[str, Any] = {"list": entry["list"], "undoes": entry["id"], "kind": "waf", "dry_run": dry_run,
-                              "previous": {}, "restored": {}}
+    previous: dict[str, list[str]] = {}
+    restored: dict[str, list[str]] = {}
     for name, change in entry.get("ip_sets", {}).items():
         if name not in sets:
             raise UsageError(f"IP set {name} of entry {entry['id']} no longer exists (`waf delete`?)")
@@ -112,15 +202,16 @@ def _undo_waf(app: Services, entry: dict[str, Any], force: bool, dry_run: bool) 
             if sorted(current) != sorted(change["after"]) and not force:
                 raise UsageError(f"IP set {name} changed after entry {entry['id']}; undoing it would overwrite that change",
                                  "check `petgate waf show`, then pass --force to undo anyway")
-            result["previous"][name], result["restored"][name] = current, change["before"]
+            previous[name], restored[name] = current, change["before"]
             return current if dry_run else list(change["before"])
 
         app.waf.edit_ip_set(sets[name], put_back)
+    result = WafChangeUndone(list=entry["list"], undoes=entry["id"], kind="waf", dry_run=dry_run, previous=previous,
+                             restored=restored)
     if dry_run:
         return result
-    result["journal_id"] = journal(app, kind="waf", command="undo", undoes=entry["id"], list=entry["list"],
-                                   ip_sets={n: {"before": result["previous"][n], "after": result["restored"][n]} for n in result["restored"]})
-    return result
+    return result.but(journal_id=journal(app, kind="waf", command="undo", undoes=entry["id"], list=entry["list"],
+                                         ip_sets={n: {"before": previous[n], "after": restored[n]} for n in restored}))
 
 
 def _holds(current: Any, after: Any, intended_only: bool) -> bool:

@@ -4,17 +4,66 @@ this caller)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from petgate import probe
 from petgate.errors import PetgateError
 from petgate.gateway import exported_policy
 from petgate.ops import myip
+from petgate.ops.results import FLAT, Result
 from petgate.ops.services import Services
+
+
+@dataclass(frozen=True, kw_only=True)
+class Leak(Result):
+    """What a 403 body reveals about the account (probe.find_leaks): an ARN, an account id
+    (masked or not), the API id."""
+
+    kind: str
+    value: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Probed(Result):
+    """The URL requested until the expectation held or the timeout passed: the last answer,
+    its reason and outcome (probe.py), and what its body leaks."""
+
+    url: str
+    expected: str
+    status: int | None  # None: no answer (unreachable)
+    outcome: str
+    ok: bool
+    attempts: int
+    elapsed_s: float
+    body: str
+    leaks: list[Leak]
+    error: str | None
+    reason: str
+    error_type: str | None
+
+    @classmethod
+    def of(cls, result: probe.ProbeResult) -> Probed:
+        return cls(
+            url=result.url, expected=result.expected, status=result.status, outcome=result.outcome, ok=result.ok,
+            attempts=result.attempts, elapsed_s=result.elapsed_s, body=result.body,
+            leaks=[Leak(kind=leak["kind"], value=leak["value"]) for leak in result.leaks],
+            error=result.error, reason=result.reason, error_type=result.error_type,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Verified(Result):
+    """`petgate verify`: the API (None: a --url of its own) and stage, and the probe's answer."""
+
+    api_id: str | None
+    stage: str
+    probed: Probed = field(metadata=FLAT)
 
 
 def run_probe(
     app: Services, url: str, expect: str, timeout: float, api_id: str | None, stage: str | None = None,
     method: str = "GET", path: str = "/",
-) -> probe.ProbeResult:
+) -> Probed:
     """Probe the URL with the app's HTTP session (and source address); a bare 403 is settled
     with the control plane when the API and stage are known."""
     import requests
@@ -25,7 +74,7 @@ def run_probe(
 
     facts = control_plane_facts(app, api_id, stage, method, path) if api_id and stage else None
     with app.output.waiting(f"Requesting {url} (expecting {expect})..."):
-        return probe.run(
+        result = probe.run(
             url,
             fetch,
             expect,
@@ -34,6 +83,7 @@ def run_probe(
             network_errors=(requests.RequestException,),
             facts=facts,
         )
+    return Probed.of(result)
 
 
 def control_plane_facts(app: Services, api_id: str, stage: str, method: str, path: str) -> probe.Facts:
@@ -62,7 +112,7 @@ def control_plane_facts(app: Services, api_id: str, stage: str, method: str, pat
 
     def waf_refusal() -> bool:
         from petgate.waf import stage_arn
-        from petgate.waf_list import blocking_rule
+        from petgate.waf_stages import blocking_rule
 
         try:
             arn = stage_arn(app.target.resolved_region(), api_id, stage)

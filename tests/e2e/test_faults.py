@@ -101,7 +101,7 @@ def test_a_slow_holder_never_writes_over_the_writer_who_took_over(local_url: str
     a.gateway.register("after-call.api-gateway", after_a_read)
     result = policy_changes.block(a, api_id, "test", ["192.0.2.55/32"])
     assert sorted(policies.blocked_cidrs(stored(apigw, api_id))) == ["192.0.2.55/32", "192.0.2.66/32"]
-    assert result["write_attempts"] == 2
+    assert result.write_attempts == 2
     assert "taking it again" in a_said.getvalue()
     assert lease_model(apigw, api_id) is None, "both leases were released"
 

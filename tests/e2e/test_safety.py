@@ -135,12 +135,12 @@ def test_a_writer_elsewhere_is_caught_by_reading_back(api_id: str, apigw: Any, l
     app = App(Target(local=True, local_url=local_url), Output("json"))
     rival = {"Version": "2012-10-17", "Statement": [COLLEAGUE]}
     app.__dict__["gateway"] = InterferingGateway(app.target.gateway(), rival)
-    result = policy_changes.change_policy(
+    result, _ = policy_changes.change_policy(
         app, api_id, "test", "test",
         edit=lambda p: policies.block(p, ["192.0.2.0/24"]),
         intended=lambda p: bool(policies.still_blocking(p, "192.0.2.0/24")),
     )
-    assert result["write_attempts"] == 2
+    assert result.write_attempts == 2
     policy = stored(apigw, api_id)
     assert policies.blocked_cidrs(policy) == ["192.0.2.0/24"]
     assert "ColleagueAllowOffice" in [s.get("Sid") for s in policy["Statement"]], "the rival's statement is kept"

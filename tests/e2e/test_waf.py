@@ -438,14 +438,14 @@ def test_migrate_journals_every_change_as_waf_migrate(petgate: Any, deployed: st
 
 @pytest.fixture()
 def undo(local_url: str) -> Any:
-    """waf_list.undo_entry against the local gateway, as `petgate undo` will call it."""
+    """waf_undo.undo_entry against the local gateway, as `petgate undo` calls it."""
     from petgate.app import App
     from petgate.output import Output
     from petgate.target import Target
-    from petgate.waf_list import undo_entry
+    from petgate.waf_undo import undo_entry
 
     def run(entry: dict[str, Any], force: bool = False, dry_run: bool = False) -> dict[str, Any]:
-        return undo_entry(App(Target(local=True, local_url=local_url), Output()), entry, force, dry_run)
+        return undo_entry(App(Target(local=True, local_url=local_url), Output()), entry, force, dry_run).to_json()
 
     return run
 
