@@ -48,11 +48,16 @@ class PolicyChange(StageChange):
     subject: ClassVar[str] = "policy"
 
     def served_by(self, exported: dict[str, Any]) -> bool:
-        try:
-            served = exported_policy(exported)
-        except policies.PolicyError:
-            served = None
-        return (served or None) == (self.policy or None)
+        return serves_policy(exported, self.policy)
+
+
+def serves_policy(exported: dict[str, Any], policy: policies.Policy | None) -> bool:
+    """Whether a stage whose export (GetExport) is `exported` serves `policy` (None: no policy)."""
+    try:
+        served = exported_policy(exported)
+    except policies.PolicyError:
+        served = None
+    return (served or None) == (policy or None)
 
 
 @dataclass(frozen=True, kw_only=True)

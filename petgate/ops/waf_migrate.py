@@ -11,7 +11,6 @@ from typing import Any, ClassVar
 
 from petgate import policy as policies
 from petgate.errors import UsageError
-from petgate.gateway import exported_policy
 from petgate.ops import deploys, policy_changes
 from petgate.ops.results import UNSET, StageChange, Unset
 from petgate.ops.services import Services
@@ -39,11 +38,7 @@ class Migrated(StageChange, ListResult):
     subject: ClassVar[str] = "policy"
 
     def served_by(self, exported: dict[str, Any]) -> bool:
-        try:
-            served = exported_policy(exported)
-        except policies.PolicyError:
-            served = None
-        return (served or None) == (self.policy or None)
+        return policy_changes.serves_policy(exported, None if isinstance(self.policy, Unset) else self.policy)
 
 
 def migrate(app: Services, api_ref: str, stage: str, list_name: str, no_deploy: bool = False,
