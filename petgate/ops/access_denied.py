@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar
 
-from petgate.gateway import ACCESS_DENIED
+from petgate.gateway import ACCESS_DENIED, ApiRef, Gateway, looks_like_api_id
 from petgate.ops.apis import read_api
 from petgate.ops.results import StageChange
 from petgate.ops.services import Services
@@ -42,7 +44,7 @@ def set_access_denied(
 ) -> TemplateChange:
     """Put the ACCESS_DENIED response, keeping the templates of other content types and headers.
     Reads first: a response that already says this takes no lease."""
-    api, _doc = read_api(app.gateway, ref)
+    api, first = _read(app.gateway, ref)
 
     def planned(previous: dict[str, Any] | None) -> tuple[TemplateChange, dict[str, str], Any, dict[str, Any] | None]:
         """(the result, the templates and headers to put, what a custom response replaces: None
@@ -59,7 +61,7 @@ def set_access_denied(
         )
         return result, templates, parameters, previous if customised else None
 
-    result, _, _, _ = planned(app.gateway.get_gateway_response(api.id, ACCESS_DENIED))
+    result, _, _, _ = planned(first)
     if dry_run or not result.changed:
         return result
     lease = new_lease(app, api.id)
@@ -79,3 +81,55 @@ def set_access_denied(
             return now
 
     return taking_the_lease_again(app, api.id, attempt)
+
+
+def _read(gateway: Gateway, ref: str) -> tuple[ApiRef, dict[str, Any] | None]:
+    """The API (its id and name, for the result) and its ACCESS_DENIED response. By id, the two
+    reads go out together: the response is read for that id while GetRestApi says the API is
+    there and what it is called. GetRestApi's error, if any, is the one raised; an id that turns
+    out to be a name has its response read again, for the API the name resolves to."""
+    if not looks_like_api_id(ref):
+        api, _doc = read_api(gateway, ref)
+        return api, gateway.get_gateway_response(api.id, ACCESS_DENIED)
+    response = _started(lambda: gateway.get_gateway_response(ref, ACCESS_DENIED))
+    try:
+        api, _doc = read_api(gateway, ref)
+    finally:
+        answer = response()  # waited for either way: no call of this command outlives it
+    if api.id != ref:
+        return api, gateway.get_gateway_response(api.id, ACCESS_DENIED)
+    return api, answer.result()
+
+
+class _Answer:
+    """What a call started by _started returned, or raised."""
+
+    def __init__(self) -> None:
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+    def result(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+def _started(call: Callable[[], Any]) -> Callable[[], _Answer]:
+    """Run `call` in a thread from now; the function returned waits for it. A daemon thread: a
+    process interrupted meanwhile does not wait for the call before it exits."""
+    answer = _Answer()
+
+    def run() -> None:
+        try:
+            answer.value = call()
+        except BaseException as exc:  # handed to the caller, raised there
+            answer.error = exc
+
+    thread = threading.Thread(target=run, name="petgate-read", daemon=True)
+    thread.start()
+
+    def wait() -> _Answer:
+        thread.join()
+        return answer
+
+    return wait
