@@ -496,7 +496,7 @@ def compile_petgate() -> None:
     """petgate's bytecode, written before anything is measured, as `pip install` writes it (and
     as any first run does, unless PYTHONDONTWRITEBYTECODE is set): the floors' boto3 has its
     own from its installation. Without it, an editable install under PYTHONDONTWRITEBYTECODE=1
-    compiles petgate's modules from source in every run (30-60 ms of a change step here)."""
+    compiles petgate's modules from source in every run (35-65 ms of a change step here)."""
     import compileall
 
     compileall.compile_dir(str(ROOT / "petgate"), quiet=1)
