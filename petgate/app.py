@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import requests
 
     from petgate.gateway import Gateway
+    from petgate.iam import Iam
     from petgate.journal import Journal
     from petgate.waf import Waf
 
@@ -110,6 +111,17 @@ class App:
         if self.output.verbosity > 0:  # -v logs every AWS call, WAF's too
             waf.client.meta.events.register("before-send.wafv2", self._log_request)
         return waf
+
+    @cached_property
+    def iam(self) -> Iam:
+        """IAM and STS with the App's credentials (policy check --principal reads identity policies)."""
+        self.await_local_gateway()
+        from petgate.iam import build
+
+        iam = build(self.target.boto3_session(), self.target)
+        if self.output.verbosity > 0:  # -v logs every AWS call
+            iam.register("before-send", self._log_request)
+        return iam
 
     @cached_property
     def journal(self) -> Journal:

@@ -223,16 +223,48 @@ def test_a_plain_forbidden_is_waf_only_if_the_web_acl_blocks_this_caller(waf_blo
 
 
 def test_verifys_result_has_every_field_of_the_probes_record() -> None:
-    """ops.verify.Probed is the loop's record, frozen: the same keys, the leaks as objects."""
+    """ops.verify.Probed is the loop's record, frozen: the same keys, the leaks as objects, and
+    whether (and as whom) it was signed."""
     import dataclasses
 
-    from petgate.ops.verify import Leak, Probed, Verified
+    from petgate.ops.verify import Leak, Probed, Signer, Verified
 
     clock = FakeClock()
     record = probe.run("http://x", lambda: probe.Answer(403, AWS_BODY, "AccessDeniedException"), "denied", 5,
                        "abc123defg", clock, clock.sleep)
     probed = Probed.of(record)
-    assert probed.to_json() == dataclasses.asdict(record)
+    unsigned = {"signed": False, "signed_as": None}
+    assert probed.to_json() == {**dataclasses.asdict(record), **unsigned}
     assert [type(leak) for leak in probed.leaks] == [Leak] * len(record.leaks) and probed.leaks
     verified = Verified(api_id="abc123defg", stage="test", probed=probed).to_json()
-    assert verified == {"api_id": "abc123defg", "stage": "test", **dataclasses.asdict(record)}
+    assert verified == {"api_id": "abc123defg", "stage": "test", **dataclasses.asdict(record), **unsigned}
+    alice = "arn:aws:iam::111122223333:user/alice"
+    signed = Probed.of(record, Signer(None, "us-east-1", alice)).to_json()
+    assert (signed["signed"], signed["signed_as"]) == (True, alice)
+    record.reason = "unrecognized-client"  # the gateway did not know the key: it is no one's
+    assert Probed.of(record, Signer(None, "us-east-1", alice)).to_json()["signed_as"] is None
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "served"),
+    [
+        ("GET", "/", True),
+        ("GET", "/pets", True),
+        ("GET", "/pets/", True),
+        ("GET", "/pets/1", True),
+        ("POST", "/pets", True),
+        ("DELETE", "/pets", False),  # no such method on the resource
+        ("GET", "/pets/1/toys", False),
+        ("GET", "/nosuch", False),
+        ("PUT", "/files/a/b/c", True),  # {proxy+} takes the rest, and ANY every method
+        ("PUT", "/files", False),  # a greedy parameter takes one segment or more
+    ],
+)
+def test_which_routes_an_export_serves(method: str, path: str, served: bool) -> None:
+    """verify's `route_exists` fact: an unsigned Missing Authentication Token on a route the
+    stage serves is a missing signature."""
+    from petgate.ops.verify import serves_route
+
+    paths = {"/": {"get": {}}, "/pets": {"get": {"security": [{"sigv4": []}]}, "post": {}},
+             "/pets/{petId}": {"get": {}}, "/files/{proxy+}": {"x-amazon-apigateway-any-method": {}}}
+    assert serves_route(paths, method, path) is served

@@ -5,6 +5,7 @@ caller with no Allow matching."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -137,3 +138,145 @@ def test_verify_url_reports_a_400_as_other() -> None:
     assert denied.json["error_type"] == "BadRequestException"
     assert "expected denied, got other (other, HTTP 400)" in denied.stderr
     assert anything.exit_code == 0 and anything.json["ok"] is True and anything.json["attempts"] == 1
+
+
+# --- issue 18: IAM-signed callers, signatures, private APIs ----------------------------------------
+
+USER = "arn:aws:iam::111122223333:user/alice"
+RESOURCE = "arn:aws:execute-api:us-east-1:********3333:abc123defg/test/GET/pets"
+
+
+def caller_body(ending: str, who: str = USER) -> str:
+    return json.dumps({"Message": f"User: {who} is not authorized to perform: execute-api:Invoke on resource: {RESOURCE}{ending}"})
+
+
+@pytest.mark.parametrize(
+    ("status", "error_type", "body", "reason", "outcome"),
+    [
+        # the ACCESS_DENIED message's endings (local/dataplane.py; IAM's current wording)
+        (403, "AccessDeniedException", caller_body(" with an explicit deny in an identity-based policy"),
+         "iam-explicit-deny", "denied"),
+        (403, "AccessDeniedException", caller_body(" because no identity-based policy allows the execute-api:Invoke action"),
+         "iam-implicit-deny", "denied"),
+        (403, "AccessDeniedException", caller_body(" because no identity-based policy allows the execute-api:Invoke action."),
+         "iam-implicit-deny", "denied"),
+        (403, "AccessDeniedException", caller_body(" with an explicit deny"), "policy-explicit-deny", "denied"),
+        (403, "AccessDeniedException", caller_body(""), "policy-implicit-deny", "denied"),
+        (403, "AccessDeniedException", caller_body(" with an explicit deny in a resource-based policy"),
+         "policy-explicit-deny", "denied"),
+        (403, "AccessDeniedException", caller_body(" because no resource-based policy allows the execute-api:Invoke action"),
+         "policy-implicit-deny", "denied"),
+        (403, "AccessDeniedException", caller_body(" with an explicit deny in a service control policy"),
+         "iam-explicit-deny", "denied"),  # the principal's side, as the identity policies
+        (403, "AccessDeniedException", caller_body(" with an explicit deny", "arn:aws:sts::111122223333:assumed-role/R/s"),
+         "policy-explicit-deny", "denied"),
+        # a Lambda authorizer's words are no ARN's: which side refused is not said
+        (403, "AccessDeniedException", '{"Message":"User is not authorized to access this resource with an explicit deny"}',
+         "policy-deny", "denied"),
+        # an unknown key, in the knowledge center's table: AccessDeniedException, and not the policy's
+        (403, "AccessDeniedException", '{"message":"The security token included in the request is invalid."}',
+         "unrecognized-client", "other"),
+        (403, "UnrecognizedClientException", '{"message":"The security token included in the request is invalid."}',
+         "unrecognized-client", "other"),
+        (403, "InvalidSignatureException", '{"message":"The request signature we calculated does not match ..."}',
+         "invalid-signature", "other"),
+        (403, "InvalidSignatureException", '{"message":"Signature expired: 20240522T115159Z is now earlier than ..."}',
+         "invalid-signature", "other"),
+        (403, "IncompleteSignatureException", '{"message":"Authorization header requires \'Credential\' parameter."}',
+         "invalid-signature", "other"),
+        (403, "ExpiredTokenException", '{"message":"The security token included in the request is expired"}',
+         "expired-token", "other"),
+        # Missing Authentication Token: a missing route until the control plane says the route is there
+        (403, "MissingAuthenticationTokenException", '{"message":"Missing Authentication Token"}', "missing-route", "other"),
+        # a private API from outside its endpoints: AWS's plain Forbidden, for the control plane to settle
+        (403, "ForbiddenException", '{"message":"Forbidden"}', "forbidden", "other"),
+        # AWS's words for an IAM caller without AWS's header: not trusted on their own
+        (403, None, caller_body(" with an explicit deny in an identity-based policy"), "forbidden", "other"),
+    ],
+)
+def test_classify_iam_rows(status: int, error_type: str | None, body: str, reason: str, outcome: str) -> None:
+    found = probe.classify(probe.Answer(status, body, error_type))
+    assert found in probe.REASONS
+    assert found == reason
+    assert probe.outcome_of(found) == outcome
+
+
+def test_only_access_control_satisfies_denied() -> None:
+    """An explicit or implicit deny by the resource policy, the identity policies or WAF counts;
+    a signature that failed or is missing, or a private API called from outside, does not."""
+    assert set(probe.DENIED_REASONS) == {"policy-explicit-deny", "policy-implicit-deny", "policy-deny", "waf-block",
+                                         "iam-explicit-deny", "iam-implicit-deny"}
+    for reason in (*probe.SIGNATURE_REASONS, "private-endpoint-required"):
+        assert reason in probe.REASONS and probe.outcome_of(reason) == "other"
+        assert not probe.meets(probe.outcome_of(reason), "denied")
+
+
+class Routes:
+    """Facts for a Missing Authentication Token and a plain Forbidden, every question written down."""
+
+    def __init__(self, route: bool = True, private: bool = False, stage: bool = True, waf: bool = False) -> None:
+        self.calls: list[str] = []
+        self._route, self._private, self._stage, self._waf = route, private, stage, waf
+
+    def facts(self) -> probe.Facts:
+        def asked(name: str, value: bool) -> Any:
+            def answer() -> bool:
+                self.calls.append(name)
+                return value
+            return answer
+
+        return probe.Facts(stage_exists=asked("stage", self._stage), waf_refusal=asked("waf", self._waf),
+                           policy_refusal=lambda: self.calls.append("policy") or "implicit",  # type: ignore[func-returns-value]
+                           route_exists=asked("route", self._route), private_api=asked("private", self._private))
+
+
+@pytest.mark.parametrize(
+    ("signed", "route", "reason", "asked"),
+    [
+        (False, True, "missing-signature", ["route"]),  # the stage serves the route: the signature is missing
+        (False, False, "missing-route", ["route"]),
+        (True, True, "missing-route", []),  # a signed request never gets it from an AWS_IAM method
+        (True, False, "missing-route", []),
+    ],
+)
+def test_missing_authentication_token_is_a_signature_or_a_route(signed: bool, route: bool, reason: str,
+                                                                 asked: list[str]) -> None:
+    routes = Routes(route=route)
+    assert probe.corroborate("missing-route", routes.facts(), "MissingAuthenticationTokenException", signed) == reason
+    assert routes.calls == asked
+
+
+@pytest.mark.parametrize(
+    ("stage", "private", "waf", "reason", "asked"),
+    [
+        (True, True, False, "private-endpoint-required", ["stage", "private"]),
+        (True, True, True, "private-endpoint-required", ["stage", "private"]),  # outside the VPC: WAF is never reached
+        (False, True, False, "stage-not-found", ["stage"]),
+        (True, False, True, "waf-block", ["stage", "private", "waf"]),
+        (True, False, False, "forbidden", ["stage", "private", "waf"]),  # the header says Forbidden: not the policy
+    ],
+)
+def test_a_plain_forbidden_to_a_private_api(stage: bool, private: bool, waf: bool, reason: str, asked: list[str]) -> None:
+    routes = Routes(stage=stage, private=private, waf=waf)
+    assert probe.corroborate("forbidden", routes.facts(), "ForbiddenException") == reason
+    assert routes.calls == asked
+
+
+def test_a_signed_bare_403_is_not_settled_by_the_anonymous_policy() -> None:
+    """Without the header, the deployed policy settles an unsigned caller's 403; a signed caller's
+    identity policies are not read, so its 403 stays `forbidden`."""
+    unsigned, signed = Routes(), Routes()
+    assert probe.corroborate("forbidden", unsigned.facts(), None) == "policy-implicit-deny"
+    assert probe.corroborate("forbidden", signed.facts(), None, signed=True) == "forbidden"
+    assert "policy" not in signed.calls
+
+
+def test_the_loop_asks_once_per_answer_and_says_it_signed() -> None:
+    routes = Routes(route=True)
+    clock = FakeClock()
+    answer = probe.Answer(403, '{"message":"Missing Authentication Token"}', "MissingAuthenticationTokenException")
+    result = probe.run("http://x", lambda: answer, "allowed", 3, None, clock, clock.sleep, facts=routes.facts())
+    assert result.reason == "missing-signature" and result.outcome == "other" and result.attempts > 1
+    assert routes.calls == ["route"], "settled once for the same answer"
+    signed = probe.run("http://x", lambda: answer, "any", 3, None, clock, clock.sleep, facts=Routes().facts(), signed=True)
+    assert signed.reason == "missing-route"

@@ -381,6 +381,8 @@ def desired_from(list_file: str) -> list[str]:
 def render_verify(out: Output, data: Probed) -> None:
     status = data.status if data.status is not None else "no answer"
     line = f"{data.outcome} ({data.reason}, HTTP {status}) from {data.url} after {data.attempts} attempt(s), {data.elapsed_s:.1f}s"
+    if data.signed:
+        line += f", signed as {data.signed_as}" if data.signed_as else ", signed (by credentials IAM did not name)"
     (out.success if data.ok else out.info)(line)  # a miss ends with one error line of its own
     if data.status is not None and data.status >= 400 and data.body:
         out.detail(f"body: {data.body[:300]}")

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     import requests
 
     from petgate.gateway import Gateway
+    from petgate.iam import Iam
     from petgate.journal import Journal
     from petgate.target import Target
     from petgate.waf import Waf
@@ -41,6 +42,8 @@ class Services(Protocol):
     def gateway(self) -> Gateway: ...
     @property
     def waf(self) -> Waf: ...
+    @property
+    def iam(self) -> Iam: ...
     @property
     def journal(self) -> Journal: ...
     @property

@@ -1,0 +1,191 @@
+"""The one class that makes every boto3 `iam` and `sts` call petgate uses: who a set of
+credentials is (STS GetCallerIdentity), and the identity policies IAM holds for a user or a role,
+as IAM evaluates them for `execute-api:Invoke` (IAM User Guide, "Policies and permissions":
+a user's inline and attached managed policies and those of every group it is in; a role's
+inline and attached managed policies, which its sessions carry). Errors are petgate's own
+(gateway.aws_errors), IAM's NoSuchEntity and AccessDenied named for what they mean here.
+
+Also where the credentials that sign `verify --sign` / `--as PROFILE` come from (`signing_session`,
+`credentials_of`): botocore's own chain, never a key of petgate's.
+
+On petgate local (`local=True`) every account's IAM is on one port: a read for another account
+carries moto's `x-moto-account-id` header, as if made with that account's credentials. On AWS,
+IAM shows each account only its own: `readable(account)` says whether these credentials can.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.parse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from petgate.errors import AwsError, UsageError
+from petgate.gateway import aws_errors
+
+if TYPE_CHECKING:
+    from petgate.target import Target
+
+# (where the policy comes from, in words; the policy document)
+NamedPolicy = tuple[str, dict[str, Any]]
+
+_OR_GIVE_IT = "give the identity side with --identity allow|deny|neither or --identity-policy FILE instead"
+
+
+class Iam:
+    def __init__(self, client: Any, sts: Any, local: bool = False) -> None:
+        self.client = client
+        self.sts = sts
+        self.local = local
+        self._account: str | None = None  # the account a local read is for (x-moto-account-id)
+        self._identity: dict[str, str] | None = None
+        if local:
+            client.meta.events.register("before-sign.iam", self._pick_account)
+
+    def register(self, event: str, handler: Callable[..., Any]) -> None:
+        """Hook both clients (-v logging)."""
+        self.client.meta.events.register(f"{event}.iam", handler)
+        self.sts.meta.events.register(f"{event}.sts", handler)
+
+    def _pick_account(self, request: Any, **_: Any) -> None:
+        if self._account is not None:
+            request.headers["x-moto-account-id"] = self._account
+
+    # --- who the credentials are ---------------------------------------------------------
+
+    def caller_identity(self) -> dict[str, str]:
+        """STS GetCallerIdentity (asked once): Account, Arn, UserId."""
+        if self._identity is None:
+            with aws_errors("asking STS who the credentials are"):
+                answer = self.sts.get_caller_identity()
+            self._identity = {key: str(answer.get(key, "")) for key in ("Account", "Arn", "UserId")}
+        return self._identity
+
+    def account(self) -> str:
+        return self.caller_identity()["Account"]
+
+    def readable(self, account: str) -> bool:
+        """Whether IAM shows these credentials the users and roles of `account`."""
+        return self.local or self.account() == account
+
+    # --- identity policies -------------------------------------------------------------------
+
+    def user_policies(self, user_name: str, account: str) -> list[NamedPolicy]:
+        """The user's inline and attached managed policies, then its groups'."""
+        with self._reading(f"the policies of IAM user {user_name}", account, f"user {user_name}"):
+            found = [(f"inline policy {name}", self._document(self.client.get_user_policy(
+                UserName=user_name, PolicyName=name)["PolicyDocument"]))
+                for name in self._pages("list_user_policies", "PolicyNames", UserName=user_name)]
+            found += self._managed("list_attached_user_policies", UserName=user_name)
+            for group in self._pages("list_groups_for_user", "Groups", UserName=user_name):
+                group_name = group["GroupName"]
+                found += [(f"group {group_name}: inline policy {name}", self._document(self.client.get_group_policy(
+                    GroupName=group_name, PolicyName=name)["PolicyDocument"]))
+                    for name in self._pages("list_group_policies", "PolicyNames", GroupName=group_name)]
+                found += [(f"group {group_name}: {label}", document)
+                          for label, document in self._managed("list_attached_group_policies", GroupName=group_name)]
+            return found
+
+    def role_policies(self, role_name: str, account: str) -> list[NamedPolicy]:
+        """The role's inline and attached managed policies (what its sessions may do)."""
+        with self._reading(f"the policies of IAM role {role_name}", account, f"role {role_name}"):
+            found = [(f"inline policy {name}", self._document(self.client.get_role_policy(
+                RoleName=role_name, PolicyName=name)["PolicyDocument"]))
+                for name in self._pages("list_role_policies", "PolicyNames", RoleName=role_name)]
+            return found + self._managed("list_attached_role_policies", RoleName=role_name)
+
+    def _managed(self, operation: str, **owner: str) -> list[NamedPolicy]:
+        found = []
+        for attached in self._pages(operation, "AttachedPolicies", **owner):
+            arn = attached["PolicyArn"]
+            version = self.client.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+            document = self.client.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+            found.append((f"managed policy {arn}", self._document(document)))
+        return found
+
+    def _pages(self, operation: str, key: str, **kwargs: str) -> Iterator[Any]:
+        for page in self.client.get_paginator(operation).paginate(**kwargs):
+            yield from page.get(key, [])
+
+    @staticmethod
+    def _document(document: Any) -> dict[str, Any]:
+        """boto3 hands IAM's documents over parsed; one that came as text (URL-encoded JSON, as
+        IAM sends it) is parsed here. Not JSON: an empty policy, which allows nothing."""
+        if isinstance(document, dict):
+            return document
+        for text in (str(document), urllib.parse.unquote(str(document))):
+            try:
+                parsed = json.loads(text)
+            except ValueError:
+                continue
+            if isinstance(parsed, dict):
+                return parsed
+        return {}
+
+    @contextmanager
+    def _reading(self, what: str, account: str, who: str) -> Iterator[None]:
+        self._account = account if self.local else None
+        try:
+            try:
+                with aws_errors(f"reading {what}"):
+                    yield
+            except AwsError as exc:
+                if exc.code == "NoSuchEntity":
+                    raise AwsError(f"IAM has no {who} in account {account}", f"check --principal, or {_OR_GIVE_IT}",
+                                   exc.code) from None
+                if exc.code in ("AccessDenied", "AccessDeniedException"):
+                    raise AwsError(f"reading {what}: IAM refused (the credentials may not read it)",
+                                   f"allow iam:List*/Get* on it, or {_OR_GIVE_IT}", exc.code) from None
+                raise
+        finally:
+            self._account = None
+
+
+def build(session: Any, target: Target) -> Iam:
+    """The IAM and STS clients of a boto3 session, for the place `target` points at."""
+    from botocore.config import Config
+
+    config = Config(retries={"mode": "standard"}, connect_timeout=5,
+                    read_timeout=float(os.environ.get("PETGATE_CONTROL_TIMEOUT") or 30))
+    endpoint = target.control_url
+    return Iam(session.client("iam", endpoint_url=endpoint, config=config),
+               session.client("sts", endpoint_url=endpoint, config=config), local=target.local)
+
+
+# --- credentials that sign --------------------------------------------------------------------
+
+def signing_session(target: Target, profile: str | None) -> Any:
+    """The boto3 session whose credentials sign a request: the named profile (`verify --as`), else
+    the active credentials: the App's session (--profile, AWS_PROFILE, the environment), and with
+    --local the same chain without petgate's placeholder keys, which the local IAM does not know."""
+    import boto3
+    import botocore.exceptions
+
+    if profile is None and not target.local:
+        return target.boto3_session()
+    try:
+        return boto3.Session(profile_name=profile or target.profile, region_name=target.resolved_region())
+    except botocore.exceptions.ProfileNotFound as exc:
+        given = exc.kwargs.get("profile")
+        where = "--as" if profile is not None else "--profile / AWS_PROFILE"
+        raise UsageError(f"AWS profile {given!r} not found", f"check {where}; `aws configure list-profiles` lists them") from None
+
+
+def credentials_of(session: Any, option: str) -> Any:
+    """The session's credentials, frozen (botocore's ReadOnlyCredentials); none at all is the
+    user's to fix (exit 2), before anything is sent."""
+    import botocore.exceptions
+
+    try:
+        credentials = session.get_credentials()
+        frozen = credentials.get_frozen_credentials() if credentials is not None else None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise UsageError(f"{option}: the credentials cannot be read ({exc})", "check the profile's settings") from None
+    if frozen is None or not frozen.access_key or not frozen.secret_key:
+        raise UsageError(
+            f"{option}: no AWS credentials found to sign with",
+            "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or name a profile with --as PROFILE",
+        )
+    return frozen
