@@ -49,8 +49,13 @@ def reachable_url(host: str, port: int) -> str:
 @click.option("--latency", "latency", metavar="MS",
               help="Delay every control-plane call (API Gateway, wafv2; not the data plane) by MS milliseconds, "
               "as a real control plane costs, for benchmarks. [default: 0]")
+@click.option("--vpc-endpoint", "vpc_endpoints", multiple=True, metavar="VPCE_ID:VPC_ID=ADDRESS",
+              help="Requests from source address ADDRESS come through VPC endpoint VPCE_ID of VPC VPC_ID "
+              "(repeatable): the only way into a PRIVATE API, and what its policy sees as aws:SourceVpce, "
+              "aws:SourceVpc and aws:VpcSourceIp. Kept in --state; given again, they replace the kept ones.")
 @pass_app
-def local(app: App, host: str | None, port: int | None, throttle: bool, state_path: str | None, latency: str | None) -> None:
+def local(app: App, host: str | None, port: int | None, throttle: bool, state_path: str | None, latency: str | None,
+          vpc_endpoints: tuple[str, ...]) -> None:
     """Run petgate's local API Gateway (control plane, data plane, checkip) on one port.
 
     Point the other commands at it with --local (or PETGATE_LOCAL=1); it listens where
@@ -59,14 +64,23 @@ def local(app: App, host: str | None, port: int | None, throttle: bool, state_pa
     against the real client address, and /_petgate/checkip answers that address. The first
     line on stderr names the URL it listens on.
 
+    A private API is reached from an address --vpc-endpoint maps, by the path above or as
+    through AWS's VPC endpoint: Host API_ID-VPCE_ID.execute-api.REGION.amazonaws.com (or
+    API_ID.execute-api.REGION.amazonaws.com), or an x-apigw-api-id: API_ID header, with the
+    path /STAGE/PATH.
+
     \b
-    Example:
+    Examples:
       petgate local --port 4599 &
       petgate --local import-example
+      petgate local --vpc-endpoint vpce-0abc1234:vpc-0def5678=127.0.0.9 &
+      petgate --local import-example --endpoint-type PRIVATE --vpce vpce-0abc1234
     """
-    from petgate.local.server import make_server
+    from petgate.local.private_endpoints import describe, parse_mappings
+    from petgate.local.server import LocalGateway, make_server
 
     latency_ms = parse_latency(latency)
+    mappings = parse_mappings(vpc_endpoints) if vpc_endpoints else None
     url_host, url_port = check_url(app.target.local_url, "PETGATE_LOCAL_URL")
     host = url_host if host is None else host
     port = url_port if port is None else port
@@ -80,7 +94,7 @@ def local(app: App, host: str | None, port: int | None, throttle: bool, state_pa
 
     state = StateFile(state_path) if state_path else None
     try:
-        server = make_server(host, port, throttle, state, latency_ms)
+        server = make_server(host, port, throttle, state, latency_ms, vpc_endpoints=mappings)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", "choose another --port") from None
     quotas = " with AWS's control-plane quotas" if throttle else ""
@@ -88,6 +102,9 @@ def local(app: App, host: str | None, port: int | None, throttle: bool, state_pa
         quotas += f" keeping its state in {state.path}"
     if latency_ms:
         quotas += f" with {latency_ms:g} ms of control-plane latency"
+    in_effect = server.app.endpoints.mappings() if isinstance(server.app, LocalGateway) else {}
+    if in_effect:
+        quotas += f" with VPC endpoints {describe(in_effect)}"
     try:  # from the announcement on, Ctrl-C is a stop, not an interruption
         app.output.success(f"petgate local gateway on {reachable_url(host, server.server_port)}{quotas} (Ctrl-C to stop)")
         server.serve_forever()

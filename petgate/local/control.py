@@ -3,8 +3,9 @@ for what petgate uses (ARCHITECTURE.md, "The local gateway"; tests/fidelity/ cit
 
 Intercepted here: ImportRestApi and PutRestApi (Swagger 2.0 too), policy writes (validated,
 `execute-api:/` expanded, stored escaped as AWS returns it), gateway responses (defaults
-listed), UpdateMethod (which moto lacks: method_update.py), CreateDeployment (snapshots the API), GetExport of a stage (from its snapshot) and
-DeleteRestApi (drops snapshots). Everything else goes to moto unchanged.
+listed), UpdateMethod (which moto lacks: method_update.py), CreateDeployment (snapshots the
+API; a PRIVATE API without a policy is refused as on AWS), GetExport of a stage (from its
+snapshot) and DeleteRestApi (drops snapshots). Everything else goes to moto unchanged.
 
 Before any of that, what AWS checks first (errors.py): the Authorization header's shape and
 region, and a body that is JSON of the operation's input shape (botocore's model of API
@@ -346,6 +347,13 @@ class ControlPlane:
         request = request_json(body)
         stage_name = request.get("stageName")
         api = backend.get_rest_api(match["api"])
+        if "PRIVATE" in ((api.endpoint_configuration or {}).get("types") or ()) and not api.policy:
+            # AWS's 400, as Terraform and CloudFormation users meet it (terraform-provider-aws
+            # #14290, "Error creating API Gateway Deployment: BadRequestException: Private REST
+            # API doesn't have a resource policy attached to it."; adamwshero/terraform-aws-api-gateway
+            # #16: "StatusCode: 400, ... BadRequestException: Private REST API doesn't have a
+            # resource policy attached to it")
+            raise ApiError("BadRequestException", "Private REST API doesn't have a resource policy attached to it")
         existing = api.stages.get(stage_name) if stage_name else None
         variables = request.get("variables") or (existing.variables if existing else None)
         deployment = backend.create_deployment(

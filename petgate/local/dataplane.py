@@ -9,6 +9,14 @@ policies (Tables A and B of API Gateway's "apigateway-authorization-flow" page).
 method is what it was: the resource policy alone, the caller anonymous. The gateway's clock is
 injectable (`clock`): the time of a call, the signature's skew window and aws:CurrentTime all
 read it.
+
+A PRIVATE API (its endpoint type now, as AWS reads it, not at the deployment) is served only
+through a VPC endpoint: from a source address `petgate local --vpc-endpoint` maps
+(private_endpoints.py), by petgate's path form or one of AWS's private invoke forms (Host
+`{api}-{vpce}.execute-api...`, `x-apigw-api-id`, private DNS). Anything else, and any request
+through an endpoint to an API that is not PRIVATE, gets the plain 403 Forbidden. Through an
+endpoint the resource policy sees aws:SourceVpce, aws:SourceVpc and aws:VpcSourceIp (the
+client's address) and no aws:SourceIp.
 """
 
 from __future__ import annotations
@@ -37,12 +45,19 @@ from petgate.local import (
     waf_enforce,
     waf_fixes,
 )
+from petgate.local.private_endpoints import EndpointMap, PrivateInvoke, VpcEndpoint
 from petgate.local.snapshot import Snapshot, SnapshotStore
 from petgate.policy.authorization import authorize
 from petgate.waf import stage_arn
 
 Response = tuple[int, dict[str, str], bytes]
 FORBIDDEN_BODY = b'{"message":"Forbidden"}'
+# no API there, or a private API from outside its VPC endpoints, or a public API through one:
+# API Gateway's plain answer, never a gateway response (knowledge center
+# "api-gateway-vpc-connections": "Because VPC endpoints can route traffic only to private APIs,
+# the result is an HTTP 403 error"; "You also get a 403 error when you use the default
+# execute-api invoke URL to connect to private APIs from on-premises")
+FORBIDDEN: Response = (403, {"Content-Type": "application/json", "x-amzn-ErrorType": "ForbiddenException"}, FORBIDDEN_BODY)
 DEFAULT_TIMEOUT_MS = 29000
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length", "proxy-authorization", "proxy-connection"}
 _ERROR_TYPES = {
@@ -89,6 +104,7 @@ class Call:
     received: float = field(default_factory=time.time)  # the DataPlane passes its clock's time
     raw_target: str = ""  # the request target as it arrived (the signature covers it)
     caller: policies.Caller = policies.ANONYMOUS  # who SigV4 proved the caller is (AWS_IAM methods)
+    endpoint: VpcEndpoint | None = None  # the VPC endpoint a request to a private API came through
 
     def context(self, error: dict[str, str] | None = None) -> dict[str, Any]:
         """`$context` with the variables AWS documents for mapping templates and gateway
@@ -133,24 +149,31 @@ class Call:
 
 
 class DataPlane:
-    def __init__(self, store: SnapshotStore, lock: threading.RLock, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: SnapshotStore, lock: threading.RLock, clock: Callable[[], float] = time.time,
+                 endpoints: EndpointMap | None = None) -> None:
         self.store = store
         self.lock = lock
         self.clock = clock
+        self.endpoints = endpoints if endpoints is not None else EndpointMap()
 
-    def handle(self, environ: dict[str, Any], api_id: str, stage: str, path: str) -> Response:
+    def handle(self, environ: dict[str, Any], api_id: str, stage: str, path: str,
+               via: PrivateInvoke | None = None) -> Response:
+        """`via`: the request came in one of the Host / x-apigw-api-id forms (None: petgate's
+        path form)."""
         call = _call_from(environ, api_id, stage, path, self.clock())
-        status, headers, body = self._answer(call)
+        status, headers, body = self._answer(call, via)
         # every answer, error or not, carries both ids, as AWS's do
         headers["x-amzn-RequestId"] = call.request_id
         headers["x-amz-apigw-id"] = call.extended_request_id
         return status, headers, body
 
-    def _answer(self, call: Call) -> Response:
+    def _answer(self, call: Call, via: PrivateInvoke | None) -> Response:
         found = self._snapshot(call.api_id, call.stage)
         if found is None:  # no such API or stage: AWS's plain Forbidden, no gateway response
-            return 403, {"Content-Type": "application/json", "x-amzn-ErrorType": "ForbiddenException"}, FORBIDDEN_BODY
-        snap, call.stage_variables = found
+            return FORBIDDEN[0], dict(FORBIDDEN[1]), FORBIDDEN[2]
+        snap, call.stage_variables, private = found
+        if (private or via is not None) and not self._admitted(snap, call, private, via):
+            return FORBIDDEN[0], dict(FORBIDDEN[1]), FORBIDDEN[2]
         call.account_id = snap.account_id
         blocked = self._waf(snap, call)
         if blocked is not None:
@@ -161,6 +184,13 @@ class DataPlane:
         call.path_parameters = route.path_parameters
         call.resource_path = route.resource.path
         call.resource_id = route.resource.id
+        if call.endpoint is not None and snap.policy is None:
+            # a private API deployed before it became PRIVATE, with no policy: Developer Guide,
+            # "apigateway-resource-policies-create-attach": "For private APIs, note that until
+            # you attach the resource policy to the private API, all calls to the API will
+            # fail" (petgate's reading: the implicit deny of a policy that allows no one)
+            return self.gateway_response(snap, call, "ACCESS_DENIED", "User: anonymous is not authorized to perform: "
+                                         "execute-api:Invoke on resource: " + _masked_arn(snap, call))
         if route.method.get("authorizationType") == "AWS_IAM":
             refused = self._iam(snap, call)
             if refused is not None:
@@ -215,7 +245,30 @@ class DataPlane:
         )
         return self.gateway_response(snap, call, "ACCESS_DENIED", message)
 
-    def _snapshot(self, api_id: str, stage_name: str) -> tuple[Snapshot, dict[str, str]] | None:
+    def _admitted(self, snap: Snapshot, call: Call, private: bool, via: PrivateInvoke | None) -> bool:
+        """Whether a request to a PRIVATE API, or in a private invoke form, may go on (else 403
+        Forbidden); a request through a VPC endpoint gets `call.endpoint`."""
+        if via is not None and via.region is not None and via.region != snap.region:
+            return False  # the host names another region: no such API there
+        endpoint = self.endpoints.of(call.source_ip)
+        if via is None:  # petgate's path form: through an endpoint only to a private API
+            through = private
+        elif via.form == "dns":  # the API's default name: the endpoint's when private DNS resolves it
+            through = endpoint is not None
+        else:  # the endpoint's own names: always through it
+            through = True
+        if not through:
+            return not private  # a public request: only a public API takes one
+        if endpoint is None or not private:
+            return False  # not from a VPC endpoint; or an endpoint, which reaches private APIs only
+        if via is not None and via.vpce_id is not None and via.vpce_id != endpoint.vpce_id:
+            return False  # the alias of another endpoint: this request did not come through it
+        call.endpoint = endpoint
+        return True
+
+    def _snapshot(self, api_id: str, stage_name: str) -> tuple[Snapshot, dict[str, str], bool] | None:
+        """The stage's snapshot, its variables, and whether the API is PRIVATE now (an
+        endpoint type is the API's, not a deployment's: a change needs no redeploy)."""
         home = self.store.home(api_id)
         if home is None:
             return None
@@ -224,11 +277,12 @@ class DataPlane:
         with self.lock:
             api = apigateway_backends[home[0]][home[1]].apis.get(api_id)
             stage = api.stages.get(stage_name) if api is not None else None
-            if stage is None:
+            if api is None or stage is None:
                 return None
             deployment_id, variables = stage.deployment_id, dict(stage.variables or {})
+            private = "PRIVATE" in ((api.endpoint_configuration or {}).get("types") or ())
         snap = self.store.get(api_id, deployment_id) if deployment_id else None
-        return (snap, variables) if snap is not None else None
+        return (snap, variables, private) if snap is not None else None
 
     def _waf(self, snap: Snapshot, call: Call) -> Response | None:
         """The stage's web ACL, before anything else API Gateway does (no redeploy needed)."""
@@ -257,7 +311,21 @@ class DataPlane:
         if "referer" in call.headers:
             keys["aws:Referer"] = call.headers["referer"]
         arn = policies.request_arn(snap.region, snap.account_id, snap.api_id, call.stage, call.http_method, call.path)
-        return policies.Request(source_ip=call.source_ip, resource_arn=arn, keys=keys)
+        source_ip = call.source_ip
+        if call.endpoint is not None:
+            # through a VPC endpoint (Developer Guide, "apigateway-resource-policies-aws-condition-keys":
+            # aws:SourceVpc, aws:SourceVpce and aws:VpcSourceIp are for private APIs), the client's
+            # own address is aws:VpcSourceIp; aws:SourceIp is "not available" for a request
+            # through a VPC endpoint (IAM User Guide, "reference_policies_condition-keys"; API
+            # Gateway's "apigateway-resource-policies-examples": "the VPC endpoint for execute-api
+            # re-writes the original source IP address"). The evaluator reads aws:SourceIp from
+            # `source_ip`, a string: empty, it matches no IpAddress and every NotIpAddress, as an
+            # absent key does (IfExists and Null would tell the two apart)
+            keys["aws:SourceVpce"] = call.endpoint.vpce_id
+            keys["aws:SourceVpc"] = call.endpoint.vpc_id
+            keys["aws:VpcSourceIp"] = call.source_ip
+            source_ip = ""
+        return policies.Request(source_ip=source_ip, resource_arn=arn, keys=keys)
 
     # --- gateway responses ---------------------------------------------------------------
 

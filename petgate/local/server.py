@@ -6,7 +6,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +14,7 @@ from petgate.local.control import ControlPlane
 from petgate.local.dataplane import DataPlane
 from petgate.local.http import HEAD_TIMEOUT_S, MAX_CONNECTIONS, REASONS, GatewayHTTPServer
 from petgate.local.iam_control import IamControl
+from petgate.local.private_endpoints import EndpointMap, VpcEndpoint, invoke_target
 from petgate.local.snapshot import SnapshotStore
 from petgate.local.state import StateFile
 from petgate.local.throttle import Throttle
@@ -25,8 +26,13 @@ _DATA_PLANE = re.compile(r"^/restapis/(?P<api>[^/]+)/(?P<stage>[^/]+)/_user_requ
 
 
 class LocalGateway:
-    """WSGI app: `/restapis/{id}/{stage}/_user_request_/...` is the data plane, `/_petgate/...`
-    the helpers, everything else the control planes (API Gateway's, wafv2's, IAM's and STS's).
+    """WSGI app: `/restapis/{id}/{stage}/_user_request_/...` is the data plane, and so is a
+    request in a private invoke form (Host `{id}-{vpce}.execute-api...` or `{id}.execute-api...`,
+    or an `x-apigw-api-id` header: private_endpoints.py); `/_petgate/...` the helpers,
+    everything else the control planes (API Gateway's, wafv2's, IAM's and STS's).
+
+    `vpc_endpoints`: source address -> the VPC endpoint its requests come through (None: those
+    `state` keeps, if any; given, they replace what `state` kept, and are kept in it).
 
     `state`: locked for the gateway's life (a second gateway on the file refuses to start), read
     at start, written after every change. `latency_ms`: every control-plane call waits that long
@@ -37,6 +43,7 @@ class LocalGateway:
     def __init__(
         self, throttle: bool = False, state: StateFile | None = None, latency_ms: float = 0.0,
         sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time,
+        vpc_endpoints: Mapping[str, VpcEndpoint] | None = None,
     ) -> None:
         self.lock = threading.RLock()  # moto's backends are not thread-safe: one writer at a time
         self.latency_s = latency_ms / 1000
@@ -48,14 +55,19 @@ class LocalGateway:
         self.control = ControlPlane(self.store, self.lock, Throttle() if throttle else None)
         self.waf = WafControl(self.lock)
         self.iam = IamControl(self.lock)
-        self.data = DataPlane(self.store, self.lock, clock)
+        self.endpoints = EndpointMap()
+        self.data = DataPlane(self.store, self.lock, clock, self.endpoints)
         if state is not None:
             try:
                 with self.lock:
-                    state.load(self.store)
+                    state.load(self.store, self.endpoints)
             except BaseException:
                 state.unlock()
                 raise
+        if vpc_endpoints is not None and dict(vpc_endpoints) != self.endpoints.mappings():
+            self.endpoints.replace(vpc_endpoints)
+            if state is not None:
+                self._save_state()
 
     def close(self) -> None:
         """Release the state file's lock (the server's server_close calls this)."""
@@ -67,7 +79,7 @@ class LocalGateway:
         assert self.state is not None
         try:
             with self.lock:
-                self.state.save(self.store)
+                self.state.save(self.store, self.endpoints)
         except OSError as exc:
             sys.stderr.write(f"warning: could not write the state file {self.state.path}: {exc.strerror}\n")
 
@@ -80,6 +92,8 @@ class LocalGateway:
             status, headers, body = 200, {"Content-Type": "text/plain"}, (environ.get("REMOTE_ADDR", "") + "\n").encode()
         elif path == "/_petgate/health":
             status, headers, body = 200, {"Content-Type": "text/plain"}, b"ok\n"
+        elif (private := invoke_target(environ)) is not None:
+            status, headers, body = self.data.handle(environ, private.api_id, private.stage, private.path, private)
         else:
             if self.latency_s > 0:
                 self.sleep(self.latency_s)
@@ -99,8 +113,9 @@ class LocalGateway:
 def make_server(
     host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, throttle: bool = False, state: StateFile | None = None,
     latency_ms: float = 0.0, head_timeout: float = HEAD_TIMEOUT_S, max_connections: int = MAX_CONNECTIONS,
+    vpc_endpoints: Mapping[str, VpcEndpoint] | None = None,
 ) -> GatewayHTTPServer:
-    gateway = LocalGateway(throttle, state, latency_ms)
+    gateway = LocalGateway(throttle, state, latency_ms, vpc_endpoints=vpc_endpoints)
     try:
         return GatewayHTTPServer((host, port), gateway, head_timeout=head_timeout, max_connections=max_connections)
     except BaseException:
@@ -122,9 +137,10 @@ class RunningGateway:
         self.thread.join(timeout=5)
 
 
-def start_in_thread(host: str = DEFAULT_HOST, port: int = 0) -> RunningGateway:
+def start_in_thread(host: str = DEFAULT_HOST, port: int = 0,
+                    vpc_endpoints: Mapping[str, VpcEndpoint] | None = None) -> RunningGateway:
     """Start on a free port (port 0) and return once it is accepting connections."""
-    server = make_server(host, port)
+    server = make_server(host, port, vpc_endpoints=vpc_endpoints)
     thread = threading.Thread(target=server.serve_forever, name="petgate-local", daemon=True)
     thread.start()
     return RunningGateway(f"http://{host}:{server.server_port}", server, thread)

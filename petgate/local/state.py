@@ -1,6 +1,6 @@
 """`petgate local --state FILE`: the local gateway's APIs, deployments and snapshots, its WAF
-lists and its IAM and STS state (users, keys, roles, policies, assumed-role sessions) survive a
-restart. The whole state is written after every change that succeeded (a temporary file, then
+lists, its IAM and STS state (users, keys, roles, policies, assumed-role sessions) and its
+`--vpc-endpoint` mappings survive a restart. The whole state is written after every change that succeeded (a temporary file, then
 an atomic rename) and read back at start.
 
 One gateway per file: a gateway holds an exclusive lock (flock) on FILE.lock beside it for as
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from petgate.errors import UsageError
+from petgate.local.private_endpoints import EndpointMap
 from petgate.local.snapshot import SnapshotStore
 
 FORMAT = 1
@@ -80,8 +81,9 @@ class StateFile:
             self._lock.close()
             self._lock = None
 
-    def load(self, store: SnapshotStore) -> bool:
-        """Restore what the file holds (False when there is no file yet)."""
+    def load(self, store: SnapshotStore, endpoints: EndpointMap | None = None) -> bool:
+        """Restore what the file holds (False when there is no file yet); `endpoints` gets the
+        kept `--vpc-endpoint` mappings (none in a file written before they were kept)."""
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
@@ -109,9 +111,11 @@ class StateFile:
             for (account_id, region), backend in accounts.items():
                 backends[service][account_id][region] = backend
         store.restore(saved["snapshots"])
+        if endpoints is not None:
+            endpoints.replace(saved.get("vpc_endpoints") or {})
         return True
 
-    def save(self, store: SnapshotStore) -> None:
+    def save(self, store: SnapshotStore, endpoints: EndpointMap | None = None) -> None:
         """Write the whole state atomically (call with the gateway's lock held)."""
         saved = {
             "format": FORMAT,
@@ -125,6 +129,7 @@ class StateFile:
                 for service, backends in _backends().items()
             },
             "snapshots": store.dump(),
+            "vpc_endpoints": endpoints.mappings() if endpoints is not None else {},
         }
         data = pickle.dumps(saved, protocol=pickle.HIGHEST_PROTOCOL)
         self.path.parent.mkdir(parents=True, exist_ok=True)
