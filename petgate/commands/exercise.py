@@ -33,27 +33,36 @@ SHOWN_TEMPLATE_CHARS = 400
 @click.option("--new", is_flag=True, help="Import a new copy even if an API of that name exists.")
 @click.option(
     "--endpoint-type",
-    type=click.Choice(["REGIONAL", "EDGE"], case_sensitive=False),
+    type=click.Choice(["REGIONAL", "EDGE", "PRIVATE"], case_sensitive=False),
     default="REGIONAL",
     show_default=True,
-    help="Endpoint type (the console imports REGIONAL today).",
+    help="Endpoint type (the console imports REGIONAL today); PRIVATE needs --vpce.",
 )
+@click.option("--vpce", "vpces", multiple=True, metavar="VPCE_ID",
+              help="With --endpoint-type PRIVATE: a VPC endpoint that may invoke the API (repeatable); the "
+              "import carries the console's VPC whitelist policy for them, so the API deploys.")
 @pass_app
-def import_example(app: App, name: str, new: bool, endpoint_type: str) -> None:
+def import_example(app: App, name: str, new: bool, endpoint_type: str, vpces: tuple[str, ...]) -> None:
     """Import the console's Example API (PetStore) and print its id.
 
     An API of the same name is reused unless --new.
 
+    A PRIVATE API is reached only through VPC endpoints, and AWS deploys one only with a
+    resource policy: --vpce names the endpoints, and the API is imported with the policy that
+    denies every caller not from them (the console's "VPC whitelist"), ready for `deploy`.
+
     \b
-    Example:
+    Examples:
       petgate --local import-example
+      petgate --local import-example --endpoint-type PRIVATE --vpce vpce-0abc1234
     """
-    app.output.result(deploys.import_example(app, name, new, endpoint_type), _render_import)
+    app.output.result(deploys.import_example(app, name, new, endpoint_type, vpces), _render_import)
 
 
 def _render_import(out: Output, data: deploys.Imported) -> None:
     if data.created:
-        out.success(f"Imported {shown(data.api_name)} as API {data.api_id}.")
+        private = f" (private: only {', '.join(data.vpc_endpoints)} may invoke it)" if isinstance(data.vpc_endpoints, list) else ""
+        out.success(f"Imported {shown(data.api_name)} as API {data.api_id}{private}.")
     else:
         out.info(f"Reusing API {data.api_id} ({shown(data.api_name)}); pass --new for another.")
     click.echo(data.api_id)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -11,15 +14,20 @@ from petgate.ops import apis
 from petgate.ops.results import FLAT, UNSET, DeployError, Deployment, Result, StageChange, Unset
 from petgate.ops.services import Services
 from petgate.ops.writes import journal
+from petgate.policy import allow
 
 C = TypeVar("C", bound=StageChange)
+VPCE_ID = re.compile(r"^vpce-(?:[0-9a-f]{8}|[0-9a-f]{17})$")  # vpce- and 8 (older ids) or 17 hex digits
 
 
 @dataclass(frozen=True, kw_only=True)
 class Imported(Result):
+    """`vpc_endpoints`: for a PRIVATE import, the endpoints its policy lets in (else no key)."""
+
     api_id: str
     api_name: str
     created: bool
+    vpc_endpoints: list[str] | Unset = UNSET
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,23 +40,56 @@ class StageDeployed(Result):
     deployment: Deployment = field(metadata=FLAT)
 
 
-def import_example(app: Services, name: str, new: bool, endpoint_type: str = "REGIONAL") -> Imported:
-    """Reuse the one API of that name, or import the example (always with --new)."""
+def import_example(app: Services, name: str, new: bool, endpoint_type: str = "REGIONAL",
+                   vpces: Sequence[str] = ()) -> Imported:
+    """Reuse the one API of that name, or import the example (always with --new).
+
+    PRIVATE needs `vpces`: the API is imported with the console's "VPC Whitelist" policy for
+    them (policy/allow.py's ONLY_VPCES: deny every caller not from these VPC endpoints, allow
+    the rest) in the definition itself (`x-amazon-apigateway-policy`), so it holds a policy
+    before its first deployment, which AWS refuses for a private API without one. A PRIVATE
+    request reuses only a PRIVATE API of that name."""
     from petgate import example
 
-    existing = [] if new else app.gateway.find_apis_named(name)
+    endpoint_type = endpoint_type.upper()
+    private = endpoint_type == "PRIVATE"
+    wanted = list(dict.fromkeys(v.strip() for v in vpces))
+    if private and not wanted:
+        raise UsageError("--endpoint-type PRIVATE needs --vpce VPCE_ID (repeatable): a private API is reached only "
+                         "through VPC endpoints, and AWS deploys it only with a policy that names who may call")
+    if wanted and not private:
+        raise UsageError("--vpce goes with --endpoint-type PRIVATE (only a private API is reached through VPC endpoints)")
+    malformed = [v for v in wanted if not VPCE_ID.match(v)]
+    if malformed:
+        raise UsageError(f"not a VPC endpoint id: {malformed[0]!r} (vpce- and 8 or 17 lowercase hex digits)")
+    existing: list[tuple[str, str, list[str]]] = []  # id, name, endpoint types (read for PRIVATE only)
+    if not new and private:
+        existing = [(a["id"], a.get("name", ""), (a.get("endpointConfiguration") or {}).get("types") or ["EDGE"])
+                    for a in app.gateway.list_apis() if a.get("name") == name]
+    elif not new:
+        existing = [(a.id, a.name, []) for a in app.gateway.find_apis_named(name)]
     if len(existing) > 1:
-        ids = ", ".join(a.id for a in existing)
+        ids = ", ".join(a[0] for a in existing)
         raise UsageError(
             f"{len(existing)} REST APIs are named {name!r} ({ids})",
             "pass --new to import another, or use --api ID with the other commands",
         )
     if existing:
-        return Imported(api_id=existing[0].id, api_name=existing[0].name, created=False)
+        api_id, api_name, types = existing[0]
+        if private and "PRIVATE" not in types:
+            raise UsageError(f"API {api_id} ({name!r}) is {'/'.join(types)}, not PRIVATE",
+                             "pass --new to import a private copy, or --name for another name")
+        return Imported(api_id=api_id, api_name=api_name, created=False)
+    definition = example.definition_bytes(name)
+    if private:
+        document = json.loads(definition)
+        document["x-amazon-apigateway-policy"] = allow.add(None, allow.ONLY_VPCES, wanted)[0]
+        definition = json.dumps(document).encode()
     with app.output.waiting(f"Importing the example API as {name!r}..."):
-        imported = app.gateway.import_api(example.definition_bytes(name), endpoint_type.upper())
+        imported = app.gateway.import_api(definition, endpoint_type)
     journal(app, kind="import", command="import-example", api_id=imported["id"])
-    return Imported(api_id=imported["id"], api_name=imported.get("name", name), created=True)
+    return Imported(api_id=imported["id"], api_name=imported.get("name", name), created=True,
+                    vpc_endpoints=wanted if private else UNSET)
 
 
 def deploy(app: Services, api_id: str, stage: str, description: str) -> Deployment:
