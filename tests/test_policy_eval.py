@@ -484,3 +484,21 @@ def test_the_words_name_whom_the_evaluator_spares(caller: p.Caller, not_principa
               ALICE_IN_B: f"user alice of account {B}"}[caller]
     allowed = p.evaluate({"Version": p.POLICY_VERSION, "Statement": stmts}, by(caller), resource_prefix=PREFIX).allowed
     assert allowed is (phrase in words), words
+
+
+# --- aws:SourceIp absent (a call through a VPC endpoint) ---------------------------------------
+
+
+@pytest.mark.parametrize(("condition", "holds"), [
+    ({"Null": {"aws:SourceIp": "true"}}, True),
+    ({"Null": {"aws:SourceIp": "false"}}, False),
+    ({"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}, False),
+    ({"IpAddressIfExists": {"aws:SourceIp": "192.0.2.0/24"}}, True),
+    ({"NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"}}, True),
+])
+def test_an_absent_source_ip_is_an_absent_key(condition: dict[str, object], holds: bool) -> None:
+    arn = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/test/GET/"
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": arn, "Condition": condition}]}
+    through_endpoint = p.evaluate(policy, p.Request(source_ip=None, resource_arn=arn, keys={"aws:VpcSourceIp": "10.0.0.7"}))
+    assert through_endpoint.allowed is holds

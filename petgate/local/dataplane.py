@@ -311,20 +311,18 @@ class DataPlane:
         if "referer" in call.headers:
             keys["aws:Referer"] = call.headers["referer"]
         arn = policies.request_arn(snap.region, snap.account_id, snap.api_id, call.stage, call.http_method, call.path)
-        source_ip = call.source_ip
+        source_ip: str | None = call.source_ip
         if call.endpoint is not None:
             # through a VPC endpoint (Developer Guide, "apigateway-resource-policies-aws-condition-keys":
             # aws:SourceVpc, aws:SourceVpce and aws:VpcSourceIp are for private APIs), the client's
             # own address is aws:VpcSourceIp; aws:SourceIp is "not available" for a request
             # through a VPC endpoint (IAM User Guide, "reference_policies_condition-keys"; API
             # Gateway's "apigateway-resource-policies-examples": "the VPC endpoint for execute-api
-            # re-writes the original source IP address"). The evaluator reads aws:SourceIp from
-            # `source_ip`, a string: empty, it matches no IpAddress and every NotIpAddress, as an
-            # absent key does (IfExists and Null would tell the two apart)
+            # re-writes the original source IP address"): the key is absent, for IfExists and Null too
             keys["aws:SourceVpce"] = call.endpoint.vpce_id
             keys["aws:SourceVpc"] = call.endpoint.vpc_id
             keys["aws:VpcSourceIp"] = call.source_ip
-            source_ip = ""
+            source_ip = None
         return policies.Request(source_ip=source_ip, resource_arn=arn, keys=keys)
 
     # --- gateway responses ---------------------------------------------------------------

@@ -146,7 +146,7 @@ class Request:
     """What a resource policy sees of a call to a deployed stage; the caller anonymous unless
     the method uses IAM authorization and SigV4 proved who it is."""
 
-    source_ip: str
+    source_ip: str | None  # None: aws:SourceIp is absent (a call through a VPC endpoint)
     resource_arn: str
     action: str = INVOKE_ACTION
     keys: Mapping[str, str] = field(default_factory=dict)  # aws:UserAgent, aws:Referer, ...
