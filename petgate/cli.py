@@ -32,6 +32,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "undo": ("petgate.commands.history:undo", "Put back what a change replaced, then redeploy."),
     "allow-only": ("petgate.commands.allow:allow_only", "Only these addresses may invoke (IP allow-list)."),
     "allow-accounts": ("petgate.commands.allow:allow_accounts", "Allow these AWS accounts (needs IAM auth)."),
+    "allow-principals": ("petgate.commands.allow:allow_principals", "Allow these IAM users and roles (needs IAM auth)."),
+    "require-iam": ("petgate.commands.iam:require_iam", "Require IAM authorization (AWS_IAM) on the methods."),
     "allow-vpc": ("petgate.commands.allow:allow_vpc", "Only these VPCs / VPC endpoints (private APIs)."),
     "policy": ("petgate.commands.policy:policy", "Show the policy, or check a request against it."),
     "sync": ("petgate.commands.sync:sync", "Make the policy deny list exactly a file's (with a change gate)."),

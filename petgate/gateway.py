@@ -332,3 +332,21 @@ class Gateway:
 
     def delete_model(self, api_id: str, name: str) -> None:
         self._or_none(f"deleting model {name}", lambda: self.client.delete_model(restApiId=api_id, modelName=name))
+
+    # --- resources and their methods (require-iam, status, the allow-lists' AWS_IAM check) --
+
+    def get_resources(self, api_id: str) -> list[dict[str, Any]]:
+        """Every resource of the API with its methods (embed=methods), 500 to a page."""
+        with aws_errors(f"listing the resources of API {api_id}"):
+            pages = self.client.get_paginator("get_resources").paginate(
+                restApiId=api_id, embed=["methods"], PaginationConfig={"PageSize": 500}
+            )
+            return [dict(item) for page in pages for item in page.get("items", [])]
+
+    def set_authorization_type(self, api_id: str, resource_id: str, http_method: str, authorization_type: str) -> dict[str, Any]:
+        """UpdateMethod: replace the method's authorizationType (AWS_IAM, NONE); AWS's answer is the method."""
+        with aws_errors(f"setting the authorization of {http_method} on resource {resource_id} of API {api_id}"):
+            return _plain(self.client.update_method(
+                restApiId=api_id, resourceId=resource_id, httpMethod=http_method,
+                patchOperations=[{"op": "replace", "path": "/authorizationType", "value": authorization_type}],
+            ))

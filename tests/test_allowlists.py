@@ -1,5 +1,5 @@
 """petgate/policy/allow.py: the console's allow-list templates as pure functions over plain dicts
-(add, remove, values, account_arn, would_refuse, describe_kind); the CLI and the gateway are
+(add, remove, values, account_arn, principal_arn, would_refuse, describe_kind); the CLI and the gateway are
 tests/e2e/test_allowlists.py's."""
 
 from __future__ import annotations
@@ -214,9 +214,67 @@ def test_account_arn_refuses(given: str) -> None:
         allow.account_arn(given)
 
 
+@pytest.mark.parametrize("given", ["arn:aws:iam::111122223333:usr/ci", "arn:", "arn:aws:iam::1111:root"])
+def test_account_arn_refuses_an_arn_that_is_no_principals(given: str) -> None:
+    with pytest.raises(m.PolicyError, match="not an IAM principal ARN"):
+        allow.account_arn(given)
+
+
+@pytest.mark.parametrize(("given", "arn"), [
+    ("111122223333", "arn:aws:iam::111122223333:root"),
+    (" 111122223333\t", "arn:aws:iam::111122223333:root"),
+    ("arn:aws:iam::111122223333:root", "arn:aws:iam::111122223333:root"),
+    ("arn:aws:iam::111122223333:user/alice", "arn:aws:iam::111122223333:user/alice"),
+    ("arn:aws:iam::111122223333:user/division/team/alice+ci@example.com",
+     "arn:aws:iam::111122223333:user/division/team/alice+ci@example.com"),
+    ("arn:aws:iam::111122223333:role/service-role/ci_deploy=1,2.", "arn:aws:iam::111122223333:role/service-role/ci_deploy=1,2."),
+    ("arn:aws:sts::111122223333:assumed-role/ci/build-42", "arn:aws:sts::111122223333:assumed-role/ci/build-42"),
+    ("arn:aws-cn:iam::111122223333:role/ci", "arn:aws-cn:iam::111122223333:role/ci"),
+    ("arn:aws-us-gov:iam::111122223333:user/x", "arn:aws-us-gov:iam::111122223333:user/x"),
+])
+def test_principal_arn(given: str, arn: str) -> None:
+    assert allow.principal_arn(given) == arn
+
+
+@pytest.mark.parametrize("given", [
+    "", "alice", "12345", "1111222233334",
+    "arn:aws:iam::111122223333:usr/alice",          # no such resource type
+    "arn:aws:iam::111122223333:group/admins",       # a group is no principal
+    "arn:aws:iam::111122223333:user/*",             # no wildcards in a principal's ARN
+    "arn:aws:iam::111122223333:role/",              # a role needs a name
+    "arn:aws:iam::11112222333:root",                # eleven digits
+    "arn:aws:iam:us-east-1:111122223333:user/x",    # IAM ARNs name no region
+    "arn:aws:s3:::bucket",
+    "arn:aws:iam::111122223333:user/" + "a" * 65,   # names are up to 64 characters
+    "arn:aws:sts::111122223333:assumed-role/ci",    # a session ARN names its session
+    "arn:aws:iam::111122223333:root\nx",
+])
+def test_principal_arn_refuses(given: str) -> None:
+    with pytest.raises(m.PolicyError, match=r"^not an IAM principal") as refused:
+        allow.principal_arn(given)
+    assert repr(given) in str(refused.value) and "account id (12 digits)" in str(refused.value)
+
+
+def test_principals_share_the_accounts_statement() -> None:
+    """One Principal list, as the developer guide's cross-account example writes it: accounts
+    and roles side by side, read and removed by either kind."""
+    policy, _ = allow.add(None, allow.ACCOUNTS, ["111122223333"])
+    policy, added = allow.add(policy, allow.PRINCIPALS, ["arn:aws:iam::444455556666:role/ci", "111122223333"])
+    assert added == ["arn:aws:iam::444455556666:role/ci"], "the account is there already"
+    assert sids(policy) == ["PetgateAllowAccounts"]
+    assert allow.values(policy, allow.ACCOUNTS) == allow.values(policy, allow.PRINCIPALS) == [
+        "arn:aws:iam::111122223333:root", "arn:aws:iam::444455556666:role/ci"]
+    after, removed = allow.remove(policy, allow.ACCOUNTS, ["111122223333"])
+    assert removed == ["arn:aws:iam::111122223333:root"]
+    assert allow.values(after, allow.PRINCIPALS) == ["arn:aws:iam::444455556666:role/ci"]
+    assert allow.remove(after, allow.PRINCIPALS, ["arn:aws:iam::444455556666:role/ci"]) == (
+        None, ["arn:aws:iam::444455556666:role/ci"]), "the last one out takes the policy petgate made"
+
+
 def test_describe_kind() -> None:
     assert [allow.describe_kind(k) for k in (allow.ONLY_IPS, allow.ACCOUNTS, allow.ONLY_VPCS, allow.ONLY_VPCES)] == [
         "allowed addresses", "allowed accounts", "allowed VPCs", "allowed VPC endpoints"]
+    assert allow.describe_kind(allow.PRINCIPALS) == "allowed principals"
 
 
 # --- would_refuse ---------------------------------------------------------------------------

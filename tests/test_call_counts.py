@@ -322,3 +322,58 @@ def test_a_refused_attach_only_reads(petgate: Any, waf_list: str, deployed: str,
     refused = petgate("waf", "attach", "--api", deployed, "--list", f"{waf_list}x")
     assert refused.exit_code == 2 and "2 address(es)" in refused.stderr
     assert waf_calls == ["GetWebACLForResource", "GetIPSet", "GetIPSet"], "the count of the list there, nothing written"
+
+
+# --- require-iam, and the allow-lists that need it (issue 18) ----------------------------------
+# require-iam reads the API and its methods (GetResources with embed=methods: one call), then
+# under the lease reads the methods again and sends one UpdateMethod a method it changes. An
+# account or principal list first costs one GetResources: refused unless a method uses AWS_IAM.
+
+SIGNED_PETSTORE = 4  # GET /, GET /pets, POST /pets, GET /pets/{petId}; the OPTIONS stay open
+
+
+def test_require_iam_reads_then_changes_each_method_under_the_lease(petgate: Any, api_id: str, calls: list[str]) -> None:
+    assert petgate("require-iam", "--api", api_id, "--dry-run").exit_code == 0
+    assert calls == ["GetRestApi", "GetResources"], "a dry run only reads"
+    calls.clear()
+    assert petgate("require-iam", "--api", api_id).exit_code == 0
+    assert calls == ["GetRestApi", "GetResources", "CreateModel", "GetResources", *["UpdateMethod"] * SIGNED_PETSTORE,
+                     "DeleteModel", "CreateDeployment"]
+    calls.clear()
+    assert petgate("require-iam", "--api", api_id).exit_code == 0
+    assert calls == ["GetRestApi", "GetResources", "GetExport"], "nothing to change, the stage serves it: no lease"
+    calls.clear()
+    assert petgate("require-iam", "--api", api_id, "--path", "/pets", "--method", "OPTIONS", "--no-deploy").exit_code == 0
+    assert calls == ["GetRestApi", "GetResources", "CreateModel", "GetResources", "UpdateMethod", "DeleteModel"]
+
+
+def test_undo_of_require_iam_checks_then_puts_each_method_back(petgate: Any, api_id: str, calls: list[str]) -> None:
+    assert petgate("require-iam", "--api", api_id, "--no-deploy").exit_code == 0
+    calls.clear()
+    assert petgate("undo", "--api", api_id).exit_code == 0
+    assert calls == ["GetResources", "CreateModel", "GetResources", *["UpdateMethod"] * SIGNED_PETSTORE, "DeleteModel",
+                     "CreateDeployment"], "refusals first with no lease, then again under it"
+
+
+def test_account_and_principal_lists_read_the_methods_once_first(petgate: Any, api_id: str, calls: list[str]) -> None:
+    for command, value in (("allow-accounts", "111122223333"), ("allow-principals", "arn:aws:iam::111122223333:user/a")):
+        calls.clear()
+        assert petgate(command, "--api", api_id, value).exit_code == 2
+        assert calls == ["GetResources"], f"{command}: no method uses AWS_IAM: refused after one read"
+    calls.clear()
+    assert petgate("allow-accounts", "--api", api_id, "111122223333", "--force").exit_code == 0
+    assert calls == ["GetRestApi", *CHANGE], "--force: no check"
+    petgate("require-iam", "--api", api_id, "--path", "/pets", "--method", "GET", "--no-deploy")
+    for command, value in (("allow-accounts", "444455556666"), ("allow-principals", "arn:aws:iam::111122223333:user/a")):
+        calls.clear()
+        assert petgate(command, "--api", api_id, value).exit_code == 0
+        assert calls == ["GetResources", "GetRestApi", *CHANGE], command
+    calls.clear()
+    assert petgate("allow-principals", "--api", api_id, "arn:aws:iam::111122223333:user/a", "--remove").exit_code == 0
+    assert calls == ["GetRestApi", *CHANGE], "taking a principal out needs no check"
+
+
+def test_a_malformed_principal_makes_no_call(petgate: Any, api_id: str, calls: list[str]) -> None:
+    result = petgate("allow-principals", "--api", api_id, "arn:aws:iam::111122223333:usr/a")
+    assert result.exit_code == 2 and "not an IAM principal ARN" in result.stderr
+    assert calls == []

@@ -11,12 +11,14 @@ from typing import Any
 import pytest
 
 from petgate import policy as policies
-from petgate.errors import UsageError
+from petgate.errors import AwsError, UsageError
+from petgate.gateway import ApiRef
 from petgate.ops import allow_lists, deploys, policy_changes
 from petgate.policy import allow as allowlists
 
 MINE = "203.0.113.9/32"
 API_ID = "abcdefghij"
+NAMED = "petstore01"  # a name that looks like an API id
 
 
 class NoHttp:
@@ -27,9 +29,17 @@ class NoHttp:
 
 
 class FakeGateway:
-    def __init__(self, types_: list[str]) -> None:
+    def __init__(self, types_: list[str], authorization: str = "NONE") -> None:
         self.doc = {"id": API_ID, "name": "PetStore", "endpointConfiguration": {"types": types_}}
         self.calls: list[str] = []
+        self.resources = [{"id": "r0", "path": "/", "resourceMethods": {"GET": {"authorizationType": "NONE"}}},
+                          {"id": "r1", "path": "/pets", "resourceMethods": {"GET": {"authorizationType": authorization}}}]
+
+    def get_resources(self, api_id: str) -> list[dict[str, Any]]:
+        self.calls.append(f"get_resources {api_id}")
+        if api_id != API_ID:
+            raise AwsError(f"no API {api_id}", code="NotFoundException")
+        return self.resources
 
     def get_api_or_none(self, ref: str) -> dict[str, Any] | None:
         self.calls.append("get_api_or_none")
@@ -41,7 +51,7 @@ class FakeGateway:
 
     def find_apis_named(self, name: str) -> list[Any]:
         self.calls.append("find_apis_named")
-        return []
+        return [ApiRef(API_ID, name)] if name == NAMED else []
 
 
 @pytest.fixture()
@@ -49,9 +59,10 @@ def warned() -> list[str]:
     return []
 
 
-def stand_in(warned: list[str], checkip: str | None = MINE.split("/")[0], types_: list[str] | None = None) -> Any:
+def stand_in(warned: list[str], checkip: str | None = MINE.split("/")[0], types_: list[str] | None = None,
+             authorization: str = "NONE") -> Any:
     return types.SimpleNamespace(
-        checkip_address=checkip, http=NoHttp(), gateway=FakeGateway(types_ or ["REGIONAL"]),
+        checkip_address=checkip, http=NoHttp(), gateway=FakeGateway(types_ or ["REGIONAL"], authorization),
         output=types.SimpleNamespace(warn=warned.append, info=lambda _m: None),
         target=types.SimpleNamespace(effective_checkip_url="http://checkip.invalid", kind="local"),
     )
@@ -109,9 +120,36 @@ def test_allow_only_with_nothing_to_list_is_refused(warned: list[str]) -> None:
         allow_lists.only_ips(stand_in(warned, checkip=None), "test", [], my_ip=False, force=True)
 
 
-def test_allow_accounts_warns_once_that_only_iam_methods_check_it(warned: list[str]) -> None:
-    change = allow_lists.accounts(stand_in(warned), "test", ["111122223333"], remove=True)
-    assert warned == [allow_lists.ACCOUNTS_WARNING] and change.remove and change.kind is allowlists.ACCOUNTS
+def test_allow_accounts_checks_for_iam_methods_unless_force_or_remove(warned: list[str]) -> None:
+    app = stand_in(warned)
+    change = allow_lists.accounts(app, "test", ["111122223333", " 111122223333"])
+    assert change.iam_only and change.kind is allowlists.ACCOUNTS and change.command == "allow-accounts"
+    assert change.values == ("arn:aws:iam::111122223333:root",), "canonical, once"
+    assert not allow_lists.accounts(app, "test", ["111122223333"], remove=True).iam_only
+    assert warned == [], "checked per API, so no warning"
+    forced = allow_lists.accounts(app, "test", ["111122223333"], force=True)
+    assert not forced.iam_only and warned == [allow_lists.ACCOUNTS_WARNING], "with --force, the warning (once)"
+    assert app.gateway.calls == [], "nothing is read to set up"
+
+
+def test_allow_principals_takes_users_roles_sessions_and_accounts(warned: list[str]) -> None:
+    given = ["arn:aws:iam::111122223333:user/alice", "arn:aws:iam::111122223333:role/team/ci",
+             "arn:aws:sts::111122223333:assumed-role/ci/build-7", "444455556666", "arn:aws:iam::777788889999:root"]
+    change = allow_lists.principals(stand_in(warned), "test", given)
+    assert change.kind is allowlists.PRINCIPALS and change.command == "allow-principals" and change.iam_only
+    assert change.values == (*given[:3], "arn:aws:iam::444455556666:root", given[4])
+
+
+@pytest.mark.parametrize("given", [
+    "arn:aws:iam::111122223333:usr/alice", "arn:aws:iam::1111:user/alice", "arn:aws:iam::111122223333:user/*",
+    "arn:aws:s3:::bucket", "arn:aws:iam::111122223333:role/", "alice", "arn:aws:iam::111122223333:group/admins",
+])
+def test_a_malformed_principal_is_one_line_before_any_call(warned: list[str], given: str) -> None:
+    app = stand_in(warned)
+    with pytest.raises(UsageError, match=r"^not an IAM principal") as refused:
+        allow_lists.principals(app, "test", ["arn:aws:iam::111122223333:user/ok", given])
+    assert given in str(refused.value) and "\n" not in str(refused.value)
+    assert app.gateway.calls == []
 
 
 @pytest.mark.parametrize(("vpc", "vpce"), [([], []), (["vpc-1"], ["vpce-1"])])
@@ -144,6 +182,40 @@ def test_a_vpc_list_on_a_private_api_is_written(warned: list[str], written: dict
     app = stand_in(warned, types_=["PRIVATE"])
     data = allow_lists.change_list(app, API_ID, allow_lists.vpcs("test", ["vpc-1"], [], force=False)).to_json()
     assert data["added"] == ["vpc-1"] and data["kind"] == "allowed VPCs" and written["command"] == "allow-vpc"
+
+
+def test_an_account_list_on_an_api_without_iam_methods_is_refused_with_the_way_out(
+    warned: list[str], written: dict[str, Any]
+) -> None:
+    app = stand_in(warned)
+    for setup in (allow_lists.accounts, allow_lists.principals):
+        with pytest.raises(UsageError, match=f"no method of API {API_ID} uses IAM authorization") as refused:
+            allow_lists.change_list(app, API_ID, setup(app, "test", ["111122223333"]))
+        assert refused.value.hint is not None and f"petgate require-iam --api {API_ID}" in refused.value.hint
+        assert "--force" in refused.value.hint
+    assert app.gateway.calls == [f"get_resources {API_ID}"] * 2, "one read each, by the id as given"
+    assert "command" not in written, "change_policy was not called"
+
+
+def test_an_account_list_on_an_api_with_an_iam_method_is_written(warned: list[str], written: dict[str, Any]) -> None:
+    app = stand_in(warned, authorization="AWS_IAM")
+    data = allow_lists.change_list(app, API_ID, allow_lists.principals(app, "test", ["arn:aws:iam::111122223333:role/ci"]))
+    assert data.to_json()["added"] == ["arn:aws:iam::111122223333:role/ci"] and written["command"] == "allow-principals"
+    assert data.kind == "allowed principals" and warned == []
+
+
+def test_the_iam_check_resolves_a_name_that_looks_like_an_id(warned: list[str], written: dict[str, Any]) -> None:
+    app = stand_in(warned, authorization="AWS_IAM")
+    allow_lists.change_list(app, NAMED, allow_lists.accounts(app, "test", ["111122223333"]))
+    assert app.gateway.calls == [f"get_resources {NAMED}", "get_api_or_none", "find_apis_named", f"get_resources {API_ID}"]
+    assert written["ref"] == NAMED
+
+
+def test_removing_from_an_account_list_needs_no_iam_method(warned: list[str], written: dict[str, Any]) -> None:
+    written["before"], _ = allowlists.add(None, allowlists.ACCOUNTS, ["111122223333"])
+    app = stand_in(warned)
+    data = allow_lists.change_list(app, API_ID, allow_lists.accounts(app, "test", ["111122223333"], remove=True))
+    assert data.to_json()["removed"] == ["arn:aws:iam::111122223333:root"] and app.gateway.calls == []
 
 
 def test_change_list_adds_then_redeploys_as_the_command(warned: list[str], written: dict[str, Any]) -> None:

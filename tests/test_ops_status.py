@@ -25,9 +25,12 @@ TEMPLATE = {"application/json": '{"message":"no"}'}
 
 class FakeGateway:
     def __init__(self, policy: dict[str, Any] | None = None, denied: dict[str, Any] | None = None,
-                 exports: dict[str, Any] | None = None) -> None:
+                 exports: dict[str, Any] | None = None, types_: list[str] | None = None,
+                 resources: list[dict[str, Any]] | None = None) -> None:
         self.calls: list[str] = []
         self.policy, self.denied, self.exports = policy, denied, exports or {}
+        self.types = ["REGIONAL"] if types_ is None else types_
+        self.resources = resources or []
 
     def get_api_or_none(self, api_id: str) -> dict[str, Any] | None:
         self.calls.append("GetRestApi")
@@ -39,7 +42,12 @@ class FakeGateway:
 
     def get_api(self, api_id: str) -> dict[str, Any]:
         self.calls.append("GetRestApi")
-        return {"id": api_id, "name": "PetStore", **({"policy": json.dumps(self.policy)} if self.policy else {})}
+        return {"id": api_id, "name": "PetStore", "endpointConfiguration": {"types": self.types},
+                **({"policy": json.dumps(self.policy)} if self.policy else {})}
+
+    def get_resources(self, api_id: str) -> list[dict[str, Any]]:
+        self.calls.append("GetResources")
+        return self.resources
 
     def get_policy(self, api_id: str, api: dict[str, Any]) -> dict[str, Any] | None:
         from petgate.gateway import decode_policy
@@ -85,9 +93,11 @@ def test_status_reads_in_order_and_says_the_stage_is_current() -> None:
     gateway = FakeGateway(policy=POLICY, exports={"test": {"x-amazon-apigateway-policy": json.dumps(POLICY)}})
     waf = FakeWaf({"Name": "mine", "ARN": "arn:waf"})
     data = status(services(gateway, waf), API_ID, "test")
-    assert gateway.calls == ["GetRestApi", "GetRestApi", "GetGatewayResponse", "GetDeployments", "GetStages", "GetExport test"]
+    assert gateway.calls == ["GetRestApi", "GetRestApi", "GetResources", "GetGatewayResponse", "GetDeployments", "GetStages",
+                             "GetExport test"]
     assert waf.asked == [f"arn:aws:apigateway:us-east-1::/restapis/{API_ID}/stages/test"]
-    assert list(data.to_json()) == ["api_id", "api_name", "stage", "deployed", "invoke_url", "stages", "policy", "policy_in_words",
+    assert list(data.to_json()) == ["api_id", "api_name", "stage", "deployed", "invoke_url", "endpoint_types", "private",
+                                    "methods", "stages", "policy", "policy_in_words",
                           "blocked", "expiring", "access_denied", "web_acl", "policy_changed_since_deploy",
                           "access_denied_changed_since_deploy"]
     assert data.deployed is True and data.web_acl == WebAcl(name="mine", arn="arn:waf")
@@ -138,3 +148,29 @@ def test_expiring_blocks_are_read_against_the_services_clock(now: float, expired
     data = status(app, API_ID, "test")
     assert data.expiring == [Expiring(cidr="192.0.2.0/24", expires="2026-01-01T00:00:00Z", expired=expired)]
     assert data.to_json()["expiring"] == [{"cidr": "192.0.2.0/24", "expires": "2026-01-01T00:00:00Z", "expired": expired}]
+
+
+RESOURCES = [
+    {"id": "r1", "path": "/pets", "resourceMethods": {
+        "POST": {"authorizationType": "AWS_IAM"}, "GET": {"authorizationType": "AWS_IAM"}, "OPTIONS": {"authorizationType": "NONE"}}},
+    {"id": "r0", "path": "/", "resourceMethods": {"GET": {}}},  # no authorizationType given: none
+    {"id": "r2", "path": "/pets/{petId}", "resourceMethods": {"GET": {"authorizationType": "CUSTOM", "authorizerId": "a1"}}},
+    {"id": "r3", "path": "/empty"},
+]
+
+
+def test_each_methods_authorization_by_path_then_method() -> None:
+    data = status(services(FakeGateway(exports={"test": {}}, resources=RESOURCES)), API_ID, "test").to_json()
+    assert data["methods"] == [
+        {"path": "/", "method": "GET", "authorization_type": "NONE"},
+        {"path": "/pets", "method": "GET", "authorization_type": "AWS_IAM"},
+        {"path": "/pets", "method": "OPTIONS", "authorization_type": "NONE"},
+        {"path": "/pets", "method": "POST", "authorization_type": "AWS_IAM"},
+        {"path": "/pets/{petId}", "method": "GET", "authorization_type": "CUSTOM"},
+    ]
+
+
+@pytest.mark.parametrize(("types_", "private"), [(["PRIVATE"], True), (["REGIONAL"], False), (["EDGE"], False), ([], False)])
+def test_whether_the_api_is_private(types_: list[str], private: bool) -> None:
+    data = status(services(FakeGateway(exports={"test": {}}, types_=types_)), API_ID, "test").to_json()
+    assert data["endpoint_types"] == types_ and data["private"] is private

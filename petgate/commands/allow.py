@@ -1,4 +1,4 @@
-"""allow-only, allow-accounts, allow-vpc: the console's allow-list templates, merged safely."""
+"""allow-only, allow-accounts, allow-principals, allow-vpc: the console's allow-list templates, merged safely."""
 
 from __future__ import annotations
 
@@ -60,22 +60,53 @@ def allow_only(app: App, api_refs: tuple[str, ...], stage: str, cidrs: tuple[str
 @click.command("allow-accounts")
 @several_api_options
 @click.argument("accounts", nargs=-1, required=True, metavar="ACCOUNT_ID...")
+@click.option("--force", is_flag=True, help="Write it even on an API none of whose methods uses AWS_IAM.")
 @remove_option
 @change_options
 @pass_app
-def allow_accounts(app: App, api_refs: tuple[str, ...], stage: str, accounts: tuple[str, ...], remove: bool,
-                   no_deploy: bool, dry_run: bool) -> None:
+def allow_accounts(app: App, api_refs: tuple[str, ...], stage: str, accounts: tuple[str, ...], force: bool,
+                   remove: bool, no_deploy: bool, dry_run: bool) -> None:
     """Allow these AWS accounts to invoke (the console's "Account Whitelist").
 
-    It matters only for methods with IAM authorization (AWS_IAM): anonymous callers are no
-    account, so it never lets them in.
+    Only a signed caller (a method with IAM authorization, AWS_IAM) belongs to an account:
+    anonymous callers are no account. So an API none of whose methods uses AWS_IAM is refused
+    (exit 2, nothing written) unless --force; `petgate require-iam` turns it on.
 
     \b
     Examples:
+      petgate require-iam
       petgate allow-accounts 111122223333 444455556666
       petgate allow-accounts 111122223333 --remove
     """
-    change = allow_lists.accounts(app, stage, list(accounts), remove, no_deploy, dry_run)
+    change = allow_lists.accounts(app, stage, list(accounts), remove, no_deploy, dry_run, force)
+    for_each_api(app, api_refs, lambda ref: allow_lists.change_list(app, ref, change), render_list)
+
+
+@click.command("allow-principals")
+@several_api_options
+@click.argument("principals", nargs=-1, required=True, metavar="ARN...")
+@click.option("--force", is_flag=True, help="Write it even on an API none of whose methods uses AWS_IAM.")
+@remove_option
+@change_options
+@pass_app
+def allow_principals(app: App, api_refs: tuple[str, ...], stage: str, principals: tuple[str, ...], force: bool,
+                     remove: bool, no_deploy: bool, dry_run: bool) -> None:
+    """Allow these IAM principals to invoke: users, roles (their sessions), accounts.
+
+    Each ARN is a user (arn:aws:iam::ACCOUNT:user/NAME), a role (arn:aws:iam::ACCOUNT:role/NAME:
+    every session of it), an assumed-role session, or an account (its id, or
+    arn:aws:iam::ACCOUNT:root: every principal of it). They join allow-accounts' statement (one
+    Principal list, as the developer guide's cross-account example). Only signed callers are
+    principals: an API none of whose methods uses AWS_IAM is refused (exit 2, nothing written)
+    unless --force; `petgate require-iam` turns it on.
+
+    \b
+    Examples:
+      petgate require-iam
+      petgate allow-principals arn:aws:iam::111122223333:role/ci arn:aws:iam::111122223333:user/alice
+      petgate allow-principals arn:aws:iam::111122223333:role/ci --remove
+    """
+    change = allow_lists.principals(app, stage, list(principals), remove, no_deploy, dry_run, force)
     for_each_api(app, api_refs, lambda ref: allow_lists.change_list(app, ref, change), render_list)
 
 

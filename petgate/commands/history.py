@@ -54,7 +54,8 @@ def _summary(entry: dict[str, Any]) -> str:
         return f"{verb} WAF list {entry.get('list')} detached from {entry.get('stage_arn')}"
     if kind == "waf-recreate":
         return f"{verb} WAF list {entry.get('list')} made again"
-    what = {"policy": "policy", "gateway_response": "403 template"}.get(str(kind), str(kind))
+    what = {"policy": "policy", "gateway_response": "403 template", "authorization": "methods' authorization"}.get(
+        str(kind), str(kind))
     return f"{verb} {what} changed"
 
 
@@ -120,7 +121,7 @@ def _render_undo(out: Output, data: Result) -> None:
         out.success(f"{verb} WAF list {data.list} as it was before {data.undoes}.")
     elif isinstance(data, undo_ops.ApiChangeUndone):
         verb = "Would put back" if data.dry_run else "Put back"
-        what = "policy" if data.kind == "policy" else "ACCESS_DENIED response"
+        what = {"policy": "policy", "authorization": "methods' authorization"}.get(data.kind, "ACCESS_DENIED response")
         restored = "none (AWS's default)" if data.restored is None else "the earlier one"
         out.success(f"{verb} the {what} of API {data.api_id} from before {data.undoes}: {restored}.")
         render_deploy_lines(out, data)

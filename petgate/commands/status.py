@@ -14,8 +14,9 @@ from petgate.output import Output, shown
 @api_options
 @pass_app
 def status(app: App, api_ref: str, stage: str) -> None:
-    """Show the API, its stages and invoke URLs, the policy in words, the ACCESS_DENIED
-    template, and whether either changed since the stage was deployed.
+    """Show the API, whether it is private, each method's authorization (AWS_IAM, NONE, ...),
+    its stages and invoke URLs, the policy in words, the ACCESS_DENIED template, and whether
+    either changed since the stage was deployed.
 
     \b
     Example:
@@ -27,11 +28,19 @@ def status(app: App, api_ref: str, stage: str) -> None:
 def _render(out: Output, data: ops_status.Status) -> None:
     """What the API is, on stdout; warnings about undeployed changes on stderr."""
     out.data(f"API {data.api_id} ({shown(data.api_name)})")
+    endpoint = "/".join(data.endpoint_types) or "unknown"
+    out.data(f"  endpoint {endpoint}: " + ("private, reachable only through VPC endpoints" if data.private
+                                           else "public, reachable from the internet"))
     if not data.stages:
         out.data("  no stages: run `petgate deploy`")
     for stage in data.stages:
         out.data(f"  stage {shown(stage.stage)}: deployment {stage.deployment_id} ({stage.deployed_at})")
         out.data(f"    {stage.invoke_url}")
+    out.data("Methods (authorization)")
+    if not data.methods:
+        out.data("  none")
+    for method in data.methods:
+        out.data(f"  {method.method} {shown(method.path)}: {method.authorization_type}")
     out.data("Resource policy")
     for line in data.policy_in_words:
         out.data(f"  {line}")

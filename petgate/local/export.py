@@ -5,6 +5,13 @@ Shapes follow AWS's recorded exports of the PetStore (LocalStack's
 tests/aws/services/apigateway/test_apigateway_extended.snapshot.json,
 test_export_swagger_openapi / test_export_oas30_openapi, keys get-export and
 get-export-with-extensions).
+
+A method with authorizationType AWS_IAM is exported as AWS exports it: `security: [{"sigv4": []}]`
+on the operation, and the `sigv4` scheme (`apiKey`, header `Authorization`,
+`x-amazon-apigateway-authtype: awsSigv4`) in `securityDefinitions` (swagger) or
+`components.securitySchemes` (oas30). Developer Guide, "x-amazon-apigateway-authtype property"
+(awsSigv4 is the reserved name of IAM authorization) and the S3 proxy's exported definition
+("api-as-s3-proxy-export-swagger-with-extensions", its `securityDefinitions.sigv4`).
 """
 
 from __future__ import annotations
@@ -20,16 +27,22 @@ KINDS = ("swagger", "oas30")
 _MODEL_URL = re.compile(r"^https://apigateway\.amazonaws\.com/restapis/[^/]+/models/(?P<name>[^/]+)$")
 _PARAMETER = re.compile(r"^method\.request\.(?P<where>path|querystring|header)\.(?P<name>.+)$")
 _IN = {"path": "path", "querystring": "query", "header": "header"}
+SIGV4 = "sigv4"
+SIGV4_SCHEME = {"type": "apiKey", "name": "Authorization", "in": "header", "x-amazon-apigateway-authtype": "awsSigv4"}
 
 
 def export(snapshot: Snapshot, stage: str, kind: str, extensions: bool) -> dict[str, Any]:
     swagger = kind == "swagger"
     refs = "#/definitions/" if swagger else "#/components/schemas/"
     paths: dict[str, Any] = {}
+    signed = False
     for resource in sorted(snapshot.resources, key=lambda r: r.path):
         operations = {}
         for name, method in resource.methods.items():
             operation = _operation(method, refs, swagger)
+            if method.get("authorizationType") == "AWS_IAM":
+                operation["security"] = [{SIGV4: []}]
+                signed = True
             integration = method.get("methodIntegration")
             if extensions and integration:
                 operation["x-amazon-apigateway-integration"] = _integration(integration)
@@ -44,14 +57,21 @@ def export(snapshot: Snapshot, stage: str, kind: str, extensions: bool) -> dict[
     if swagger:
         document = {"swagger": "2.0", "info": info, "host": f"{snapshot.api_id}.execute-api.{snapshot.region}.amazonaws.com",
                     "basePath": f"/{stage}", "schemes": ["https"], "paths": paths}
+        if signed:
+            document["securityDefinitions"] = {SIGV4: dict(SIGV4_SCHEME)}
         if models:
             document["definitions"] = models
     else:
         document = {"openapi": "3.0.1", "info": info, "servers": [{
             "url": f"https://{snapshot.api_id}.execute-api.{snapshot.region}.amazonaws.com/{{basePath}}",
             "variables": {"basePath": {"default": stage}}}], "paths": paths}
+        components: dict[str, Any] = {}
         if models:
-            document["components"] = {"schemas": models}
+            components["schemas"] = models
+        if signed:
+            components["securitySchemes"] = {SIGV4: dict(SIGV4_SCHEME)}
+        if components:
+            document["components"] = components
     if extensions:
         if snapshot.policy is not None:
             document["x-amazon-apigateway-policy"] = snapshot.policy

@@ -1,9 +1,11 @@
-"""The allow-lists (`allow-only`, `allow-accounts`, `allow-vpc`): the console's allow-list
-templates merged into the API's policy (policy/allow.py: the edit is pure), written with
-policy_changes.change_policy and deployed with deploys.after_change.
+"""The allow-lists (`allow-only`, `allow-accounts`, `allow-principals`, `allow-vpc`): the
+console's allow-list templates merged into the API's policy (policy/allow.py: the edit is
+pure), written with policy_changes.change_policy and deployed with deploys.after_change.
 
 A command makes its `ListChange` once (what it asks only once: the caller's address, the
-account warning, which kind of list), then `change_list` once per API."""
+values checked, which kind of list), then `change_list` once per API: an account or principal
+list first checks (one GetResources) that a method of the API uses AWS_IAM, and an allow-vpc
+list that the API is PRIVATE."""
 
 from __future__ import annotations
 
@@ -11,13 +13,14 @@ import builtins
 from dataclasses import dataclass
 
 from petgate import policy as policies
-from petgate.errors import UsageError
+from petgate.errors import AwsError, UsageError
 from petgate.ops import apis, deploys, myip, policy_changes
 from petgate.ops.results import UNSET, Unset, extend
 from petgate.ops.services import Services
 from petgate.policy import allow as allowlists
 
 ACCOUNTS_WARNING = "account allow-lists only apply to methods that use IAM authorization (AWS_IAM)"
+IAM = "AWS_IAM"
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class ListChange:
     dry_run: bool = False
     guard_address: str | None = None  # allow-only: refuse a list that locks this /32 or /128 out
     private_only: bool = False  # allow-vpc: refuse an API that is not PRIVATE
+    iam_only: bool = False  # allow-accounts, allow-principals: refuse an API with no AWS_IAM method
 
 
 def only_ips(app: Services, stage: str, cidrs: list[str], my_ip: bool, force: bool, remove: bool = False,
@@ -50,10 +54,32 @@ def only_ips(app: Services, stage: str, cidrs: list[str], my_ip: bool, force: bo
 
 
 def accounts(app: Services, stage: str, account_ids: list[str], remove: bool = False, no_deploy: bool = False,
-             dry_run: bool = False) -> ListChange:
-    """allow-accounts, with its warning (once): anonymous callers are no account."""
-    app.output.warn(ACCOUNTS_WARNING)
-    return ListChange("allow-accounts", allowlists.ACCOUNTS, tuple(account_ids), stage, remove, no_deploy, dry_run)
+             dry_run: bool = False, force: bool = False) -> ListChange:
+    """allow-accounts: the ids checked once, for every API. Unless `force` (or `remove`), an API
+    none of whose methods uses AWS_IAM is refused (anonymous callers are no account); with
+    `force`, the warning (once)."""
+    return _principal_list(app, "allow-accounts", allowlists.ACCOUNTS, account_ids, stage, remove, no_deploy,
+                           dry_run, force)
+
+
+def principals(app: Services, stage: str, arns: list[str], remove: bool = False, no_deploy: bool = False,
+               dry_run: bool = False, force: bool = False) -> ListChange:
+    """allow-principals: IAM users, roles (and sessions), accounts by id or :root ARN; in the
+    same statement as allow-accounts (one Principal list), refused as allow-accounts is."""
+    return _principal_list(app, "allow-principals", allowlists.PRINCIPALS, arns, stage, remove, no_deploy,
+                           dry_run, force)
+
+
+def _principal_list(app: Services, command: str, kind: allowlists.ListStatement, given: list[str], stage: str,
+                    remove: bool, no_deploy: bool, dry_run: bool, force: bool) -> ListChange:
+    try:
+        values = [kind.canonical(value) for value in given]  # a malformed one: one line, before any call
+    except policies.PolicyError as exc:
+        raise UsageError(str(exc)) from None
+    if force and not remove:
+        app.output.warn(ACCOUNTS_WARNING)
+    return ListChange(command, kind, tuple(dict.fromkeys(values)), stage, remove, no_deploy, dry_run,
+                      iam_only=not remove and not force)
 
 
 def vpcs(stage: str, vpc_ids: list[str], vpce_ids: list[str], force: bool, remove: bool = False,
@@ -82,6 +108,8 @@ def change_list(app: Services, api_ref: str, change: ListChange) -> ListChanged:
     """Add (or remove) the values in the API's petgate list statement, then redeploy."""
     if change.private_only:
         _refuse_unless_private(app, api_ref)
+    if change.iam_only:
+        _refuse_unless_iam(app, api_ref, change.command)
     kind = change.kind
     try:
         canonical = [kind.canonical(v) for v in change.values]
@@ -136,4 +164,25 @@ def _refuse_unless_private(app: Services, api_ref: str) -> None:
             f"API {api.id} is {'/'.join(types) or 'not PRIVATE'}: its callers have no aws:SourceVpc / "
             "aws:SourceVpce, so a VPC allow-list would refuse every one of them (nothing was written)",
             "pass --force if that is what you want",
+        )
+
+
+def _refuse_unless_iam(app: Services, api_ref: str, command: str) -> None:
+    """Refuse an account or principal list on an API none of whose methods uses AWS_IAM: their
+    callers are unsigned, so anonymous, no account or principal, and the list lets none of
+    them in (one read: GetResources with its methods)."""
+    api_id = apis.resolve_api(app.gateway, api_ref, look_up_ids=False).id
+    try:
+        resources = app.gateway.get_resources(api_id)
+    except AwsError as exc:
+        if exc.code != "NotFoundException" or api_id != api_ref:
+            raise
+        api_id = apis.resolve_api(app.gateway, api_ref).id  # a name that looks like an id
+        resources = app.gateway.get_resources(api_id)
+    if not any(str(method.get("authorizationType") or "NONE") == IAM
+               for resource in resources for method in (resource.get("resourceMethods") or {}).values()):
+        raise UsageError(
+            f"no method of API {api_id} uses IAM authorization (AWS_IAM): its callers are unsigned, so "
+            "anonymous, no account or principal, and this list lets none of them in (nothing was written)",
+            f"run `petgate require-iam --api {api_id}` first, or pass --force to `{command}` anyway",
         )

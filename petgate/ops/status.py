@@ -1,6 +1,7 @@
-"""petgate status: the API, its stages and invoke URLs, its policy in words, its ACCESS_DENIED
-response, the stage's web ACL, and whether the policy or the response changed since the stage
-was deployed (the stage's export, GetExport, is what it serves)."""
+"""petgate status: the API, its endpoint type (private or not), its methods' authorization, its
+stages and invoke URLs, its policy in words, its ACCESS_DENIED response, the stage's web ACL, and
+whether the policy or the response changed since the stage was deployed (the stage's export,
+GetExport, is what it serves)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from petgate import expiry
 from petgate import policy as policies
 from petgate.errors import AwsError, PetgateError
 from petgate.gateway import ACCESS_DENIED, exported_policy
-from petgate.ops import apis, policy_changes
+from petgate.ops import apis, authorization_types, policy_changes
+from petgate.ops.authorization_types import MethodAuthorization
 from petgate.ops.policy_changes import Expiring
 from petgate.ops.results import FLAT, Result
 from petgate.ops.services import Services
@@ -67,6 +69,9 @@ class Status(Result):
     stage: str
     deployed: bool
     invoke_url: str
+    endpoint_types: list[str]  # REGIONAL, EDGE or PRIVATE (GetRestApi's endpointConfiguration)
+    private: bool  # reachable only through VPC endpoints
+    methods: list[MethodAuthorization]  # every method and its authorizationType (AWS_IAM, NONE, ...)
     stages: list[StageStatus]
     policy: policies.Policy | None
     policy_in_words: list[str]
@@ -81,13 +86,15 @@ class Status(Result):
 def status(app: Services, api_ref: str, stage: str) -> Status:
     """Everything `petgate status` says about the API and the stage; nothing is written.
 
-    The calls, in order: the API (resolved, then GetRestApi), its ACCESS_DENIED response, its
-    deployments, its stages, each stage's export, and the web ACL of the stage asked about if
-    that stage exists."""
+    The calls, in order: the API (resolved, then GetRestApi), its resources with their methods,
+    its ACCESS_DENIED response, its deployments, its stages, each stage's export, and the web
+    ACL of the stage asked about if that stage exists."""
     gateway = app.gateway
     api = apis.resolve_api(gateway, api_ref)
     api_doc = gateway.get_api(api.id)
     policy = gateway.get_policy(api.id, api_doc)
+    methods = [m.shown() for m in authorization_types.read_methods(gateway, api.id)]
+    endpoint_types = [str(t) for t in (api_doc.get("endpointConfiguration") or {}).get("types") or []]
     denied = gateway.get_gateway_response(api.id, ACCESS_DENIED) or {}
     deployments = {d["id"]: d for d in gateway.get_deployments(api.id)}
     stages = []
@@ -108,6 +115,9 @@ def status(app: Services, api_ref: str, stage: str) -> Status:
         stage=stage,
         deployed=selected is not None,
         invoke_url=app.target.invoke_url(api.id, stage),
+        endpoint_types=endpoint_types,
+        private="PRIVATE" in endpoint_types,
+        methods=methods,
         stages=stages,
         policy=policy,
         policy_in_words=policies.describe(policy),

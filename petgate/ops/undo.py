@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,12 +11,19 @@ from petgate import lease as leases
 from petgate import policy as policies
 from petgate.errors import UsageError
 from petgate.gateway import ACCESS_DENIED, decode_policy
-from petgate.ops import apis
+from petgate.ops import apis, authorization_types
 from petgate.ops.results import UNSET, Result, StageChange, Unset
 from petgate.ops.services import Services
-from petgate.ops.writes import guarded_write, journal, locked_api, new_lease, taking_the_lease_again
+from petgate.ops.writes import (
+    guarded_write,
+    journal,
+    locked_api,
+    new_lease,
+    taking_the_lease_again,
+    under_lease,
+)
 
-UNDOABLE = ("policy", "gateway_response", "waf", "waf-attach", "waf-detach", "delete")
+UNDOABLE = ("policy", "gateway_response", "authorization", "waf", "waf-attach", "waf-detach", "delete")
 
 
 def undoable(entry: dict[str, Any]) -> bool:
@@ -115,7 +123,8 @@ def undo(app: Services, entry: dict[str, Any], force: bool, dry_run: bool) -> Re
     ApiChangeUndone (deployed by the caller), a WafChangeUndone, or what waf_undo.undo_entry
     returns for an attach, detach or delete."""
     if entry.get("kind") not in UNDOABLE or (entry.get("kind") == "delete" and not entry.get("list")):
-        raise UsageError(f"entry {entry['id']} is a {entry.get('kind')}; only policy, 403 template and WAF list changes can be undone")
+        raise UsageError(f"entry {entry['id']} is a {entry.get('kind')}; only policy, 403 template, methods' "
+                         "authorization and WAF list changes can be undone")
     if entry.get("target") != app.target.describe():
         raise UsageError(
             f"entry {entry['id']} was made against {entry.get('target')}",
@@ -131,6 +140,12 @@ def undo(app: Services, entry: dict[str, Any], force: bool, dry_run: bool) -> Re
         raise UsageError(f"entry {entry['id']} was never written ({entry['state']}): there is nothing to undo")
     api_id, stage = entry["api_id"], entry.get("stage") or "test"
     lease = new_lease(app, api_id)
+    if entry["kind"] == "authorization":
+        checked = _undo_authorization(app, entry, api_id, stage, force, True, lease)  # refusals first, with no lease
+        if dry_run:
+            return checked
+        return taking_the_lease_again(
+            app, api_id, lambda: _undo_authorization(app, entry, api_id, stage, force, dry_run, lease))
     checked = _undo_api_change(app, entry, api_id, stage, force, True, lease)  # refusals first, with no lease
     if dry_run:
         return checked
@@ -183,6 +198,57 @@ def _undo_api_change(
                          "stage": stage, "response_type": entry.get("response_type"), "before": current,
                          "after": restored},
             put_back)
+    return result.but(journal_id=entry_id)
+
+
+def _undo_authorization(
+    app: Services, entry: dict[str, Any], api_id: str, stage: str, force: bool, dry_run: bool, lease: leases.Lease
+) -> ApiChangeUndone:
+    """Put each method the entry changed back to its earlier authorizationType (require-iam's
+    kind). Each must still hold what the entry left, unless --force; an entry never confirmed
+    (`intended`) may have reached only some methods, and an undo the lease cut short put back
+    only some: a method that holds its earlier type already needs nothing. `previous` and
+    `restored` are the methods' types now and after."""
+    with ExitStack() as stack:
+        if not dry_run:
+            stack.enter_context(under_lease(app, api_id, lease))
+        now = {(m.path, m.method): m for m in authorization_types.read_methods(app.gateway, api_id)}
+        intended = entry.get("state") == "intended"
+        writes: list[tuple[authorization_types.Method, str]] = []
+        previous, restored = [], []
+        for item in entry.get("methods") or []:
+            where = f"{item.get('method')} {item.get('path')}"
+            method = now.get((item.get("path"), item.get("method")))
+            if method is None:
+                if force:
+                    continue
+                raise UsageError(f"method {where} of entry {entry['id']} is no longer in API {api_id}",
+                                 "pass --force to put back the others")
+            current, before = method.authorization_type, str(item.get("before"))
+            if current not in (item.get("after"), before) and not force:
+                raise UsageError(
+                    f"the authorization of {where} in API {api_id} changed after entry {entry['id']} "
+                    f"(it is {current} now); undoing it would overwrite that change",
+                    "check `petgate status`, then pass --force to undo anyway",
+                )
+            previous.append(method.shown().to_json())
+            restored.append(method.shown(before).to_json())
+            if current != before:
+                writes.append((method, before))
+        if intended and not writes and not force:
+            raise UsageError(
+                f"entry {entry['id']} was never confirmed (petgate stopped during the write), and API {api_id} "
+                "holds none of what it meant to write: it was most likely never written",
+                "check `petgate status`; nothing needs putting back",
+            )
+        result = ApiChangeUndone(api_id=api_id, stage=stage, undoes=entry["id"], kind="authorization",
+                                 dry_run=dry_run, previous=previous, restored=restored)
+        if dry_run:
+            return result
+        fields = {"kind": "authorization", "command": "undo", "undoes": entry["id"], "api_id": api_id, "stage": stage}
+        if not writes:  # every method holds its earlier type already: journaled, so the entry counts as undone
+            return result.but(journal_id=journal(app, **fields, state="done", methods=[]))
+        _, entry_id = authorization_types.write_methods(app, lease, fields, writes)
     return result.but(journal_id=entry_id)
 
 

@@ -1,7 +1,9 @@
 """The console's other resource-policy templates, merged like the deny list: pure functions.
 
 - "IP Range Whitelist": only these addresses may invoke (Deny with NotIpAddress + Allow);
-- "Account Whitelist": these AWS accounts may invoke (Allow with Principal AWS ...:root);
+- "Account Whitelist": these AWS accounts may invoke (Allow with Principal AWS ...:root); its
+  statement also holds IAM users and roles (`allow-principals`), as the developer guide's
+  "Allow roles in another AWS account to use an API" example names them: one list of principals;
 - "VPC Whitelist": only these VPCs / VPC endpoints may invoke (Deny with StringNotEquals).
 Each has its own Sid; the user's statements are kept; petgate adds its `Allow *` statement only
 to a policy it creates (where the template itself has one).
@@ -13,6 +15,7 @@ one other module of petgate.policy this one imports.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -58,13 +61,43 @@ def _deny_unless(sid: str, operator: str, key: str) -> Callable[[list[str]], p.S
     return build
 
 
+# An IAM principal a resource policy's Principal names by ARN (IAM User Guide,
+# "reference_policies_elements_principal" and "reference_identifiers", IAM ARNs): the account's
+# root, a user or a role (with its path), or an assumed-role session. IAM's names: letters,
+# digits and + = , . @ _ - (users and roles up to 64 characters), paths of such segments.
+_NAME = r"[\w+=,.@-]{1,64}"
+_PATH = r"(?:/[\w+=,.@-]+)*/"
+PRINCIPAL_ARN = re.compile(
+    rf"^arn:(?:aws|aws-cn|aws-us-gov|aws-iso(?:-[a-z])?):(?:iam::\d{{12}}:(?:root|user{_PATH}{_NAME}|role{_PATH}{_NAME})"
+    rf"|sts::\d{{12}}:assumed-role/{_NAME}/[\w+=,.@-]{{2,64}})$",
+    re.ASCII,
+)
+PRINCIPAL_FORMS = ("an account id (12 digits), or arn:aws:iam::ACCOUNT:root, arn:aws:iam::ACCOUNT:user/NAME, "
+                   "arn:aws:iam::ACCOUNT:role/NAME or arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION")
+
+
 def account_arn(account: str) -> str:
+    """An account id as its root ARN (`arn:aws:iam::ACCOUNT:root`); an ARN must be a principal's."""
     digits = account.strip()
     if digits.startswith("arn:"):
-        return digits
+        return principal_arn(digits)
     if not (digits.isdigit() and len(digits) == 12):
         raise p.PolicyError(f"not an AWS account id: {account!r} (12 digits)")
     return f"arn:aws:iam::{digits}:root"
+
+
+def principal_arn(principal: str) -> str:
+    """An IAM principal as a resource policy names it: an account id becomes its root ARN; an
+    ARN must be a root, user, role or assumed-role session ARN (no wildcards: IAM has none in
+    a principal's ARN)."""
+    text = principal.strip()
+    if not text.startswith("arn:"):
+        if text.isdigit() and len(text) == 12:
+            return f"arn:aws:iam::{text}:root"
+        raise p.PolicyError(f"not an IAM principal: {principal!r} (give {PRINCIPAL_FORMS})")
+    if not PRINCIPAL_ARN.fullmatch(text):
+        raise p.PolicyError(f"not an IAM principal ARN: {principal!r} (give {PRINCIPAL_FORMS})")
+    return text
 
 
 def _read_accounts(statement: p.Statement) -> list[str]:
@@ -86,6 +119,10 @@ ACCOUNTS = ListStatement(
     lambda values: {"Sid": ACCOUNTS_SID, "Effect": "Allow", "Principal": {"AWS": values},
                     "Action": p.INVOKE_ACTION, "Resource": [p.ALL_RESOURCES]},
     _read_accounts, _write_accounts, needs_allow=False, canonical=account_arn,
+)
+# allow-principals: the same statement as allow-accounts (one Principal list), any IAM principal
+PRINCIPALS = ListStatement(
+    ACCOUNTS_SID, ACCOUNTS.build, _read_accounts, _write_accounts, needs_allow=False, canonical=principal_arn,
 )
 ONLY_VPCS = ListStatement(
     VPC_SID, _deny_unless(VPC_SID, "StringNotEquals", "aws:SourceVpc"),
@@ -158,5 +195,7 @@ def would_refuse(policy: p.Policy | None, source_ip: str, keys: dict[str, str] |
 
 
 def describe_kind(kind: ListStatement) -> str:
+    if kind is PRINCIPALS:
+        return "allowed principals"
     return {ONLY_IPS_SID: "allowed addresses", ACCOUNTS_SID: "allowed accounts",
             VPC_SID: "allowed VPCs", VPCE_SID: "allowed VPC endpoints"}[kind.sid]

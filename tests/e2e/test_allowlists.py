@@ -1,4 +1,4 @@
-"""allow-only / allow-accounts / allow-vpc, and `policy check` agreeing with the gateway."""
+"""allow-only / allow-accounts / allow-principals / allow-vpc, and `policy check` agreeing with the gateway."""
 
 from __future__ import annotations
 
@@ -42,8 +42,9 @@ def test_allow_only_is_enforced_by_the_gateway(petgate: Any, api_id: str, local_
 
 
 def test_allow_accounts_and_vpcs_merge_with_their_own_sids(petgate: Any, api_id: str, apigw: Any) -> None:
+    assert petgate("require-iam", "--api", api_id, "--no-deploy").exit_code == 0
     accounts = petgate("allow-accounts", "--api", api_id, "111122223333", "444455556666", "--no-deploy")
-    assert accounts.exit_code == 0 and "IAM authorization" in accounts.stderr
+    assert accounts.exit_code == 0 and "IAM authorization" not in accounts.stderr, accounts.stderr
     short = petgate("allow-accounts", "--api", api_id, "12345")
     assert short.exit_code == 2 and "error: not an AWS account id: '12345' (12 digits)" in short.stderr
     # the PetStore is REGIONAL: a VPC list would refuse everyone, so it takes --force
@@ -60,6 +61,41 @@ def test_allow_accounts_and_vpcs_merge_with_their_own_sids(petgate: Any, api_id:
     undone = petgate("undo", "--no-deploy")
     assert undone.exit_code == 0
     assert allowlists.VPC_SID not in {s["Sid"] for s in stored(apigw, api_id)["Statement"]}
+
+
+def test_allow_accounts_and_principals_refuse_an_api_without_iam_methods(petgate: Any, api_id: str, apigw: Any) -> None:
+    for command, value in (("allow-accounts", "111122223333"), ("allow-principals", "arn:aws:iam::111122223333:role/ci")):
+        refused = petgate(command, "--api", api_id, value)
+        assert refused.exit_code == 2, refused.stderr
+        errors = [line for line in refused.stderr.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and f"no method of API {api_id} uses IAM authorization (AWS_IAM)" in errors[0]
+        assert f"run `petgate require-iam --api {api_id}` first, or pass --force to `{command}` anyway" in errors[0]
+        as_json = petgate("-o", "json", command, "--api", api_id, value)
+        assert as_json.exit_code == 2 and as_json.json["error"]["code"] == "UsageError"
+    assert stored(apigw, api_id) is None, "nothing was written"
+    forced = petgate("-o", "json", "allow-principals", "--api", api_id, "arn:aws:iam::111122223333:role/ci", "--force",
+                     "--no-deploy")
+    assert forced.exit_code == 0 and forced.json["added"] == ["arn:aws:iam::111122223333:role/ci"]
+    assert "warning: account allow-lists only apply to methods that use IAM authorization" in forced.stderr
+
+
+def test_allow_principals_joins_the_accounts_statement(petgate: Any, api_id: str, apigw: Any) -> None:
+    assert petgate("require-iam", "--api", api_id, "--path", "/pets", "--method", "GET", "--no-deploy").exit_code == 0
+    assert petgate("allow-accounts", "--api", api_id, "111122223333", "--no-deploy").exit_code == 0
+    principals = ["arn:aws:iam::444455556666:role/ci", "arn:aws:iam::444455556666:user/alice", "111122223333"]
+    added = petgate("-o", "json", "allow-principals", "--api", api_id, *principals, "--no-deploy")
+    assert added.exit_code == 0, added.stderr
+    assert added.json["values"] == [*principals[:2], "arn:aws:iam::111122223333:root"], "canonical"
+    assert added.json["added"] == principals[:2] and added.json["kind"] == "allowed principals"
+    assert added.json["list"] == ["arn:aws:iam::111122223333:root", *principals[:2]]
+    statements = [s for s in stored(apigw, api_id)["Statement"] if s["Sid"] == allowlists.ACCOUNTS_SID]
+    assert len(statements) == 1 and statements[0]["Principal"] == {"AWS": added.json["list"]}
+    bad = petgate("allow-principals", "--api", api_id, "arn:aws:iam::444455556666:user/alice", "arn:aws:iam::4444:role/x")
+    assert bad.exit_code == 2 and "error: not an IAM principal ARN: 'arn:aws:iam::4444:role/x'" in bad.stderr
+    gone = petgate("-o", "json", "allow-principals", "--api", api_id, principals[0], "--remove", "--no-deploy")
+    assert gone.exit_code == 0 and gone.json["removed"] == [principals[0]]
+    assert allowlists.values(stored(apigw, api_id), allowlists.PRINCIPALS) == [
+        "arn:aws:iam::111122223333:root", principals[1]]
 
 
 REQUESTS = [
