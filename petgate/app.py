@@ -116,9 +116,9 @@ class App:
     def iam(self) -> Iam:
         """IAM and STS with the App's credentials (policy check --principal reads identity policies)."""
         self.await_local_gateway()
-        from petgate.iam import build
+        from petgate.iam import for_target
 
-        iam = build(self.target.boto3_session(), self.target)
+        iam = for_target(self.target)
         if self.output.verbosity > 0:  # -v logs every AWS call
             iam.register("before-send", self._log_request)
         return iam

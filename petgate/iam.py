@@ -143,6 +143,15 @@ class Iam:
             self._account = None
 
 
+def for_target(target: Target) -> Iam:
+    """IAM and STS with the credentials the target's other clients use (petgate's placeholder
+    keys with --local, which moto's IAM serves as its default account)."""
+    from petgate.target import LOCAL_CREDENTIALS
+
+    return build(_session(target, None if target.local else target.profile, LOCAL_CREDENTIALS if target.local else None),
+                 target)
+
+
 def build(session: Any, target: Target) -> Iam:
     """The IAM and STS clients of a boto3 session, for the place `target` points at."""
     from botocore.config import Config
@@ -154,23 +163,31 @@ def build(session: Any, target: Target) -> Iam:
                session.client("sts", endpoint_url=endpoint, config=config), local=target.local)
 
 
+def _session(target: Target, profile: str | None, keys: tuple[str, str] | None = None, option: str = "--profile") -> Any:
+    """A boto3 session with botocore's own model loader (target.boto3_session's loads only the
+    apigateway and wafv2 models: target.SERVICES), the credentials of `keys` or of `profile` (None:
+    botocore's chain: AWS_PROFILE, the environment, ...), the target's region."""
+    import boto3
+    import botocore.exceptions
+
+    region = target.region_or_none() or "us-east-1"  # IAM is global; STS answers in any region
+    try:
+        if keys is not None:
+            return boto3.Session(aws_access_key_id=keys[0], aws_secret_access_key=keys[1], region_name=region)
+        return boto3.Session(profile_name=profile, region_name=region)
+    except botocore.exceptions.ProfileNotFound as exc:
+        where = "--as" if option == "--as" else "--profile / AWS_PROFILE"
+        raise UsageError(f"AWS profile {exc.kwargs.get('profile')!r} not found",
+                         f"check {where}; `aws configure list-profiles` lists them") from None
+
+
 # --- credentials that sign --------------------------------------------------------------------
 
 def signing_session(target: Target, profile: str | None) -> Any:
     """The boto3 session whose credentials sign a request: the named profile (`verify --as`), else
-    the active credentials: the App's session (--profile, AWS_PROFILE, the environment), and with
-    --local the same chain without petgate's placeholder keys, which the local IAM does not know."""
-    import boto3
-    import botocore.exceptions
-
-    if profile is None and not target.local:
-        return target.boto3_session()
-    try:
-        return boto3.Session(profile_name=profile or target.profile, region_name=target.resolved_region())
-    except botocore.exceptions.ProfileNotFound as exc:
-        given = exc.kwargs.get("profile")
-        where = "--as" if profile is not None else "--profile / AWS_PROFILE"
-        raise UsageError(f"AWS profile {given!r} not found", f"check {where}; `aws configure list-profiles` lists them") from None
+    the active credentials (--profile, AWS_PROFILE, the environment); with --local too, never
+    petgate's placeholder keys, which the local IAM does not know."""
+    return _session(target, profile or target.profile, option="--as" if profile is not None else "--profile")
 
 
 def credentials_of(session: Any, option: str) -> Any:

@@ -22,6 +22,8 @@ from petgate.target import Target
 API_ID = "a1b2c3d4e5"
 ACCOUNT = "111122223333"
 ARN = f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{API_ID}"
+PRINCIPAL_KEYS = ["principal", "auth", "table", "decided_by", "identity_decision", "identity_source", "identity_policies",
+                  "statement_source", "statement_policy"]
 
 
 def deny(cidr: str, **extra: Any) -> dict[str, Any]:
@@ -91,14 +93,14 @@ def test_evaluate_call_builds_the_request_api_gateway_sees() -> None:
 
 def test_check_and_verify_ask_the_evaluator_the_same_question(monkeypatch: pytest.MonkeyPatch) -> None:
     asked: list[policies.Request] = []
-    real = policy_view.evaluate_call
+    real = policy_view.call_request
 
-    def spy(document: Any, **call: Any) -> Any:
-        request, decision = real(document, **call)
+    def spy(**call: Any) -> Any:
+        request = real(**call)
         asked.append(request)
-        return request, decision
+        return request
 
-    monkeypatch.setattr(policy_view, "evaluate_call", spy)
+    monkeypatch.setattr(policy_view, "call_request", spy)
     gateway = FakeGateway(stored=deny("192.0.2.0/24"), deployed=deny("192.0.2.0/24"))
     checked = policy_view.check(services(gateway), API_ID, "test", "192.0.2.7", deployed=True)
     refusal = control_plane_facts(services(gateway), API_ID, "test", "GET", "/").policy_refusal
@@ -114,7 +116,12 @@ def test_check_reads_the_stored_policy_and_names_the_deciding_statement() -> Non
                              keys={"aws:UserAgent": "curl", "aws:Referer": None})
     assert gateway.calls == ["GetRestApi", "GetRestApi"]
     assert list(data.to_json()) == ["api_id", "stage", "source", "ip", "method", "path", "resource_arn", "allowed",
-                                    "reason", "decision", "statement_index", "statement", "statement_sid", "layer"]
+                                    "reason", "decision", "statement_index", "statement", "statement_sid", "layer",
+                                    *PRINCIPAL_KEYS]
+    # no --principal: an anonymous caller, the resource policy alone (as before issue 18)
+    assert {key: data.to_json()[key] for key in PRINCIPAL_KEYS} == {
+        "principal": None, "auth": "none", "table": None, "decided_by": "resource-policy", "identity_decision": None,
+        "identity_source": None, "identity_policies": None, "statement_source": "resource-policy", "statement_policy": None}
     assert data.source == "stored" and data.method == "POST" and data.resource_arn == f"{ARN}/test/POST/pets"
     assert (data.allowed, data.decision, data.statement_sid, data.layer) == (False, "explicit-deny", "NoThem", "policy")
     other_agent = policy_view.check(services(gateway), API_ID, "test", "192.0.2.7", keys={"aws:UserAgent": "wget"})
@@ -148,7 +155,7 @@ def test_with_waf_a_block_rule_decides_first() -> None:
     data = policy_view.check(services(FakeGateway(), waf), API_ID, "test", "::ffff:192.0.2.7", with_waf=True)
     assert waf.asked == [f"arn:aws:apigateway:us-east-1::/restapis/{API_ID}/stages/test"]
     assert (data.layer, data.allowed, data.reason, data.waf_rule) == ("waf", False, "waf-block", "petgate-block")
-    assert list(data.to_json())[-2:] == ["layer", "waf_rule"]
+    assert list(data.to_json())[-1] == "waf_rule"
     passed = policy_view.check(services(FakeGateway(), FakeWaf(["198.51.100.0/24"])), API_ID, "test", "192.0.2.7", with_waf=True)
     assert (passed.layer, passed.allowed, passed.waf_rule) == ("policy", True, None)
     assert passed.to_json()["waf_rule"] is None, "asked, and no rule holds the address: null, not left out"
@@ -177,3 +184,61 @@ def test_unmet_expectation(allowed: bool, expect: str | None, fails: bool) -> No
     assert (failed is not None) is fails
     if failed is not None:
         assert isinstance(failed, ExpectationNotMetError) and failed.message.startswith(f"expected {expect}, the policy says")
+
+
+class FakeIam:
+    """IAM as policy_view asks it: whose the credentials are, and a user's or role's policies."""
+
+    def __init__(self, account: str, held: dict[str, list[tuple[str, dict[str, Any]]]] | None = None) -> None:
+        self._account, self.held, self.calls = account, held or {}, []
+
+    def account(self) -> str:
+        self.calls.append("GetCallerIdentity")
+        return self._account
+
+    def readable(self, account: str) -> bool:
+        return account == self.account()
+
+    def user_policies(self, name: str, account: str) -> list[tuple[str, dict[str, Any]]]:
+        self.calls.append(f"user {name}")
+        return self.held.get(name, [])
+
+    def role_policies(self, name: str, account: str) -> list[tuple[str, dict[str, Any]]]:
+        self.calls.append(f"role {name}")
+        return self.held.get(name, [])
+
+
+INVOKE = {"Version": "2012-10-17", "Statement": [{"Sid": "Mine", "Effect": "Allow", "Action": "execute-api:Invoke",
+                                                  "Resource": "*"}]}
+
+
+def test_a_principal_without_identity_options_is_read_from_iam() -> None:
+    """An API whose policy names no account is the credentials' account's (STS); a role is read
+    as its sessions carry it; a principal of another account is refused before IAM is read."""
+    app = services(FakeGateway(stored=None))
+    app.iam = FakeIam(ACCOUNT, {"alice": [("inline policy p0", INVOKE)], "ops": [("managed policy arn:x", INVOKE)]})
+    data = policy_view.check(app, API_ID, "test", "192.0.2.7", principal=f"arn:aws:iam::{ACCOUNT}:user/alice")
+    assert app.iam.calls == ["GetCallerIdentity", "GetCallerIdentity", "user alice"]
+    assert (data.allowed, data.table, data.decided_by, data.identity_source) == (True, "A", "identity-policy", "iam")
+    assert (data.statement_sid, data.statement_source, data.statement_policy) == ("Mine", "identity-policy", "inline policy p0")
+    role = policy_view.check(app, API_ID, "test", "192.0.2.7", principal=f"arn:aws:iam::{ACCOUNT}:role/team/ops")
+    assert role.allowed and role.identity_policies == ["managed policy arn:x"] and app.iam.calls[-1] == "role ops"
+    with pytest.raises(UsageError, match="IAM shows each account only its own"):
+        policy_view.check(app, API_ID, "test", "192.0.2.7", principal="arn:aws:iam::444455556666:user/bob")
+    assert app.iam.calls[-1] == "GetCallerIdentity", "bob's account is not these credentials': nothing read"
+
+
+def test_identity_options_ask_no_iam_and_bad_ones_ask_nothing(tmp_path: Path) -> None:
+    gateway = FakeGateway(stored=deny("192.0.2.0/24"))
+    app = services(gateway)
+    app.iam = FakeIam(ACCOUNT)
+    given = policy_view.check(app, API_ID, "test", "198.51.100.7", principal=f"arn:aws:iam::{ACCOUNT}:user/alice",
+                              identity="deny")
+    assert app.iam.calls == [] and given.reason == "iam-explicit-deny" and given.identity_policies == ["--identity deny"]
+    gateway.calls.clear()
+    not_a_policy = tmp_path / "x.json"
+    not_a_policy.write_text(json.dumps({"Statement": {"Effect": "Allow", "Action": "*"}}))
+    with pytest.raises(UsageError, match="is not an identity policy: statement 1: Resource is missing"):
+        policy_view.check(app, API_ID, "test", "198.51.100.7", principal=f"arn:aws:iam::{ACCOUNT}:user/alice",
+                          identity_files=[str(not_a_policy)])
+    assert gateway.calls == [] and app.iam.calls == [], "refused before anything is read"

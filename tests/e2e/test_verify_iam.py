@@ -209,3 +209,17 @@ def test_bad_inputs_are_one_line_and_exit_2(petgate: Any, iam_api: str, no_crede
 
     as_json = petgate("-o", "json", "verify", "--api", iam_api, "--as", "nosuch")
     assert as_json.exit_code == 2 and as_json.json["exit_code"] == 2 and "nosuch" in as_json.json["error"]["message"]
+
+
+def test_sign_with_the_apps_own_credentials_off_local(iam_api: str, iam: Any, local_url: str, local_env: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not --local (an --endpoint-url, as against AWS): --sign takes the App's credentials, the
+    environment's here, for the control plane, STS and the signature alike."""
+    from tests.conftest import run_cli
+
+    keys = user_keys(iam, INVOKE_ALL)
+    use_keys(monkeypatch, keys)
+    result = run_cli("--endpoint-url", local_url, "--region", "us-east-1", "-o", "json", "verify", "--api", iam_api,
+                     "--path", "/pets", "--sign", "--expect", "allowed", "--timeout", "0.3")
+    assert result.exit_code == 0, result.stderr
+    assert (result.json["reason"], result.json["signed_as"]) == ("allowed", keys["arn"])
