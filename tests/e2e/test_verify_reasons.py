@@ -89,3 +89,34 @@ def test_the_control_plane_facts_for_a_headerless_403(petgate: Any, deployed: st
     assert facts.policy_refusal() == "explicit"  # the deployed policy still refuses, not the stored one
     missing = control_plane_facts(app, deployed, "nope", "GET", "/")
     assert missing.stage_exists is not None and missing.stage_exists() is False
+
+
+def test_a_private_api_from_outside_its_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PRIVATE API answers a plain Forbidden to anyone not behind one of its VPC endpoints:
+    `private-endpoint-required` (the control plane says the API is PRIVATE), never denied; through
+    its endpoint it answers; through another endpoint its VPC whitelist policy denies."""
+    from tests.conftest import petgate_local, run_cli
+
+    mappings = ("vpce-0abc1234:vpc-0def5678=127.0.0.9", "vpce-0bbb2222:vpc-0def5678=127.0.0.10")
+    with petgate_local(*[part for mapping in mappings for part in ("--vpc-endpoint", mapping)]) as url:
+        monkeypatch.setenv("PETGATE_LOCAL_URL", url)
+        for name in ("PETGATE_LOCAL", "PETGATE_OUTPUT", "PETGATE_API", "PETGATE_STAGE", "AWS_PROFILE"):
+            monkeypatch.delenv(name, raising=False)
+        imported = run_cli("--local", "-o", "json", "import-example", "--name", "PrivateVerify", "--new",
+                           "--endpoint-type", "PRIVATE", "--vpce", "vpce-0abc1234")
+        assert imported.exit_code == 0, imported.stderr
+        api_id = imported.json["api_id"]
+        assert run_cli("--local", "deploy", "--api", api_id).exit_code == 0
+
+        def verify_from(address: str, expect: str) -> Any:
+            return run_cli("--local", "--source-address", address, "-o", "json", "verify", "--api", api_id,
+                           "--expect", expect, "--timeout", "0.3")
+
+        outside = verify_from("127.0.0.1", "denied")
+        assert outside.exit_code == 1, outside.stderr
+        assert (outside.json["reason"], outside.json["outcome"], outside.json["error_type"]) == (
+            "private-endpoint-required", "other", "ForbiddenException")
+        assert "is PRIVATE: call it through its VPC endpoint" in outside.stderr
+        assert verify_from("127.0.0.9", "allowed").exit_code == 0
+        other = verify_from("127.0.0.10", "denied")
+        assert other.exit_code == 0 and other.json["reason"].startswith("policy-"), other.stderr
