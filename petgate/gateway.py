@@ -120,7 +120,7 @@ def aws_errors(what: str) -> Iterator[None]:
 
 # Writes a lease guards get one attempt each, so that one write's time is bounded by its
 # timeouts (lease.py); the lease sends them again, after checking that enough of it is left.
-GUARDED_WRITES = frozenset({"UpdateRestApi", "PutGatewayResponse", "DeleteGatewayResponse", "DeleteModel"})
+GUARDED_WRITES = frozenset({"UpdateRestApi", "PutGatewayResponse", "DeleteGatewayResponse", "DeleteModel", "UpdateMethod"})
 DEFAULT_MAX_ATTEMPTS = 6  # AWS's control-plane quotas are tight: wait, don't fail
 
 

@@ -401,7 +401,7 @@ def test_a_guarded_write_is_never_resent(hook: Gateway, name: str, response: Any
 
 
 def test_the_guarded_writes_are_exactly_the_leased_ones() -> None:
-    assert frozenset({"UpdateRestApi", "PutGatewayResponse", "DeleteGatewayResponse", "DeleteModel"}) == gw.GUARDED_WRITES
+    assert frozenset({"UpdateRestApi", "PutGatewayResponse", "DeleteGatewayResponse", "DeleteModel", "UpdateMethod"}) == gw.GUARDED_WRITES
 
 
 @pytest.mark.parametrize(

@@ -92,7 +92,12 @@ def scenario(petgate: Any, api_id: str, waf_list: str, tmp_path: Path) -> dict[s
     run("unblock all again", "unblock", *api, "--all", "--no-deploy")
     run("allow-only", "allow-only", *api, "--cidr", "198.51.100.0/24", "--my-ip")
     run("allow-only remove", "allow-only", *api, "--cidr", "198.51.100.0/24", "--remove", "--dry-run")
+    run("allow-accounts refused", "allow-accounts", *api, "123456789012")
+    run("require-iam dry run", "require-iam", *api, "--dry-run")
+    run("require-iam", "require-iam", *api)
+    run("require-iam again", "require-iam", *api)
     run("allow-accounts", "allow-accounts", *api, "123456789012")
+    run("allow-principals", "allow-principals", *api, "arn:aws:iam::123456789012:user/alice", "--no-deploy")
     run("allow-vpc", "allow-vpc", *api, "--vpce", "vpce-0123456789abcdef0", "--force", "--no-deploy")
     run("history", "history", "-n", "3")
     run("undo dry run", "undo", "--dry-run")
@@ -111,6 +116,10 @@ def scenario(petgate: Any, api_id: str, waf_list: str, tmp_path: Path) -> dict[s
     run("waf detach", "waf", "detach", "--list", waf_list, *api)
     run("undo waf detach", "undo")
     run("waf delete", "waf", "delete", "--list", waf_list)
+    run("require-iam off", "require-iam", *api, "--off")
+    run("undo require-iam off", "undo")
+    run("import-example private", "import-example", "--name", f"Private-{api_id}", "--endpoint-type", "PRIVATE",
+        "--vpce", "vpce-0123456789abcdef0")
     run("status at the end", "status", *api)
     run("walkthrough", "walkthrough", "--name", f"Walk-{api_id}", "--new", "--cleanup")
     return steps

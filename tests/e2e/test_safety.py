@@ -152,7 +152,7 @@ def test_eight_machines_lose_nothing(api_id: str, apigw: Any, local_env: str, tm
     cidrs = [f"203.0.113.{n}/32" for n in range(30, 36)]
     accounts = ["111122223333", "444455556666"]
     commands = [["block-my-ip", "--api", api_id, "--cidr", c, "--no-deploy"] for c in cidrs]
-    commands += [["allow-accounts", "--api", api_id, a, "--no-deploy"] for a in accounts]
+    commands += [["allow-accounts", "--api", api_id, a, "--no-deploy", "--force"] for a in accounts]
 
     def machines(commands: list[list[str]]) -> list[subprocess.CompletedProcess[str]]:
         processes = []
