@@ -45,6 +45,9 @@ def test_the_readme_has_runnable_blocks_and_marks_the_rest() -> None:
 def test_every_readme_example_runs_as_written(tmp_path: Path) -> None:
     if shutil.which("jq") is None:
         pytest.skip("jq is not installed: the README's scripting examples use it (apt-get install jq)")
+    aws = Path(os.environ.get("PETGATE_TEST_AWS_CLI") or README.parent / "bench/.venv-awscli/bin/aws")
+    if not aws.exists():
+        pytest.skip(f"the aws CLI is not installed at {aws}: the README's IAM examples use it (`make test` installs it)")
     blocks = shell_blocks(README.read_text(encoding="utf-8"))
     script = ["set -euo pipefail", "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT"]
     for line, code in blocks:
@@ -57,7 +60,7 @@ def test_every_readme_example_runs_as_written(tmp_path: Path) -> None:
         if not name.startswith(("PETGATE_", "AWS_"))
     }
     environment.update({
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{environment.get('PATH', '')}",
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), str(aws.parent), environment.get("PATH", "")]),
         "HOME": str(tmp_path),  # no ~/.aws of the machine's
         "PETGATE_LOCAL_URL": f"http://{address}:4599",
         "PETGATE_STATE_DIR": str(tmp_path / "state"),
@@ -71,6 +74,10 @@ def test_every_readme_example_runs_as_written(tmp_path: Path) -> None:
     assert "GET /pets from 198.51.100.20: allowed (a statement allows it and none denies it)" in completed.stderr
     assert "block-my-ip: policy changed" in completed.stdout  # `petgate history`, on stdout
     assert "petgate-petgate-ipv4: 2 of 10,000" in completed.stdout  # `petgate waf show`, on stdout
+    assert "denied (policy-implicit-deny, HTTP 403)" in completed.stderr  # Table B before allow-accounts
+    assert "signed as arn:aws:iam::123456789012:user/alice" in completed.stderr  # Table A: her own policy
+    assert "Table B (another account): both must allow" in completed.stderr  # policy check --principal
+    assert "allowed (allowed, HTTP 200)" in completed.stderr.split("allows account 222233334444")[-1]
     assert completed.stderr.count("### README line") == len(blocks)
 
 
