@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import re
 import sys
 import threading
@@ -83,6 +85,15 @@ class LocalGateway:
         except OSError as exc:
             sys.stderr.write(f"warning: could not write the state file {self.state.path}: {exc.strerror}\n")
 
+    def _vpc_endpoints(self) -> bytes:
+        def by_address(item: tuple[str, VpcEndpoint]) -> tuple[int, int]:
+            address = ipaddress.ip_address(item[0])
+            return address.version, int(address)
+
+        mappings = sorted(self.endpoints.mappings().items(), key=by_address)
+        return json.dumps({"vpc_endpoints": [{"address": address, "vpce_id": e.vpce_id, "vpc_id": e.vpc_id}
+                                             for address, e in mappings]}).encode()
+
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         match = _DATA_PLANE.match(path)
@@ -92,6 +103,8 @@ class LocalGateway:
             status, headers, body = 200, {"Content-Type": "text/plain"}, (environ.get("REMOTE_ADDR", "") + "\n").encode()
         elif path == "/_petgate/health":
             status, headers, body = 200, {"Content-Type": "text/plain"}, b"ok\n"
+        elif path == "/_petgate/vpc-endpoints":  # read-only: the --vpc-endpoint mappings, by address
+            status, headers, body = 200, {"Content-Type": "application/json"}, self._vpc_endpoints()
         elif (private := invoke_target(environ)) is not None:
             status, headers, body = self.data.handle(environ, private.api_id, private.stage, private.path, private)
         else:
