@@ -172,3 +172,85 @@ def test_the_report_before_any_deployment_or_any_api() -> None:
     nothing = walkthrough.report(steps[3:], ok=False).to_json()
     assert nothing == {"ok": False, "steps": [steps[3].to_json()], "api_id": None, "stage": None, "invoke_url": None,
                        "deployment_id": None}
+
+
+# --- walkthrough --accounts / --private: the keys a check signs with, the identities, the records --
+
+def test_keys_sign_with_verifys_own_signer() -> None:
+    from petgate.ops.verify import Signer
+
+    keys = walkthrough.Keys("arn:aws:sts::222222222222:assumed-role/r/s", "222222222222", "ASIAEXAMPLE", "secret", "tok")
+    signer = keys.signer("us-east-1")
+    assert isinstance(signer, Signer) and signer.signed_as == keys.arn and signer.region == "us-east-1"
+    headers = signer.headers("GET", "http://127.0.0.1:4599/restapis/a1b2c3d4e5/test/_user_request_/")
+    assert headers["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/")
+    assert "/us-east-1/execute-api/aws4_request" in headers["Authorization"]
+    assert headers["X-Amz-Security-Token"] == "tok"
+    assert "secret" not in repr(walkthrough.Identity(arn=keys.arn, account="222222222222", kind="role",
+                                                     may_invoke=True, caller=keys.arn).to_json())
+
+
+class FakeIam:
+    """moto's IAM as far as the walkthrough's identities use it, recording each call."""
+
+    def __init__(self, calls: list[tuple[str, ...]], account: str) -> None:
+        self.calls, self.account = calls, account
+
+    def create_user(self, UserName: str) -> Any:  # noqa: N803 (boto3's names)
+        self.calls.append(("CreateUser", self.account, UserName))
+        return {"User": {"Arn": f"arn:aws:iam::{self.account}:user/{UserName}"}}
+
+    def put_user_policy(self, UserName: str, PolicyName: str, PolicyDocument: str) -> None:  # noqa: N803
+        self.calls.append(("PutUserPolicy", self.account, UserName))
+
+    def create_access_key(self, UserName: str) -> Any:  # noqa: N803
+        return {"AccessKey": {"AccessKeyId": "AKIA" + UserName, "SecretAccessKey": "s"}}
+
+    def list_access_keys(self, UserName: str) -> Any:  # noqa: N803
+        return {"AccessKeyMetadata": [{"AccessKeyId": "AKIA" + UserName}]}
+
+    def delete_access_key(self, UserName: str, AccessKeyId: str) -> None:  # noqa: N803
+        self.calls.append(("DeleteAccessKey", self.account, UserName))
+
+    def list_user_policies(self, UserName: str) -> Any:  # noqa: N803
+        return {"PolicyNames": ["invoke"] if UserName.endswith("invoker") else []}
+
+    def delete_user_policy(self, UserName: str, PolicyName: str) -> None:  # noqa: N803
+        self.calls.append(("DeleteUserPolicy", self.account, UserName))
+
+    def delete_user(self, UserName: str) -> None:  # noqa: N803
+        self.calls.append(("DeleteUser", self.account, UserName))
+
+
+def test_users_are_made_in_the_apis_account_and_deleted_newest_first(tmp_path: Path) -> None:
+    calls: list[tuple[str, ...]] = []
+    iam = types.SimpleNamespace(client=FakeIam(calls, "123456789012"), sts=None, account=lambda: "123456789012")
+    app: Any = types.SimpleNamespace(iam=iam, target=Target(local=True, local_url="http://127.0.0.1:4599"))
+    identities = walkthrough.Identities(app, "petgate-walkthrough-a1b2c3d4e5")
+    invoker, keys = identities.user("invoker", walkthrough.INVOKE_ANYTHING)
+    silent, _ = identities.user("no-policy", None)
+    assert invoker.to_json() == {"arn": "arn:aws:iam::123456789012:user/petgate-walkthrough-a1b2c3d4e5-invoker",
+                                 "account": "123456789012", "kind": "user", "may_invoke": True, "caller": invoker.arn}
+    assert silent.may_invoke is False and keys.access_key == "AKIApetgate-walkthrough-a1b2c3d4e5-invoker"
+    assert [c[0] for c in calls] == ["CreateUser", "PutUserPolicy", "CreateUser"], "no policy for the one without"
+    calls.clear()
+    assert identities.delete_all() == [silent.arn, invoker.arn]
+    assert [c[0] for c in calls] == ["DeleteAccessKey", "DeleteUser", "DeleteAccessKey", "DeleteUserPolicy", "DeleteUser"]
+    assert identities.delete_all() == [], "each identity is deleted once"
+
+
+def test_the_new_records_keys() -> None:
+    probed = Probed.of(ProbeResult(url="u", expected="denied", status=403, outcome="denied", ok=True, attempts=1,
+                                   reason="iam-implicit-deny"))
+    by_caller = walkthrough.CallerChecked(verify=probed, caller="arn:aws:iam::1:user/u", account="1",
+                                          expected_reason="iam-implicit-deny", rule="Table A: ...")
+    assert list(by_caller.to_json()) == ["verify", "caller", "account", "expected_reason", "rule"]
+    by_address = walkthrough.AddressChecked(verify=probed, source_address="127.0.0.9", vpc_endpoint="vpce-0abc1234",
+                                            expected_reason="allowed", rule="...")
+    assert list(by_address.to_json()) == ["verify", "source_address", "vpc_endpoint", "expected_reason", "rule"]
+    deleted = walkthrough.DeletedWithIdentities(api_id="a", deleted=True, journal_id=None, identities_deleted=["x"])
+    assert list(deleted.to_json()) == ["api_id", "deleted", "journal_id", "identities_deleted"]
+    assert list(walkthrough.IamRequired(api_id="a", methods=["GET /"], journal_id="j").to_json()) == [
+        "api_id", "methods", "journal_id"]
+    assert list(walkthrough.AccountsAllowed(api_id="a", accounts=["2"], list=["arn:aws:iam::2:root"],
+                                            journal_id="j").to_json()) == ["api_id", "accounts", "list", "journal_id"]

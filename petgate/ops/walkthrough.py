@@ -4,18 +4,19 @@ ops.access_denied, ops.verify, waf_list); what each step did is recorded in its 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from petgate.errors import UsageError
-from petgate.gateway import ACCESS_DENIED
+from petgate.gateway import ACCESS_DENIED, aws_errors
 from petgate.ops import deploys, writes
 from petgate.ops.deploys import Imported, StageDeployed
 from petgate.ops.results import FLAT, UNSET, Result, Unset
 from petgate.ops.services import Services
 
 if TYPE_CHECKING:
-    from petgate.ops.verify import Probed
+    from petgate.ops.verify import Probed, Signer
     from petgate.waf_list import WafList
     from petgate.waf_parts import ListResult
 
@@ -165,3 +166,188 @@ def delete_api(app: Services, api_id: str, command: str, waf_list: WafList | Non
     app.gateway.delete_api(api_id)
     return Deleted(api_id=api_id, deleted=True, waf=deleted,
                    journal_id=writes.journal(app, kind="delete", command=command, api_id=api_id))
+
+
+# --- walkthrough --accounts: identities in the local IAM, and whom each check signs as -----------
+
+ACCOUNT_B = "222222222222"  # the second account, let in by the resource policy (allow-accounts)
+ACCOUNT_C = "333333333333"  # a third account, never let in
+INVOKE_ANYTHING = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "arn:aws:execute-api:*:*:*"}]}
+_SETUP_ROLE = "petgate-walkthrough-setup"  # AssumeRole into another account with it: that account's keys
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Credentials a check signs with (never in the report): an access key, its secret, a
+    session token for an STS session; `arn` is whom they belong to."""
+
+    arn: str
+    account: str
+    access_key: str
+    secret_key: str
+    token: str | None = None
+
+    def signer(self, region: str) -> Signer:
+        """verify's own signer (ops/verify.Signer: botocore's SigV4Auth) for these keys."""
+        from botocore.credentials import ReadOnlyCredentials
+
+        from petgate.ops.verify import Signer
+
+        return Signer(ReadOnlyCredentials(self.access_key, self.secret_key, self.token), region, self.arn)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Identity(Result):
+    """An IAM identity the walkthrough made: `kind` user or role (checks sign as a session of
+    it, `caller`), whether its identity policy allows execute-api:Invoke."""
+
+    arn: str
+    account: str
+    kind: str
+    may_invoke: bool
+    caller: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class IdentitiesMade(Result):
+    identities: list[Identity]
+
+
+@dataclass(frozen=True, kw_only=True)
+class IamRequired(Result):
+    """require-iam on the exercise's API (not redeployed: the next step deploys)."""
+
+    api_id: str
+    methods: list[str]  # "GET /pets", the methods now AWS_IAM
+    journal_id: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountsAllowed(Result):
+    """allow-accounts (or --remove) on the exercise's API (the next step deploys)."""
+
+    api_id: str
+    accounts: list[str]  # the account ids given
+    list: list[str]  # the whole account list after
+    journal_id: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallerChecked(Checked):
+    """A check signed as `caller` (an ARN), with the reason the rule says it must get, and the
+    rule in words (Table A or B of the developer guide's authorization workflow)."""
+
+    caller: str
+    account: str
+    expected_reason: str
+    rule: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddressChecked(Checked):
+    """A check from a source address (through `vpc_endpoint`, None: none), with the reason the
+    rule says it must get and the rule in words."""
+
+    source_address: str
+    vpc_endpoint: str | None
+    expected_reason: str
+    rule: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeletedWithIdentities(Deleted):
+    """The API deleted, then the IAM identities the walkthrough made (their ARNs)."""
+
+    identities_deleted: list[str]
+
+
+class Identities:
+    """The IAM users and roles `walkthrough --accounts` makes on petgate local, and their keys.
+
+    The API's account is the one petgate's own keys are in (STS GetCallerIdentity); another
+    account is reached as on petgate local a user would: AssumeRole of a role ARN in it gives
+    keys of that account (local/iam_control.py), and with them its IAM makes a role the API's
+    account may assume, whose sessions are the callers. Every call through gateway.aws_errors."""
+
+    def __init__(self, app: Services, prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix
+        self.made: list[tuple[str, str, str]] = []  # (account, kind, name), in the order made
+
+    def _client(self, service: str, keys: Keys | None) -> Any:
+        if keys is None:
+            return self.app.iam.client if service == "iam" else self.app.iam.sts
+        import boto3
+        from botocore.config import Config
+
+        session = boto3.Session(aws_access_key_id=keys.access_key, aws_secret_access_key=keys.secret_key,
+                                aws_session_token=keys.token, region_name=self.app.target.region_or_none() or "us-east-1")
+        return session.client(service, endpoint_url=self.app.target.control_url,  # type: ignore[call-overload]
+                              config=Config(retries={"mode": "standard"}))
+
+    def home_account(self) -> str:
+        with aws_errors("STS GetCallerIdentity"):
+            return self.app.iam.account()
+
+    def user(self, label: str, policy: dict[str, Any] | None) -> tuple[Identity, Keys]:
+        """A user in the API's account with `policy` inline (None: no policy), and its access key."""
+        iam = self._client("iam", None)
+        name = f"{self.prefix}-{label}"
+        with aws_errors(f"IAM CreateUser {name}"):
+            arn = iam.create_user(UserName=name)["User"]["Arn"]
+            account = arn.split(":")[4]
+            self.made.append((account, "user", name))
+            if policy is not None:
+                iam.put_user_policy(UserName=name, PolicyName="invoke", PolicyDocument=json.dumps(policy))
+            key = iam.create_access_key(UserName=name)["AccessKey"]
+        keys = Keys(arn, account, key["AccessKeyId"], key["SecretAccessKey"])
+        return Identity(arn=arn, account=account, kind="user", may_invoke=policy is not None, caller=arn), keys
+
+    def _setup_keys(self, account: str) -> Keys:
+        """Keys in `account`: AssumeRole of a role ARN there (petgate local answers with that account's keys)."""
+        arn = f"arn:aws:iam::{account}:role/{_SETUP_ROLE}"
+        with aws_errors(f"STS AssumeRole {arn}"):
+            session = self._client("sts", None).assume_role(RoleArn=arn, RoleSessionName="petgate-walkthrough")
+        c = session["Credentials"]
+        return Keys(session["AssumedRoleUser"]["Arn"], account, c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+
+    def role_in(self, account: str, label: str, trusted: str) -> tuple[Identity, Keys]:
+        """A role in another account that may invoke anything (its identity side allows),
+        trusting the API's account; then a session of it (the caller)."""
+        setup = self._setup_keys(account)
+        iam = self._client("iam", setup)
+        name = f"{self.prefix}-{label}"
+        trust = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{trusted}:root"}, "Action": "sts:AssumeRole"}]}
+        with aws_errors(f"IAM CreateRole {name} in account {account}"):
+            role_arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+            self.made.append((account, "role", name))
+            iam.put_role_policy(RoleName=name, PolicyName="invoke", PolicyDocument=json.dumps(INVOKE_ANYTHING))
+        with aws_errors(f"STS AssumeRole {role_arn}"):
+            session = self._client("sts", None).assume_role(RoleArn=role_arn, RoleSessionName="walkthrough")
+        c = session["Credentials"]
+        caller = session["AssumedRoleUser"]["Arn"]
+        keys = Keys(caller, account, c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+        return Identity(arn=role_arn, account=account, kind="role", may_invoke=True, caller=caller), keys
+
+    def delete_all(self) -> list[str]:
+        """Delete every identity made (keys and inline policies first), newest first; their ARNs."""
+        home = self.home_account()
+        deleted = []
+        for account, kind, name in reversed(self.made):
+            iam = self._client("iam", None if account == home else self._setup_keys(account))
+            with aws_errors(f"IAM delete {kind} {name}"):
+                if kind == "user":
+                    for key in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:
+                        iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
+                    for policy in iam.list_user_policies(UserName=name)["PolicyNames"]:
+                        iam.delete_user_policy(UserName=name, PolicyName=policy)
+                    iam.delete_user(UserName=name)
+                else:
+                    for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+                        iam.delete_role_policy(RoleName=name, PolicyName=policy)
+                    iam.delete_role(RoleName=name)
+            deleted.append(f"arn:aws:iam::{account}:{kind}/{name}")
+        self.made.clear()
+        return deleted
