@@ -7,6 +7,8 @@ STAMP := $(VENV)/.petgate-installed
 # the aws CLI (tests drive it against petgate local; bench/ compares with it) gets a venv of its
 # own: it pins botocore versions that boto3 may not share
 AWSCLI := bench/.venv-awscli/bin/aws
+# the AWS SDK for JavaScript v3's SigV4 signer, a second real client (tests/js/sign_and_get.mjs)
+JSDEPS := tests/js/node_modules/.petgate-installed
 
 .PHONY: demo test lint bench clean
 
@@ -19,7 +21,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/petgate --local walkthrough --cleanup
 
-test: $(STAMP) $(AWSCLI)
+test: $(STAMP) $(AWSCLI) $(JSDEPS)
 	PETGATE_TEST_AWS_CLI=$(CURDIR)/$(AWSCLI) $(BIN)/python -m pytest --durations=15
 
 lint: $(STAMP)
@@ -30,6 +32,10 @@ lint: $(STAMP)
 $(AWSCLI):
 	$(PYTHON) -m venv bench/.venv-awscli
 	bench/.venv-awscli/bin/python -m pip install --quiet awscli
+
+$(JSDEPS): tests/js/package.json tests/js/package-lock.json
+	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
+	touch $(JSDEPS)
 
 bench: $(STAMP) $(AWSCLI)
 	$(BIN)/python bench/run.py

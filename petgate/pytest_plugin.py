@@ -2,7 +2,9 @@
 
 Installed with petgate (entry point `pytest11`), it gives the session fixture
 `petgate_gateway`: a real `petgate local` process on a free loopback port, started once per
-test session and stopped after it, with its URL and a boto3 client factory:
+test session and stopped after it, with its URL and a boto3 client factory; and the function
+fixture `petgate_clean_gateway`: the same gateway, reset before the test (no API, deployment,
+WAF or IAM object left by an earlier test):
 
     def test_my_api(petgate_gateway):
         apigateway = petgate_gateway.client("apigateway")
@@ -47,6 +49,14 @@ class LocalGateway:
     def invoke_url(self, api_id: str, stage: str) -> str:
         """Where a deployed stage is served (append the resource path)."""
         return f"{self.url}/restapis/{api_id}/{stage}/_user_request_"
+
+    def reset(self) -> None:
+        """Clear the gateway's state (`POST /_petgate/reset`): every API, deployment, WAF and
+        IAM/STS object, as a fresh gateway starts."""
+        import requests
+
+        reply = requests.post(f"{self.url}/_petgate/reset", timeout=30)
+        reply.raise_for_status()
 
     @property
     def environment(self) -> dict[str, str]:
@@ -105,3 +115,11 @@ def petgate_gateway() -> Iterator[LocalGateway]:
     """One `petgate local` for the test session (control plane, data plane, checkip)."""
     with running_gateway() as gateway:
         yield gateway
+
+
+@pytest.fixture()
+def petgate_clean_gateway(petgate_gateway: LocalGateway) -> LocalGateway:
+    """The session's `petgate local`, reset before this test: it starts with no API, deployment,
+    WAF or IAM object of an earlier test (tests that use only `petgate_gateway` share state)."""
+    petgate_gateway.reset()
+    return petgate_gateway

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from petgate.local import reset
 from petgate.local.control import ControlPlane
 from petgate.local.dataplane import DataPlane
 from petgate.local.http import HEAD_TIMEOUT_S, MAX_CONNECTIONS, REASONS, GatewayHTTPServer
@@ -94,6 +95,15 @@ class LocalGateway:
         return json.dumps({"vpc_endpoints": [{"address": address, "vpce_id": e.vpce_id, "vpc_id": e.vpc_id}
                                              for address, e in mappings]}).encode()
 
+    def reset(self) -> None:
+        """Every API, snapshot, WAF and IAM/STS object gone, the throttle's buckets full, and with
+        `state` the file rewritten so (the `--vpc-endpoint` mappings stay): under the lock, so a
+        request in flight sees the state before or after, never half (reset.py)."""
+        with self.lock:
+            reset.clear(self.store, self.control.throttle)
+            if self.state is not None:
+                self._save_state()
+
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         match = _DATA_PLANE.match(path)
@@ -105,6 +115,11 @@ class LocalGateway:
             status, headers, body = 200, {"Content-Type": "text/plain"}, b"ok\n"
         elif path == "/_petgate/vpc-endpoints":  # read-only: the --vpc-endpoint mappings, by address
             status, headers, body = 200, {"Content-Type": "application/json"}, self._vpc_endpoints()
+        elif path in reset.PATHS:  # moto's /moto-api/reset and petgate's /_petgate/reset
+            refused = reset.answer(environ.get("REQUEST_METHOD", ""), path)
+            if refused is None:
+                self.reset()
+            status, headers, body = refused or reset.done()
         elif (private := invoke_target(environ)) is not None:
             status, headers, body = self.data.handle(environ, private.api_id, private.stage, private.path, private)
         else:

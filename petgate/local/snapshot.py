@@ -109,6 +109,12 @@ class SnapshotStore:
             self._snapshots = dict(saved["snapshots"])
             self._homes = dict(saved["homes"])
 
+    def clear(self) -> None:
+        """Forget every snapshot (the gateway's reset)."""
+        with self._lock:
+            self._snapshots = {}
+            self._homes = {}
+
     def drop_api(self, api_id: str) -> None:
         with self._lock:
             self._homes.pop(api_id, None)

@@ -50,6 +50,11 @@ class Throttle:
         self.lock = threading.Lock()
         self.buckets: dict[tuple[str, str], TokenBucket] = {}
 
+    def clear(self) -> None:
+        """Every bucket full again (the gateway's reset)."""
+        with self.lock:
+            self.buckets = {}
+
     def check(self, account_id: str, operation: str | None) -> None:
         """Raise TooManyRequestsException if the account is over quota for this call."""
         with self.lock:

@@ -1,7 +1,9 @@
 """Issue 18's tests: every cell of Table A (caller and API in one account) and Table B (caller in
 another account) of API Gateway's "How API Gateway resource policies affect authorization
 workflow" (apigateway-authorization-flow), through a live `petgate local` with requests signed
-by botocore's SigV4Auth.
+by botocore's SigV4Auth, and four cells and an STS session signed by a second real client, the
+AWS SDK for JavaScript v3's signer (@smithy/signature-v4, tests/js/sign_and_get.mjs), whose
+answers must be botocore's.
 
 Each cell is asserted three ways: the behaviour AWS's table writes (Allow / Explicit Deny /
 Implicit Deny), the decision of the pure `petgate.policy.authorization.authorize` for the same
@@ -17,12 +19,16 @@ their `:root` ARN, so every cell also shows an account principal matching a user
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from requests.structures import CaseInsensitiveDict
 
 from petgate import policy as p
 from petgate.policy.authorization import Authorization, Caller, authorize
@@ -278,3 +284,61 @@ def test_an_assumed_role_session_is_matched_by_its_role_arn(live: Live) -> None:
         answers[name] = (outcome.table, outcome.reason, answer.status_code)
     assert answers == {"reader": ("B", "allowed", 200), "writer": ("B", "implicit-deny", 403),
                        "auditor": ("A", "explicit-deny", 403)}
+
+
+# --- a second real client: the AWS SDK for JavaScript v3's signer ------------------------------------
+
+
+def js_signer_missing() -> str | None:
+    """Why the JS client cannot run here, or None."""
+    if shutil.which("node") is None:
+        return "node is not installed (the JS SDK signer needs node 18 or later)"
+    if not (JS_DIR / "node_modules" / "@smithy" / "signature-v4").is_dir():
+        return f"the JS SDK signer is not installed in {JS_DIR / 'node_modules'} (make test installs it: npm ci in tests/js)"
+    return None
+
+
+def js_signed_get(url: str, keys: Keys) -> tuple[int, CaseInsensitiveDict[str], Any]:
+    """GET `url` signed by @smithy/signature-v4 (tests/js/sign_and_get.mjs): status, headers, body."""
+    environment = {**os.environ, "AWS_ACCESS_KEY_ID": keys.key, "AWS_SECRET_ACCESS_KEY": keys.secret,
+                   "AWS_REGION": REGION}
+    environment.pop("AWS_SESSION_TOKEN", None)
+    if keys.token:
+        environment["AWS_SESSION_TOKEN"] = keys.token
+    completed = subprocess.run(["node", str(JS_SIGNER), url], capture_output=True, text=True, env=environment,
+                               timeout=30, check=False)
+    assert completed.returncode == 0, completed.stderr
+    printed = json.loads(completed.stdout)
+    return printed["status"], CaseInsensitiveDict(printed["headers"]), json.loads(printed["body"])
+
+
+JS_CELLS = [("allow", "A", "neither"), ("allow", "B", "allow"), ("allow", "B", "neither"), ("deny", "A", "allow")]
+
+
+@pytest.mark.parametrize(("resource", "table", "identity"), JS_CELLS, ids=[cell_id(c) for c in JS_CELLS])
+def test_cells_signed_by_the_js_sdk_answer_as_botocore_s(live: Live, resource: str, table: str, identity: str) -> None:
+    missing = js_signer_missing()
+    if missing:
+        pytest.skip(missing)
+    policy = live.serve(resource)
+    keys = live.users[table, identity]
+    outcome = live.expected(policy, keys.arn, identity_policies(identity, live.api_id))
+    status, headers, body = js_signed_get(live.invoke_url, keys)
+    assert_answer(live, status, body, headers, keys.arn, outcome)
+    botocore = signed("GET", live.invoke_url, keys)
+    assert (status, body) == (botocore.status_code, botocore.json())
+
+
+def test_a_session_signed_by_the_js_sdk_carries_its_token(live: Live) -> None:
+    """An STS session's token goes with the JS SDK's signature too (X-Amz-Security-Token)."""
+    missing = js_signer_missing()
+    if missing:
+        pytest.skip(missing)
+    policy = live.serve("allow")
+    session = live.admin_b  # a session of account B's admin role: no identity policy
+    outcome = live.expected(policy, session.arn, [])
+    assert (outcome.table, outcome.reason) == ("B", "iam-implicit-deny")
+    status, headers, body = js_signed_get(live.invoke_url, session)
+    assert_answer(live, status, body, headers, session.arn, outcome)
+    without_token = js_signed_get(live.invoke_url, Keys(session.key, session.secret))
+    assert without_token[0] == 403 and without_token[2] == {"message": "The security token included in the request is invalid."}
