@@ -78,6 +78,7 @@ def test_every_readme_example_runs_as_written(tmp_path: Path) -> None:
     assert "signed as arn:aws:iam::123456789012:user/alice" in completed.stderr  # Table A: her own policy
     assert "Table B (another account): both must allow" in completed.stderr  # policy check --principal
     assert "allowed (allowed, HTTP 200)" in completed.stderr.split("allows account 222233334444")[-1]
+    assert "private-endpoint-required" in completed.stderr  # walkthrough --private, its last check
     assert completed.stderr.count("### README line") == len(blocks)
 
 
