@@ -122,6 +122,7 @@ def scenario(petgate: Any, api_id: str, waf_list: str, tmp_path: Path) -> dict[s
         "--vpce", "vpce-0123456789abcdef0")
     run("status at the end", "status", *api)
     run("walkthrough", "walkthrough", "--name", f"Walk-{api_id}", "--new", "--cleanup")
+    run("walkthrough accounts", "walkthrough", "--accounts", "--name", f"Accounts-{api_id}", "--new", "--cleanup")
     return steps
 
 
