@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from petgate.local import reset
+from petgate.local import replies, reset
 from petgate.local.control import ControlPlane
 from petgate.local.dataplane import DataPlane
 from petgate.local.http import HEAD_TIMEOUT_S, MAX_CONNECTIONS, REASONS, GatewayHTTPServer
@@ -106,6 +106,7 @@ class LocalGateway:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        plane: str | None = None  # a control plane's protocol, for replies.finish
         match = _DATA_PLANE.match(path)
         if match:
             status, headers, body = self.data.handle(environ, match["api"], match["stage"], match["path"] or "/")
@@ -128,12 +129,15 @@ class LocalGateway:
             service = IamControl.service_of(environ)
             if service is not None:
                 (status, headers, body), changes = self.iam.handle(environ, service)
+                plane = "query"
             else:
                 is_waf = WafControl.wants(environ)
                 status, headers, body = (self.waf if is_waf else self.control).handle(environ)
+                plane = "wafv2" if is_waf else "apigateway"
                 changes = environ.get("REQUEST_METHOD") not in ("GET", "HEAD") and not (is_waf and WafControl.reads(environ))
             if self.state is not None and changes and status < 400:
                 self._save_state()
+        status, headers, body = replies.finish(plane, status, headers, body)  # request id, content type
         start_response(f"{status} {REASONS.get(status, 'Unknown')}", list(headers.items()))
         return [body]
 
