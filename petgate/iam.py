@@ -5,7 +5,8 @@ a user's inline and attached managed policies and those of every group it is in;
 inline and attached managed policies, which its sessions carry). Errors are petgate's own
 (gateway.aws_errors), IAM's NoSuchEntity and AccessDenied named for what they mean here.
 
-Also where the credentials that sign `verify --sign` / `--as PROFILE` come from (`signing_session`,
+`IamWriter` makes the IAM and STS writes of `walkthrough --accounts` (users, roles, AssumeRole,
+deleting them). Also where the credentials that sign `verify --sign` / `--as PROFILE` come from (`signing_session`,
 `credentials_of`): botocore's own chain, never a key of petgate's.
 
 On petgate local (`local=True`) every account's IAM is on one port: a read for another account
@@ -141,6 +142,71 @@ class Iam:
                 raise
         finally:
             self._account = None
+
+
+class IamWriter:
+    """IAM and STS writes, for `walkthrough --accounts` on petgate local: users with an inline
+    policy and an access key, roles with a trust and an inline policy, AssumeRole, and deleting
+    what was made. Built on an `Iam`'s clients, or on another account's keys (`in_account`)."""
+
+    def __init__(self, client: Any, sts: Any, target: Target) -> None:
+        self.client = client
+        self.sts = sts
+        self.target = target
+
+    @classmethod
+    def of(cls, iam: Iam, target: Target) -> IamWriter:
+        return cls(iam.client, iam.sts, target)
+
+    def in_account(self, access_key: str, secret_key: str, token: str | None) -> IamWriter:
+        """The same calls with another set of keys (on petgate local: another account's)."""
+        import boto3
+        from botocore.config import Config
+
+        session = boto3.Session(aws_access_key_id=access_key, aws_secret_access_key=secret_key,
+                                aws_session_token=token, region_name=self.target.region_or_none() or "us-east-1")
+        config = Config(retries={"mode": "standard"})
+        url = self.target.control_url
+        return IamWriter(session.client("iam", endpoint_url=url, config=config),
+                         session.client("sts", endpoint_url=url, config=config), self.target)
+
+    def create_user(self, name: str, policy: dict[str, Any] | None) -> tuple[str, str, str]:
+        """A user with `policy` inline (None: none) and an access key: (its ARN, key id, secret)."""
+        with aws_errors(f"IAM CreateUser {name}"):
+            arn = str(self.client.create_user(UserName=name)["User"]["Arn"])
+            if policy is not None:
+                self.client.put_user_policy(UserName=name, PolicyName="invoke", PolicyDocument=json.dumps(policy))
+            key = self.client.create_access_key(UserName=name)["AccessKey"]
+        return arn, str(key["AccessKeyId"]), str(key["SecretAccessKey"])
+
+    def create_role(self, name: str, trust: dict[str, Any], policy: dict[str, Any]) -> str:
+        """A role with its trust policy and `policy` inline; its ARN."""
+        with aws_errors(f"IAM CreateRole {name}"):
+            arn = str(self.client.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
+            self.client.put_role_policy(RoleName=name, PolicyName="invoke", PolicyDocument=json.dumps(policy))
+        return arn
+
+    def assume_role(self, role_arn: str, session_name: str) -> dict[str, Any]:
+        """STS AssumeRole: {"Arn": the session's ARN, "AccessKeyId", "SecretAccessKey", "SessionToken"}."""
+        with aws_errors(f"STS AssumeRole {role_arn}"):
+            answer = self.sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)
+        return {"Arn": answer["AssumedRoleUser"]["Arn"], **answer["Credentials"]}
+
+    def delete_user(self, name: str) -> None:
+        """The user, after its access keys and inline policies."""
+        with aws_errors(f"IAM delete user {name}"):
+            for key in self.client.list_access_keys(UserName=name)["AccessKeyMetadata"]:
+                self.client.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
+            for policy in self.client.list_user_policies(UserName=name)["PolicyNames"]:
+                self.client.delete_user_policy(UserName=name, PolicyName=policy)
+            self.client.delete_user(UserName=name)
+
+    def delete_role(self, name: str) -> None:
+        """The role, after its inline policies."""
+        with aws_errors(f"IAM delete role {name}"):
+            for policy in self.client.list_role_policies(RoleName=name)["PolicyNames"]:
+                self.client.delete_role_policy(RoleName=name, PolicyName=policy)
+            self.client.delete_role(RoleName=name)
 
 
 def for_target(target: Target) -> Iam:

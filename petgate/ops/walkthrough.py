@@ -4,7 +4,6 @@ ops.access_denied, ops.verify, waf_list); what each step did is recorded in its 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +15,7 @@ from petgate.ops.results import FLAT, UNSET, Result, Unset
 from petgate.ops.services import Services
 
 if TYPE_CHECKING:
+    from petgate.iam import IamWriter
     from petgate.ops.verify import Probed, Signer
     from petgate.waf_list import WafList
     from petgate.waf_parts import ListResult
@@ -275,16 +275,11 @@ class Identities:
         self.prefix = prefix
         self.made: list[tuple[str, str, str]] = []  # (account, kind, name), in the order made
 
-    def _client(self, service: str, keys: Keys | None) -> Any:
-        if keys is None:
-            return self.app.iam.client if service == "iam" else self.app.iam.sts
-        import boto3
-        from botocore.config import Config
+    def _writer(self, keys: Keys | None) -> IamWriter:
+        from petgate.iam import IamWriter
 
-        session = boto3.Session(aws_access_key_id=keys.access_key, aws_secret_access_key=keys.secret_key,
-                                aws_session_token=keys.token, region_name=self.app.target.region_or_none() or "us-east-1")
-        return session.client(service, endpoint_url=self.app.target.control_url,  # type: ignore[call-overload]
-                              config=Config(retries={"mode": "standard"}))
+        writer = IamWriter.of(self.app.iam, self.app.target)
+        return writer if keys is None else writer.in_account(keys.access_key, keys.secret_key, keys.token)
 
     def home_account(self) -> str:
         with aws_errors("STS GetCallerIdentity"):
@@ -292,62 +287,39 @@ class Identities:
 
     def user(self, label: str, policy: dict[str, Any] | None) -> tuple[Identity, Keys]:
         """A user in the API's account with `policy` inline (None: no policy), and its access key."""
-        iam = self._client("iam", None)
         name = f"{self.prefix}-{label}"
-        with aws_errors(f"IAM CreateUser {name}"):
-            arn = iam.create_user(UserName=name)["User"]["Arn"]
-            account = arn.split(":")[4]
-            self.made.append((account, "user", name))
-            if policy is not None:
-                iam.put_user_policy(UserName=name, PolicyName="invoke", PolicyDocument=json.dumps(policy))
-            key = iam.create_access_key(UserName=name)["AccessKey"]
-        keys = Keys(arn, account, key["AccessKeyId"], key["SecretAccessKey"])
+        arn, key_id, secret = self._writer(None).create_user(name, policy)
+        account = arn.split(":")[4]
+        self.made.append((account, "user", name))
+        keys = Keys(arn, account, key_id, secret)
         return Identity(arn=arn, account=account, kind="user", may_invoke=policy is not None, caller=arn), keys
+
+    def _session_keys(self, role_arn: str, account: str, session_name: str) -> Keys:
+        session = self._writer(None).assume_role(role_arn, session_name)
+        return Keys(session["Arn"], account, session["AccessKeyId"], session["SecretAccessKey"], session["SessionToken"])
 
     def _setup_keys(self, account: str) -> Keys:
         """Keys in `account`: AssumeRole of a role ARN there (petgate local answers with that account's keys)."""
-        arn = f"arn:aws:iam::{account}:role/{_SETUP_ROLE}"
-        with aws_errors(f"STS AssumeRole {arn}"):
-            session = self._client("sts", None).assume_role(RoleArn=arn, RoleSessionName="petgate-walkthrough")
-        c = session["Credentials"]
-        return Keys(session["AssumedRoleUser"]["Arn"], account, c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+        return self._session_keys(f"arn:aws:iam::{account}:role/{_SETUP_ROLE}", account, "petgate-walkthrough")
 
     def role_in(self, account: str, label: str, trusted: str) -> tuple[Identity, Keys]:
         """A role in another account that may invoke anything (its identity side allows),
         trusting the API's account; then a session of it (the caller)."""
-        setup = self._setup_keys(account)
-        iam = self._client("iam", setup)
         name = f"{self.prefix}-{label}"
         trust = {"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{trusted}:root"}, "Action": "sts:AssumeRole"}]}
-        with aws_errors(f"IAM CreateRole {name} in account {account}"):
-            role_arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-            self.made.append((account, "role", name))
-            iam.put_role_policy(RoleName=name, PolicyName="invoke", PolicyDocument=json.dumps(INVOKE_ANYTHING))
-        with aws_errors(f"STS AssumeRole {role_arn}"):
-            session = self._client("sts", None).assume_role(RoleArn=role_arn, RoleSessionName="walkthrough")
-        c = session["Credentials"]
-        caller = session["AssumedRoleUser"]["Arn"]
-        keys = Keys(caller, account, c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
-        return Identity(arn=role_arn, account=account, kind="role", may_invoke=True, caller=caller), keys
+        role_arn = self._writer(self._setup_keys(account)).create_role(name, trust, INVOKE_ANYTHING)
+        self.made.append((account, "role", name))
+        keys = self._session_keys(role_arn, account, "walkthrough")
+        return Identity(arn=role_arn, account=account, kind="role", may_invoke=True, caller=keys.arn), keys
 
     def delete_all(self) -> list[str]:
         """Delete every identity made (keys and inline policies first), newest first; their ARNs."""
         home = self.home_account()
         deleted = []
         for account, kind, name in reversed(self.made):
-            iam = self._client("iam", None if account == home else self._setup_keys(account))
-            with aws_errors(f"IAM delete {kind} {name}"):
-                if kind == "user":
-                    for key in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:
-                        iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
-                    for policy in iam.list_user_policies(UserName=name)["PolicyNames"]:
-                        iam.delete_user_policy(UserName=name, PolicyName=policy)
-                    iam.delete_user(UserName=name)
-                else:
-                    for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
-                        iam.delete_role_policy(RoleName=name, PolicyName=policy)
-                    iam.delete_role(RoleName=name)
+            writer = self._writer(None if account == home else self._setup_keys(account))
+            (writer.delete_user if kind == "user" else writer.delete_role)(name)
             deleted.append(f"arn:aws:iam::{account}:{kind}/{name}")
         self.made.clear()
         return deleted
