@@ -1,4 +1,4 @@
-"""The one class that makes every boto3 `iam` and `sts` call petgate uses: who a set of
+"""The classes that make every boto3 `iam` and `sts` call petgate uses: who a set of
 credentials is (STS GetCallerIdentity), and the identity policies IAM holds for a user or a role,
 as IAM evaluates them for `execute-api:Invoke` (IAM User Guide, "Policies and permissions":
 a user's inline and attached managed policies and those of every group it is in; a role's
