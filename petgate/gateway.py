@@ -184,7 +184,7 @@ class Gateway:
 
     def list_apis(self) -> list[dict[str, Any]]:
         with aws_errors("listing REST APIs"):
-            pages = self.client.get_paginator("get_rest_apis").paginate()
+            pages = self.client.get_paginator("get_rest_apis").paginate(PaginationConfig={"PageSize": 500})
             return [dict(item) for page in pages for item in page.get("items", [])]
 
     def find_apis_named(self, name: str) -> list[ApiRef]:
@@ -289,7 +289,7 @@ class Gateway:
 
     def get_deployments(self, api_id: str) -> list[dict[str, Any]]:
         with aws_errors(f"listing the deployments of API {api_id}"):
-            pages = self.client.get_paginator("get_deployments").paginate(restApiId=api_id)
+            pages = self.client.get_paginator("get_deployments").paginate(restApiId=api_id, PaginationConfig={"PageSize": 500})
             return [dict(item) for page in pages for item in page.get("items", [])]
 
     def get_stage_export(self, api_id: str, stage: str) -> dict[str, Any]:

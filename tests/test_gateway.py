@@ -518,7 +518,7 @@ def test_an_id_is_looked_up_directly() -> None:
 
 def test_a_name_matching_one_api_is_that_api() -> None:
     gateway, stubber = stubbed()
-    stubber.add_response("get_rest_apis", {"items": [{"id": OTHER_ID, "name": "Other"}, {"id": API_ID, "name": "PetStore"}]}, {})
+    stubber.add_response("get_rest_apis", {"items": [{"id": OTHER_ID, "name": "Other"}, {"id": API_ID, "name": "PetStore"}]}, {"limit": 500})
     assert resolve_api(gateway, "PetStore") == gw.ApiRef(API_ID, "PetStore")
     stubber.assert_no_pending_responses()
 
@@ -527,13 +527,13 @@ def test_an_id_shaped_name_is_found_by_name_when_no_api_has_that_id() -> None:
     gateway, stubber = stubbed()
     stubber.add_client_error("get_rest_api", service_error_code="NotFoundException", http_status_code=404,
                              expected_params={"restApiId": "mypetstore"})
-    stubber.add_response("get_rest_apis", {"items": [{"id": API_ID, "name": "mypetstore"}]}, {})
+    stubber.add_response("get_rest_apis", {"items": [{"id": API_ID, "name": "mypetstore"}]}, {"limit": 500})
     assert resolve_api(gateway, "mypetstore") == gw.ApiRef(API_ID, "mypetstore")
 
 
 def test_no_match_is_a_not_found_aws_error() -> None:
     gateway, stubber = stubbed()
-    stubber.add_response("get_rest_apis", {"items": [{"id": API_ID, "name": "PetStore"}]}, {})
+    stubber.add_response("get_rest_apis", {"items": [{"id": API_ID, "name": "PetStore"}]}, {"limit": 500})
     with pytest.raises(AwsError) as raised:
         resolve_api(gateway, "Petstore")
     assert raised.value.code == "NotFoundException" and raised.value.exit_code == EXIT_AWS
@@ -545,8 +545,8 @@ def test_two_apis_of_that_name_is_a_usage_error_listing_both_ids() -> None:
     gateway, stubber = stubbed()
     # on two pages: every page is read
     stubber.add_response("get_rest_apis", {"items": [{"id": API_ID, "name": "PetStore"}, {"id": "aaaaaaaaaa", "name": "X"}],
-                                           "position": "next"}, {})
-    stubber.add_response("get_rest_apis", {"items": [{"id": OTHER_ID, "name": "PetStore"}]}, {"position": "next"})
+                                           "position": "next"}, {"limit": 500})
+    stubber.add_response("get_rest_apis", {"items": [{"id": OTHER_ID, "name": "PetStore"}]}, {"limit": 500, "position": "next"})
     with pytest.raises(UsageError) as raised:
         resolve_api(gateway, "PetStore")
     assert not isinstance(raised.value, AwsError)
@@ -562,7 +562,7 @@ def test_what_looks_like_an_api_id(text: str, is_id: bool) -> None:
 
 def test_a_name_is_never_looked_up_as_an_id() -> None:
     gateway, stubber = stubbed()
-    stubber.add_response("get_rest_apis", {"items": [{"id": API_ID, "name": "Pet-Store"}]}, {})
+    stubber.add_response("get_rest_apis", {"items": [{"id": API_ID, "name": "Pet-Store"}]}, {"limit": 500})
     assert resolve_api(gateway, "Pet-Store").id == API_ID  # a GetRestApi call would fail the Stubber
 
 

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from petgate.local import export, gateway_responses, importer, method_update, snapshot
+from petgate.local import export, gateway_responses, importer, method_update, paging, snapshot
 from petgate.local.errors import (
     ApiError,
     BodyError,
@@ -184,6 +184,21 @@ class ControlPlane:
             return self._operations
 
     def handle(self, environ: dict[str, Any]) -> Response:
+        """A list call is paged here (paging.py), whichever handler answered it."""
+        method = environ["REQUEST_METHOD"]
+        if method == "GET":
+            path = urllib.parse.unquote(environ.get("PATH_INFO", ""))
+            query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+            operation, _ = self.operations.find(method, path, query)
+            if operation is not None and paging.paged(operation):
+                try:
+                    offset, limit = paging.window(query)
+                except ApiError as exc:
+                    return exc.response()
+                return paging.cut(self._handle(environ), offset, limit)
+        return self._handle(environ)
+
+    def _handle(self, environ: dict[str, Any]) -> Response:
         method = environ["REQUEST_METHOD"]
         path = urllib.parse.unquote(environ.get("PATH_INFO", ""))
         query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
