@@ -36,9 +36,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "require-iam": ("petgate.commands.iam:require_iam", "Require IAM authorization (AWS_IAM) on the methods."),
     "allow-vpc": ("petgate.commands.allow:allow_vpc", "Only these VPCs / VPC endpoints (private APIs)."),
     "policy": ("petgate.commands.policy:policy", "Show the policy, or check a request against it."),
+    "diff": ("petgate.commands.diff:diff", "Compare a policy file with the API's (AWS's rewrites ignored)."),
     "sync": ("petgate.commands.sync:sync", "Make the policy deny list exactly a file's (with a change gate)."),
     "prune": ("petgate.commands.prune:prune", "Lift the blocks whose --for / --until time is up."),
     "waf": ("petgate.commands.waf:waf", "Deny lists in AWS WAF (past the policy quota, no redeploy)."),
+    "audit": ("petgate.commands.audit:audit", "Check every REST API of the region for open doors and leaks."),
     "local": ("petgate.commands.local:local", "Run petgate's local API Gateway."),
 }
 

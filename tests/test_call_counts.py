@@ -377,3 +377,20 @@ def test_a_malformed_principal_makes_no_call(petgate: Any, api_id: str, calls: l
     result = petgate("allow-principals", "--api", api_id, "arn:aws:iam::111122223333:usr/a")
     assert result.exit_code == 2 and "not an IAM principal ARN" in result.stderr
     assert calls == []
+
+
+def test_diff_only_reads(petgate: Any, api_id: str, calls: list[str], tmp_path: Any) -> None:
+    file = tmp_path / "policy.json"
+    file.write_text('{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", '
+                    '"Resource": "execute-api:/*"}]}', encoding="utf-8")
+    assert petgate("deploy", "--api", api_id).exit_code == 0
+    calls.clear()
+    assert petgate("diff", "--api", api_id, "--file", str(file)).exit_code == 1
+    assert calls == ["GetRestApi"], "the stored policy: one read, no lease"
+    calls.clear()
+    assert petgate("diff", "--api", api_id, "--file", str(file), "--deployed").exit_code == 1
+    assert calls == ["GetRestApi", "GetExport"]
+    calls.clear()
+    file.write_text("not json", encoding="utf-8")
+    assert petgate("diff", "--api", api_id, "--file", str(file)).exit_code == 2
+    assert calls == [], "a bad file is refused before any call"

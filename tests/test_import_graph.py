@@ -216,6 +216,8 @@ POLICY_MAY_IMPORT = {
     "petgate.policy.allow": {"petgate.policy.model", "petgate.policy.evaluate", "petgate.expiry"},
     # Tables A and B over the evaluator's decisions (issue 18)
     "petgate.policy.authorization": {"petgate.policy.model", "petgate.policy.evaluate", "petgate.expiry"},
+    # diff's comparison after AWS's rewrites (issue 20)
+    "petgate.policy.normalise": {"petgate.policy.model", "petgate.expiry"},
 }
 # what a pure module may import from outside petgate: no click, boto3, requests, files or sockets
 PURE_STDLIB = {"__future__", "collections", "copy", "dataclasses", "datetime", "functools", "ipaddress",

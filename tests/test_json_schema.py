@@ -35,10 +35,14 @@ SCHEMA: dict[str, set[str]] = {
     | {"now", "pruned", "expiring"},
     "waf prune": {"list", "now", "pruned", "changed", "dry_run", "ip_sets_deleted"},
     "several apis": {"apis", "ok"},
+    "diff": {"api_id", "stage", "source", "same", "only_in_file", "only_in_aws", "changed", "file"},
 }
 
 
-def test_every_command_keeps_its_documented_keys(petgate: Any, api_id: str) -> None:
+def test_every_command_keeps_its_documented_keys(petgate: Any, api_id: str, tmp_path: Any) -> None:
+    policy_file = tmp_path / "policy.json"
+    policy_file.write_text('{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", '
+                           '"Resource": "execute-api:/other/*"}]}', encoding="utf-8")
     runs = {
         "import-example": ["import-example", "--name", "SchemaTest", "--new"],
         "deploy": ["deploy", "--api", api_id],
@@ -59,10 +63,11 @@ def test_every_command_keeps_its_documented_keys(petgate: Any, api_id: str) -> N
         "prune": ["prune", "--api", api_id],
         "waf prune": ["waf", "prune", "--list", "schema"],
         "several apis": ["deploy", "--api", api_id, "--api", api_id + "-other"],
+        "diff": ["diff", "--api", api_id, "--file", str(policy_file)],
     }
     assert set(runs) == set(SCHEMA)
     for name, args in runs.items():
         result = petgate("-o", "json", *args)
-        assert result.exit_code == (3 if name == "several apis" else 0), (name, result.stderr)
+        assert result.exit_code == {"several apis": 3, "diff": 1}.get(name, 0), (name, result.stderr)
         missing = SCHEMA[name] - set(result.json)
         assert not missing, f"{name} lost documented keys {sorted(missing)}"
