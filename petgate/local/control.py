@@ -243,7 +243,7 @@ class ControlPlane:
     def create_or_import(self, caller: Caller, _: dict[str, str], query: dict[str, list[str]], body: bytes) -> Response:
         backend = caller.backend
         if query.get("mode", [""])[0] == "import":
-            document = importer.parse_document(body)
+            document = importer.parse_document(body, _fail_on_warnings(query))
             endpoint = _param(query, "endpointConfigurationTypes", "EDGE").upper()
             if endpoint not in ("EDGE", "REGIONAL", "PRIVATE"):
                 raise ApiError("BadRequestException", f"Invalid endpoint configuration type {endpoint!r}.")
@@ -255,6 +255,7 @@ class ControlPlane:
         if request.get("description") == "":  # test_create_rest_api_with_optional_params / create-empty-desc
             raise ApiError("BadRequestException", "Description cannot be an empty string")
         _check_endpoint_types((request.get("endpointConfiguration") or {}).get("types"))
+        _check_api_key_source(request.get("apiKeySource"))
         api = backend.create_rest_api(
             request["name"],
             request.get("description", ""),
@@ -275,7 +276,7 @@ class ControlPlane:
 
     def put_rest_api(self, caller: Caller, match: dict[str, str], query: dict[str, list[str]], body: bytes) -> Response:
         backend = caller.backend
-        document = importer.parse_document(body)
+        document = importer.parse_document(body, _fail_on_warnings(query))
         mode = query.get("mode", ["merge"])[0]
         api = importer.apply_document(backend, match["api"], document, mode)
         # test_apigateway_import, test_put_rest_api_mode_binary_media_types / put-api: the
@@ -380,7 +381,7 @@ class ControlPlane:
     def get_export(self, caller: Caller, match: dict[str, str], query: dict[str, list[str]], __: bytes) -> Response:
         api = caller.backend.get_rest_api(match["api"])
         if match["kind"] not in export.KINDS:
-            raise ApiError("BadRequestException", f"No API exporter for type {match['kind']!r}.")
+            raise ApiError("BadRequestException", f"No API exporter for type {match['kind']!r}")
         stage = api.stages.get(match["stage"])
         if stage is None:
             raise ApiError("NotFoundException", "Invalid stage identifier specified")
@@ -447,6 +448,19 @@ def _created(api: Any) -> dict[str, Any]:
     if not shown.get("tags"):
         shown.pop("tags", None)
     return shown
+
+
+def _fail_on_warnings(query: dict[str, list[str]]) -> bool:
+    return query.get("failonwarnings", query.get("failOnWarnings", ["false"]))[0].lower() == "true"
+
+
+def _check_api_key_source(source: Any) -> None:
+    """AWS's enum check of CreateRestApi's apiKeySource (Coral's wording, as moto's own
+    responses.py writes it; moto's server checks it, petgate's CreateRestApi replaces moto's)."""
+    if source is not None and source not in ("AUTHORIZER", "HEADER"):
+        raise ApiError("ValidationException", (
+            f"1 validation error detected: Value '{source}' at 'createRestApiInput.apiKeySource' failed to "
+            "satisfy constraint: Member must satisfy enum value set: [AUTHORIZER, HEADER]"))
 
 
 def _check_endpoint_types(types: Any) -> None:

@@ -16,7 +16,7 @@ from petgate.local.errors import ApiError
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "x-amazon-apigateway-any-method"}
 
 
-def parse_document(body: bytes) -> dict[str, Any]:
+def parse_document(body: bytes, fail_on_warnings: bool = False) -> dict[str, Any]:
     text = body.decode("utf-8", errors="replace").strip()
     try:
         document = json.loads(text)
@@ -30,6 +30,15 @@ def parse_document(body: bytes) -> dict[str, Any]:
         raise ApiError("BadRequestException", "Invalid OpenAPI input: no swagger or openapi version.")
     if not isinstance(document.get("paths", {}), dict):
         raise ApiError("BadRequestException", "Invalid OpenAPI input: paths must be an object.")
+    version = str(document.get("openapi", "3"))
+    if "swagger" not in document and not version.startswith("3."):
+        raise ApiError("BadRequestException", f"Invalid OpenAPI input: openapi {version!r} is not a 3.x version "
+                       "(a Swagger 2.0 document says \"swagger\": \"2.0\").")
+    if fail_on_warnings and "paths" not in document:
+        # with failOnWarnings, what is only a warning otherwise stops the import (moto's wording;
+        # no recording of AWS's was found)
+        raise ApiError("BadRequestException",
+                       "Failed to parse the uploaded OpenAPI document due to: 'paths' is a required property")
     return document
 
 
@@ -71,7 +80,7 @@ def import_document(
 def apply_document(backend: Any, api_id: str, document: dict[str, Any], mode: str) -> Any:
     """Build the document's paths, methods, integrations and models into the API (PutRestApi)."""
     if mode not in ("merge", "overwrite"):
-        raise ApiError("BadRequestException", f"Invalid mode {mode!r}: use merge or overwrite.")
+        raise ApiError("BadRequestException", 'Enumeration value of OpenAPI import mode must be "overwrite" or "merge"')
     api = backend.get_rest_api(api_id)
     if mode == "overwrite":
         root = api.resources[api.root_resource_id]
