@@ -36,6 +36,7 @@ SCHEMA: dict[str, set[str]] = {
     "waf prune": {"list", "now", "pruned", "changed", "dry_run", "ip_sets_deleted"},
     "several apis": {"apis", "ok"},
     "diff": {"api_id", "stage", "source", "same", "only_in_file", "only_in_aws", "changed", "file"},
+    "audit": {"region", "fail_on", "failed", "apis", "findings", "counts", "http_apis"},
 }
 
 
@@ -64,10 +65,11 @@ def test_every_command_keeps_its_documented_keys(petgate: Any, api_id: str, tmp_
         "waf prune": ["waf", "prune", "--list", "schema"],
         "several apis": ["deploy", "--api", api_id, "--api", api_id + "-other"],
         "diff": ["diff", "--api", api_id, "--file", str(policy_file)],
+        "audit": ["audit"],
     }
     assert set(runs) == set(SCHEMA)
     for name, args in runs.items():
         result = petgate("-o", "json", *args)
-        assert result.exit_code == {"several apis": 3, "diff": 1}.get(name, 0), (name, result.stderr)
+        assert result.exit_code == {"several apis": 3, "diff": 1, "audit": 1}.get(name, 0), (name, result.stderr)
         missing = SCHEMA[name] - set(result.json)
         assert not missing, f"{name} lost documented keys {sorted(missing)}"
