@@ -121,6 +121,11 @@ def scenario(petgate: Any, api_id: str, waf_list: str, tmp_path: Path) -> dict[s
     run("import-example private", "import-example", "--name", f"Private-{api_id}", "--endpoint-type", "PRIVATE",
         "--vpce", "vpce-0123456789abcdef0")
     run("status at the end", "status", *api)
+    committed = tmp_path / "policy.json"
+    committed.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}]}))
+    run("diff", "diff", *api, "--file", str(committed))
+    run("diff deployed", "diff", *api, "--file", str(committed), "--deployed")
     run("walkthrough", "walkthrough", "--name", f"Walk-{api_id}", "--new", "--cleanup")
     run("walkthrough accounts", "walkthrough", "--accounts", "--name", f"Accounts-{api_id}", "--new", "--cleanup")
     return steps
