@@ -7,6 +7,9 @@ shape (`{"__type": ..., "message": ...}`): the Authorization header, an operatio
 (UnknownOperationException), and a body that is a JSON object of the operation's input shape
 (SerializationException; ValidationException for a required member missing). Where moto still
 fails, the answer says so: 501 for an operation it lacks, else a 400, never a 500.
+
+List* calls page as AWS pages them (paging.py's wafv2 part): moto's own pages and markers, a Limit
+outside 1 to 100 refused first, a marker moto cannot read a WAFInvalidParameterException.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import sys
 import threading
 from typing import Any
 
-from petgate.local import waf_fixes
+from petgate.local import paging, waf_fixes
 from petgate.local.control import Caller, Response, _read_body, forward_to
 from petgate.local.errors import (
     ApiError,
@@ -72,13 +75,17 @@ class WafControl:
         try:
             environ = check_signature(environ, wafv2_backends, INCOMPLETE_SIGNATURE_STATUS)
             request = self.check(operation, body)
+            paged = paging.waf_paged(self.model().operation_model(operation))
+            if paged:
+                paging.waf_check_limit(request)
         except ApiError as exc:
             return exc.json11_response()
         with self.lock:
             try:
                 if operation == "ListResourcesForWebACL":
                     return self._list_resources(Caller(environ), request)
-                return forward_to(self.moto_app, environ, body if body.strip() else b"{}")
+                answer = forward_to(self.moto_app, environ, body if body.strip() else b"{}")
+                return paging.waf_answer(answer) if paged else answer
             except NotImplementedError:
                 return ApiError("NotImplemented", f"petgate local does not implement {operation} (moto lacks it)").json11_response()
             except Exception as exc:  # moto failed on a request that passed AWS's checks
