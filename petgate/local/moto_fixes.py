@@ -79,6 +79,8 @@ def install() -> None:
         for key in ("description", "version", "binaryMediaTypes"):
             if not shown.get(key):
                 shown.pop(key, None)
+        if shown.get("minimumCompressionSize") is None:  # test_update_rest_api_compression / disable-compression
+            shown.pop("minimumCompressionSize", None)
         endpoint = dict(shown.get("endpointConfiguration") or {"types": ["EDGE"]})
         endpoint.setdefault("ipAddressType", "dualstack" if "PRIVATE" in (endpoint.get("types") or []) else "ipv4")
         shown["endpointConfiguration"] = endpoint
@@ -129,6 +131,14 @@ def install() -> None:
         resources = self.backend.get_resources(function_id)
         return json.dumps({"item": [resource_listing(self, r) for r in resources]})
 
+    def get_stages(self: Any) -> str:
+        # API, TestApiGatewayStage::test_get_stages_filters_by_deployment_id / stages-deploy1,
+        # stages-deploy2: deploymentId keeps that deployment's stages (moto lists them all)
+        function_id = self.path.split("/")[2]
+        wanted = self.querystring.get("deploymentId", [None])[0]
+        stages = [s for s in self.backend.get_stages(function_id) if wanted is None or s.deployment_id == wanted]
+        return json.dumps({"item": [s.to_json() for s in stages]})
+
     original_stage_init = models.Stage.__init__
     original_stage_json = models.Stage.to_json
 
@@ -167,6 +177,7 @@ def install() -> None:
     models.Integration.to_json = integration_to_json  # type: ignore[method-assign]
     models.IntegrationResponse.to_json = integration_response_to_json  # type: ignore[method-assign]
     responses.APIGatewayResponse.get_resources = get_resources  # type: ignore[method-assign]
+    responses.APIGatewayResponse.get_stages = get_stages  # type: ignore[method-assign]
     patches = {"get_rest_api": get_rest_api, "put_integration": put_integration, "create_model": create_model, "get_model": get_model,
                "delete_model": delete_model}
     for name, function in patches.items():
