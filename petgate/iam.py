@@ -160,15 +160,8 @@ class IamWriter:
 
     def in_account(self, access_key: str, secret_key: str, token: str | None) -> IamWriter:
         """The same calls with another set of keys (on petgate local: another account's)."""
-        import boto3
-        from botocore.config import Config
-
-        session = boto3.Session(aws_access_key_id=access_key, aws_secret_access_key=secret_key,
-                                aws_session_token=token, region_name=self.target.region_or_none() or "us-east-1")
-        config = Config(retries={"mode": "standard"})
-        url = self.target.control_url
-        return IamWriter(session.client("iam", endpoint_url=url, config=config),
-                         session.client("sts", endpoint_url=url, config=config), self.target)
+        return IamWriter.of(build(_session(self.target, None, (access_key, secret_key, token)), self.target),
+                            self.target)
 
     def create_user(self, name: str, policy: dict[str, Any] | None) -> tuple[str, str, str]:
         """A user with `policy` inline (None: none) and an access key: (its ARN, key id, secret)."""
@@ -214,8 +207,8 @@ def for_target(target: Target) -> Iam:
     keys with --local, which moto's IAM serves as its default account)."""
     from petgate.target import LOCAL_CREDENTIALS
 
-    return build(_session(target, None if target.local else target.profile, LOCAL_CREDENTIALS if target.local else None),
-                 target)
+    keys = (*LOCAL_CREDENTIALS, None) if target.local else None
+    return build(_session(target, None if target.local else target.profile, keys), target)
 
 
 def build(session: Any, target: Target) -> Iam:
@@ -229,18 +222,21 @@ def build(session: Any, target: Target) -> Iam:
                session.client("sts", endpoint_url=endpoint, config=config), local=target.local)
 
 
-def _session(target: Target, profile: str | None, keys: tuple[str, str] | None = None, option: str = "--profile") -> Any:
-    """A boto3 session with botocore's own model loader (target.boto3_session's loads only the
-    apigateway and wafv2 models: target.SERVICES), the credentials of `keys` or of `profile` (None:
-    botocore's chain: AWS_PROFILE, the environment, ...), the target's region."""
-    import boto3
+def _session(target: Target, profile: str | None, keys: tuple[str, str, str | None] | None = None,
+             option: str = "--profile") -> Any:
+    """A boto3 session (target.new_session: petgate's model loader) with the credentials of `keys`
+    (key, secret, session token or None) or of `profile` (None: botocore's chain: AWS_PROFILE, the
+    environment, ...), in the target's region."""
     import botocore.exceptions
+
+    from petgate.target import new_session
 
     region = target.region_or_none() or "us-east-1"  # IAM is global; STS answers in any region
     try:
         if keys is not None:
-            return boto3.Session(aws_access_key_id=keys[0], aws_secret_access_key=keys[1], region_name=region)
-        return boto3.Session(profile_name=profile, region_name=region)
+            return new_session(aws_access_key_id=keys[0], aws_secret_access_key=keys[1], aws_session_token=keys[2],
+                               region_name=region)
+        return new_session(profile_name=profile, region_name=region)
     except botocore.exceptions.ProfileNotFound as exc:
         where = "--as" if option == "--as" else "--profile / AWS_PROFILE"
         raise UsageError(f"AWS profile {exc.kwargs.get('profile')!r} not found",

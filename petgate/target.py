@@ -39,7 +39,7 @@ def check_url(url: str, where: str) -> tuple[str, int]:
     return parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
-SERVICES = ("apigateway", "wafv2")  # the clients petgate makes
+SERVICES = ("apigateway", "wafv2", "iam", "sts")  # the clients petgate makes
 
 
 def _botocore_session() -> Any:
@@ -77,6 +77,14 @@ def _botocore_session() -> Any:
 
     session.lazy_register_component("data_loader", loader)
     return session
+
+
+def new_session(**settings: Any) -> Any:
+    """A boto3 session (credentials, profile, region as boto3.Session takes them) whose models
+    come through petgate's loader (_botocore_session). Every boto3 session petgate makes is one."""
+    import boto3
+
+    return boto3.Session(botocore_session=_botocore_session(), **settings)
 
 
 def _profile_not_found(profile: str | None) -> UsageError:
@@ -150,20 +158,14 @@ class Target:
         return str(value) if value else None
 
     def boto3_session(self) -> Any:
-        import boto3
         import botocore.exceptions
 
         try:
             if self.local:
                 key, secret = LOCAL_CREDENTIALS
-                return boto3.Session(
-                    aws_access_key_id=key,
-                    aws_secret_access_key=secret,
-                    region_name=self.resolved_region(),
-                    botocore_session=_botocore_session(),
-                )
-            return boto3.Session(profile_name=self.profile, region_name=self.resolved_region(),
-                                 botocore_session=_botocore_session())
+                return new_session(aws_access_key_id=key, aws_secret_access_key=secret,
+                                   region_name=self.resolved_region())
+            return new_session(profile_name=self.profile, region_name=self.resolved_region())
         except botocore.exceptions.ProfileNotFound as exc:
             raise _profile_not_found(exc.kwargs.get("profile")) from None
 
