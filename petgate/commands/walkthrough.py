@@ -296,12 +296,7 @@ def _run(app: App, story: Story, name: str, stage: str, reused: str | None, clea
     require(story.check("Verify everyone may call it again", url, "allowed", timeout, api_id, stage))
 
     if cleanup:
-        def delete() -> ops_walkthrough.Deleted:
-            result = ops_walkthrough.delete_api(app, api_id, "walkthrough --cleanup")
-            app.output.info(f"   deleted API {api_id}")
-            return result
-
-        story.step("Clean up: delete the API", delete)
+        _delete_api_step(app, story, api_id, "walkthrough --cleanup")
 
 
 def _run_waf(app: App, story: Story, name: str, stage: str, reused: str | None, cleanup: bool, timeout: float) -> None:
@@ -473,12 +468,17 @@ def _run_private(app: App, story: Story, name: str, stage: str, endpoints: list[
           "private-endpoint-required", "a PRIVATE API answers only through a VPC endpoint (403 Forbidden)")
 
     if cleanup:
-        def delete() -> ops_walkthrough.Deleted:
-            result = ops_walkthrough.delete_api(app, api_id, "walkthrough --private --cleanup")
-            app.output.info(f"   deleted API {api_id}")
-            return result
+        _delete_api_step(app, story, api_id, "walkthrough --private --cleanup")
 
-        story.step("Clean up: delete the API", delete)
+
+def _delete_api_step(app: App, story: Story, api_id: str, command: str) -> None:
+    """The last step of a walkthrough run with --cleanup: delete its API (journaled as `command`)."""
+    def delete() -> ops_walkthrough.Deleted:
+        result = ops_walkthrough.delete_api(app, api_id, command)
+        app.output.info(f"   deleted API {api_id}")
+        return result
+
+    story.step("Clean up: delete the API", delete)
 
 
 def _render_summary(out: Output, data: ops_walkthrough.Walkthrough) -> None:
