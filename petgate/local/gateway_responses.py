@@ -16,39 +16,23 @@ Selection for an error follows the same inheritance.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from typing import Any
 
 from petgate.local.errors import ApiError
+from petgate.response_types import (
+    ACCESS_DENIED_BODY_TEMPLATE,
+    DEFAULT_STATUS,
+    DOCUMENTED_TEMPLATE,
+    RESPONSE_TYPES,
+    Selected,
+    select,
+)
 
-DOCUMENTED_TEMPLATE = '{"message":$context.error.messageString}'
-# What AWS really sends for a resource-policy refusal: note the capital M.
-ACCESS_DENIED_BODY_TEMPLATE = '{"Message":$context.error.messageString}'
+# the types, their defaults and which response answers an error live in petgate/response_types.py
+# (pure, shared with `explain`)
+__all__ = ["ACCESS_DENIED_BODY_TEMPLATE", "DEFAULT_STATUS", "DOCUMENTED_TEMPLATE", "RESPONSE_TYPES", "Selected",
+           "check_type", "default_response", "patch", "put", "select", "view"]
 
-DEFAULT_STATUS: dict[str, str | None] = {
-    "ACCESS_DENIED": "403",
-    "API_CONFIGURATION_ERROR": "500",
-    "AUTHORIZER_CONFIGURATION_ERROR": "500",
-    "AUTHORIZER_FAILURE": "500",
-    "BAD_REQUEST_PARAMETERS": "400",
-    "BAD_REQUEST_BODY": "400",
-    "DEFAULT_4XX": None,
-    "DEFAULT_5XX": None,
-    "EXPIRED_TOKEN": "403",
-    "INTEGRATION_FAILURE": "504",
-    "INTEGRATION_TIMEOUT": "504",
-    "INVALID_API_KEY": "403",
-    "INVALID_SIGNATURE": "403",
-    "MISSING_AUTHENTICATION_TOKEN": "403",
-    "QUOTA_EXCEEDED": "429",
-    "REQUEST_TOO_LARGE": "413",
-    "RESOURCE_NOT_FOUND": "404",
-    "THROTTLED": "429",
-    "UNAUTHORIZED": "401",
-    "UNSUPPORTED_MEDIA_TYPE": "415",
-    "WAF_FILTERED": "403",
-}
-RESPONSE_TYPES = tuple(DEFAULT_STATUS)
 # the order AWS lists the enum in its ValidationException (get-gateway-response-wrong-response-type)
 _ENUM_ORDER = (
     "REQUEST_TOO_LARGE, RESOURCE_NOT_FOUND, AUTHORIZER_CONFIGURATION_ERROR, MISSING_AUTHENTICATION_TOKEN, "
@@ -150,32 +134,3 @@ def default_response(response_type: str) -> dict[str, Any]:
     if status is not None:
         response["statusCode"] = status
     return response
-
-
-@dataclass(frozen=True)
-class Selected:
-    status: int
-    templates: dict[str, str]
-    parameters: dict[str, str]
-
-
-def select(response_type: str, customised: dict[str, dict[str, Any]]) -> Selected:
-    """The response that answers an error of this type, given the customised ones."""
-    fallback_type = "DEFAULT_5XX" if (DEFAULT_STATUS[response_type] or "4").startswith("5") else "DEFAULT_4XX"
-    own = customised.get(response_type)
-    fallback = customised.get(fallback_type)
-    chosen = own or fallback
-    status = (
-        (own or {}).get("statusCode")
-        or (fallback or {}).get("statusCode")
-        or DEFAULT_STATUS[response_type]
-        or ("500" if fallback_type == "DEFAULT_5XX" else "400")
-    )
-    if chosen is None:
-        template = ACCESS_DENIED_BODY_TEMPLATE if response_type == "ACCESS_DENIED" else DOCUMENTED_TEMPLATE
-        return Selected(int(status), {"application/json": template}, {})
-    return Selected(
-        int(status),
-        dict(chosen.get("responseTemplates") or {}),
-        dict(chosen.get("responseParameters") or {}),
-    )
