@@ -1,5 +1,5 @@
-"""A reset for test suites: every API, deployment snapshot, WAF object and IAM/STS object gone,
-and the throttle's buckets full again, as a fresh `petgate local` starts.
+"""A reset for test suites: every API (REST and HTTP), deployment snapshot, WAF object and IAM/STS
+object gone, and the throttle's buckets full again, as a fresh `petgate local` starts.
 
 Two doors, one effect: `POST /moto-api/reset`, which moto's server mode answers and its users'
 suites call between tests (moto's moto_api/_internal/responses.py, reset_response: a POST is
@@ -21,9 +21,9 @@ PATHS = ("/moto-api/reset", "/_petgate/reset")
 
 
 def clear(store: SnapshotStore, throttle: Throttle | None) -> None:
-    """Empty moto's apigateway, wafv2, iam and sts backends (each region's backend re-initialised,
-    as moto's own reset does, then dropped so the next call builds a fresh one), the snapshots
-    and the throttle's buckets. Call with the gateway's lock held."""
+    """Empty moto's apigateway, apigatewayv2, wafv2, iam and sts backends (each region's backend
+    re-initialised, as moto's own reset does, then dropped so the next call builds a fresh one),
+    the snapshots and the throttle's buckets. Call with the gateway's lock held."""
     from moto.core.model_instances import reset_model_data
 
     from petgate.local.state import _backends

@@ -21,6 +21,7 @@ from petgate.local.private_endpoints import EndpointMap, VpcEndpoint, invoke_tar
 from petgate.local.snapshot import SnapshotStore
 from petgate.local.state import StateFile
 from petgate.local.throttle import Throttle
+from petgate.local.v2_control import V2ControlPlane
 from petgate.local.waf_control import WafControl
 
 DEFAULT_HOST = "127.0.0.1"
@@ -32,7 +33,8 @@ class LocalGateway:
     """WSGI app: `/restapis/{id}/{stage}/_user_request_/...` is the data plane, and so is a
     request in a private invoke form (Host `{id}-{vpce}.execute-api...` or `{id}.execute-api...`,
     or an `x-apigw-api-id` header: private_endpoints.py); `/_petgate/...` the helpers,
-    everything else the control planes (API Gateway's, wafv2's, IAM's and STS's).
+    everything else the control planes (API Gateway's REST APIs and, under `/v2/`, its HTTP
+    APIs (v2_control.py), wafv2's, IAM's and STS's).
 
     `vpc_endpoints`: source address -> the VPC endpoint its requests come through (None: those
     `state` keeps, if any; given, they replace what `state` kept, and are kept in it).
@@ -57,6 +59,7 @@ class LocalGateway:
         self.store = SnapshotStore()
         self.control = ControlPlane(self.store, self.lock, Throttle() if throttle else None)
         self.waf = WafControl(self.lock)
+        self.http_apis = V2ControlPlane(self.lock)
         self.iam = IamControl(self.lock)
         self.endpoints = EndpointMap()
         self.data = DataPlane(self.store, self.lock, clock, self.endpoints)
@@ -130,6 +133,10 @@ class LocalGateway:
             if service is not None:
                 (status, headers, body), changes = self.iam.handle(environ, service)
                 plane = "query"
+            elif V2ControlPlane.wants(environ):  # HTTP APIs: signed as `apigateway` too, told apart by path
+                status, headers, body = self.http_apis.handle(environ)
+                plane = "apigateway"
+                changes = environ.get("REQUEST_METHOD") not in ("GET", "HEAD")
             else:
                 is_waf = WafControl.wants(environ)
                 status, headers, body = (self.waf if is_waf else self.control).handle(environ)

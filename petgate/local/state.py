@@ -1,5 +1,5 @@
-"""`petgate local --state FILE`: the local gateway's APIs, deployments and snapshots, its WAF
-lists, its IAM and STS state (users, keys, roles, policies, assumed-role sessions) and its
+"""`petgate local --state FILE`: the local gateway's APIs (REST and HTTP: moto's apigateway and
+apigatewayv2 backends), deployments and snapshots, its WAF lists, its IAM and STS state (users, keys, roles, policies, assumed-role sessions) and its
 `--vpc-endpoint` mappings survive a restart. The whole state is written after every change that succeeded (a temporary file, then
 an atomic rename) and read back at start.
 
@@ -36,11 +36,13 @@ def _backends() -> dict[str, Any]:
     """moto's backends whose state the gateway serves, by service name (IAM's and STS's are
     keyed by partition, "aws", where the others are keyed by region: saved the same way)."""
     from moto.apigateway.models import apigateway_backends
+    from moto.apigatewayv2.models import apigatewayv2_backends
     from moto.iam.models import iam_backends
     from moto.sts.models import sts_backends
     from moto.wafv2.models import wafv2_backends
 
-    return {"apigateway": apigateway_backends, "wafv2": wafv2_backends, "iam": iam_backends, "sts": sts_backends}
+    return {"apigateway": apigateway_backends, "apigatewayv2": apigatewayv2_backends, "wafv2": wafv2_backends,
+            "iam": iam_backends, "sts": sts_backends}
 
 
 class StateFile:

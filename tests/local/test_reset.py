@@ -1,5 +1,5 @@
 """A reset for test suites: `POST /moto-api/reset` (moto's server mode) and `POST /_petgate/reset`
-clear every API, deployment snapshot, WAF object, IAM/STS object and throttle bucket; the
+clear every API (REST and HTTP), deployment snapshot, WAF object, IAM/STS object and throttle bucket; the
 `--vpc-endpoint` mappings stay; with `--state` the file is rewritten empty.
 
 moto's answer followed: moto/moto_api/_internal/responses.py, `reset_response` (a POST: 200
@@ -42,6 +42,7 @@ def _fill(gateway: LocalGateway) -> dict[str, Any]:
     api = apigateway.create_rest_api(name="before-reset")
     _mock_root(apigateway, api["id"])
     apigateway.create_deployment(restApiId=api["id"], stageName="test")
+    gateway.client("apigatewayv2").create_api(Name="before-reset", ProtocolType="HTTP")
     wafv2 = gateway.client("wafv2")
     ip_set = wafv2.create_ip_set(Name="before-reset", Scope="REGIONAL", IPAddressVersion="IPV4", Addresses=["10.0.0.0/8"])
     iam = gateway.client("iam")
@@ -52,6 +53,7 @@ def _fill(gateway: LocalGateway) -> dict[str, Any]:
 
 def _empty(gateway: LocalGateway, filled: dict[str, Any]) -> None:
     assert gateway.client("apigateway").get_rest_apis()["items"] == []
+    assert gateway.client("apigatewayv2").get_apis()["Items"] == [], "the HTTP APIs went too"
     served = requests.get(gateway.invoke_url(filled["api"], "test") + "/", timeout=5)
     assert served.status_code == 403 and served.json() == {"message": "Forbidden"}, "the snapshot went too"
     assert gateway.client("wafv2").list_ip_sets(Scope="REGIONAL")["IPSets"] == []

@@ -1,4 +1,4 @@
-"""`petgate local --state FILE`: APIs, policies, deployments and stages survive a restart."""
+"""`petgate local --state FILE`: APIs (REST and HTTP), policies, deployments and stages survive a restart."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 
+from petgate.pytest_plugin import LocalGateway
 from tests.conftest import petgate_local, run_cli, run_subprocess
 from tests.test_errors import assert_one_clear_line
 
@@ -23,6 +24,7 @@ def test_a_restart_keeps_everything(tmp_path: Path, monkeypatch: Any) -> None:
         api_id = run_cli("--local", "-o", "json", "import-example", "--name", "Kept", "--new").json["api_id"]
         assert run_cli("--local", "block-my-ip", "--api", api_id, "--cidr", "127.0.0.1").exit_code == 0
         assert run_cli("--local", "set-403-template", "--api", api_id).exit_code == 0
+        http_api = LocalGateway(url).client("apigatewayv2").create_api(Name="KeptHttp", ProtocolType="HTTP")["ApiId"]
     assert state.exists()
     with petgate_local("--state", str(state), *where) as url:
         monkeypatch.setenv("PETGATE_LOCAL_URL", url)
@@ -30,6 +32,7 @@ def test_a_restart_keeps_everything(tmp_path: Path, monkeypatch: Any) -> None:
         assert status.exit_code == 0, status.stderr
         assert status.json["blocked"] == ["127.0.0.1/32"] and status.json["access_denied"]["custom"] is True
         assert status.json["policy_changed_since_deploy"] is False, "the stage's snapshot came back too"
+        assert LocalGateway(url).client("apigatewayv2").get_api(ApiId=http_api)["Name"] == "KeptHttp", "HTTP APIs too"
         denied = requests.get(f"{url}/restapis/{api_id}/test/_user_request_/", timeout=5)
         assert denied.status_code == 403 and denied.json() == {"message": "Access denied"}
         undone = run_cli("--local", "-o", "json", "undo", "--api", api_id)  # the journal points at a live API
