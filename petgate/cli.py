@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "prune": ("petgate.commands.prune:prune", "Lift the blocks whose --for / --until time is up."),
     "waf": ("petgate.commands.waf:waf", "Deny lists in AWS WAF (past the policy quota, no redeploy)."),
     "audit": ("petgate.commands.audit:audit", "Check every REST API of the region for open doors and leaks."),
+    "explain": ("petgate.commands.explain:explain", "Which layer lets one request through or refuses it, and why."),
     "local": ("petgate.commands.local:local", "Run petgate's local API Gateway."),
 }
 

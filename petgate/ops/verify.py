@@ -4,6 +4,7 @@ route, is the API private, does the policy it serves, or its web ACL, refuse thi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,14 +79,16 @@ class Signer:
     region: str
     signed_as: str | None
 
-    def headers(self, method: str, url: str) -> dict[str, str]:
+    def headers(self, method: str, url: str, sent: Mapping[str, str] | None = None) -> dict[str, str]:
         """The headers that sign this request now (Authorization, X-Amz-Date, and the session
-        token of temporary credentials); signed again for every attempt, so none goes stale."""
+        token of temporary credentials); signed again for every attempt, so none goes stale.
+        `sent`: headers the request carries besides (a Host of its own, say), signed with it and
+        returned with the signing ones."""
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest
         from botocore.credentials import Credentials
 
-        request = AWSRequest(method=method, url=url)
+        request = AWSRequest(method=method, url=url, headers=dict(sent or {}))
         credentials = Credentials(self.credentials.access_key, self.credentials.secret_key, self.credentials.token)
         SigV4Auth(credentials, SIGNING_SERVICE, self.region).add_auth(request)
         return dict(request.headers.items())
