@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from petgate.local import export, gateway_responses, importer, method_update, paging, snapshot
+from petgate.local import export, gateway_responses, importer, method_update, paging, rest_objects, snapshot
 from petgate.local.errors import (
     ApiError,
     BodyError,
@@ -76,6 +76,7 @@ class Caller:
 
 
 Handler = Callable[[Caller, dict[str, str], dict[str, list[str]], bytes], Response]
+OperationHandler = Callable[[Any, dict[str, str], bytes], Response]  # moto's backend, the path's ids, the body
 
 
 class Operations:
@@ -175,6 +176,21 @@ class ControlPlane:
             ("DELETE", re.compile(r"/restapis/(?P<api>[^/]+)/models/(?P<model>[^/]+)/?$"), self.delete_model),
             ("GET", re.compile(r"/restapis/(?P<api>[^/]+)/stages/(?P<stage>[^/]+)/exports/(?P<kind>[^/]+)/?$"), self.get_export),
         ]
+        # by operation (botocore's name, its path parameters): answered here (moto lacks them or
+        # answers otherwise), or checked here and then answered by moto
+        self.answered: dict[str, OperationHandler] = {
+            "UpdateResource": lambda b, ids, body: rest_objects.update_resource(b, ids["restapi_id"], ids["resource_id"], body),
+            "DeleteResource": lambda b, ids, _: rest_objects.delete_resource(b, ids["restapi_id"], ids["resource_id"]),
+            "UpdateModel": lambda b, ids, body: rest_objects.update_model(b, ids["restapi_id"], ids["model_name"], body),
+            "UpdateRequestValidator": lambda b, ids, body: rest_objects.update_request_validator(
+                b, ids["restapi_id"], ids["requestvalidator_id"], body),
+            "DeleteRequestValidator": lambda b, ids, _: rest_objects.delete_request_validator(
+                b, ids["restapi_id"], ids["requestvalidator_id"]),
+        }
+        self.checked: dict[str, Callable[[Any, dict[str, str], bytes], None]] = {
+            "CreateResource": lambda b, ids, body: rest_objects.create_resource(b, ids["restapi_id"], ids["parent_id"], body),
+            "PutIntegration": lambda _, __, body: _check_integration_type(body),
+        }
 
     @property
     def operations(self) -> Operations:
@@ -232,6 +248,16 @@ class ControlPlane:
                         return moto_failure(exc, name, ids).response()
         with self.lock:
             try:
+                with moto_errors():
+                    if name in self.answered:
+                        return self.answered[name](Caller(environ).backend, ids, body)
+                    if name in self.checked:
+                        self.checked[name](Caller(environ).backend, ids, body)
+            except ApiError as exc:
+                return exc.response()
+            except Exception as exc:
+                return moto_failure(exc, name, ids).response()
+            try:
                 return self.forward(environ, body)
             except Exception as exc:
                 return moto_failure(exc, name, ids).response()
@@ -253,9 +279,9 @@ class ControlPlane:
         request = request_json(body)
         if not request.get("name"):
             raise ApiError("BadRequestException", "name is required.")
+        _check_endpoint_configuration(request.get("endpointConfiguration"))  # before the description: create-with-multiple-errors-1
         if request.get("description") == "":  # test_create_rest_api_with_optional_params / create-empty-desc
             raise ApiError("BadRequestException", "Description cannot be an empty string")
-        _check_endpoint_types((request.get("endpointConfiguration") or {}).get("types"))
         _check_api_key_source(request.get("apiKeySource"))
         api = backend.create_rest_api(
             request["name"],
@@ -273,6 +299,7 @@ class ControlPlane:
         except ApiError:
             backend.delete_rest_api(api.id)
             raise
+        rest_objects.add_default_models(backend, api)
         return _json(201, _created(api))
 
     def put_rest_api(self, caller: Caller, match: dict[str, str], query: dict[str, list[str]], body: bytes) -> Response:
@@ -508,16 +535,46 @@ def _check_api_key_source(source: Any) -> None:
             "satisfy constraint: Member must satisfy enum value set: [AUTHORIZER, HEADER]"))
 
 
-def _check_endpoint_types(types: Any) -> None:
-    """test_create_rest_api_verify_defaults / create-with-empty-ip-address-type-and-wrong-type."""
-    if types and any(t not in ("PRIVATE", "EDGE", "REGIONAL") for t in types):
-        listed = ", ".join(str(t) for t in types)
-        raise ApiError(
-            "ValidationException",
-            f"1 validation error detected: Value '[{listed}]' at 'createRestApiInput.endpointConfiguration.types' "
-            "failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: "
-            "[PRIVATE, EDGE, REGIONAL]]",
-        )
+def _enum_error(path: str, value: str, allowed: str) -> str:
+    return f"Value {value} at '{path}' failed to satisfy constraint: Member must satisfy {allowed}"
+
+
+def _validation_errors(errors: list[str]) -> ApiError:
+    """Coral's input validation: every error of the request in one message."""
+    count = len(errors)
+    return ApiError("ValidationException", f"{count} validation error{'s' if count > 1 else ''} detected: {'; '.join(errors)}")
+
+
+def _check_endpoint_configuration(configuration: Any) -> None:
+    """API, TestApiGatewayApiRestApi::test_create_rest_api_with_endpoint_configuration (every key;
+    the enum errors together, types first, in AWS's set order) and ::test_create_rest_api_private_type
+    / create-with-private-type-and-ipv4-ip-address-type."""
+    if not isinstance(configuration, dict):
+        return
+    types, address_type = configuration.get("types"), configuration.get("ipAddressType")
+    errors = []
+    if isinstance(types, list) and any(t not in ("PRIVATE", "EDGE", "REGIONAL") for t in types):
+        errors.append(_enum_error("createRestApiInput.endpointConfiguration.types", f"'[{', '.join(str(t) for t in types)}]'",
+                                  "constraint: [Member must satisfy enum value set: [PRIVATE, EDGE, REGIONAL]]"))
+    if address_type is not None and address_type not in ("ipv4", "dualstack"):
+        errors.append(_enum_error("createRestApiInput.endpointConfiguration.ipAddressType", f"'{address_type}'",
+                                  "enum value set: [ipv4, dualstack]"))
+    if errors:
+        raise _validation_errors(errors)
+    if isinstance(types, list) and not types:
+        raise ApiError("BadRequestException", "REGIONAL Configuration and EDGE Configuration cannot be both DISABLED.")
+    if isinstance(types, list) and len(types) > 1:
+        raise ApiError("BadRequestException", "Cannot create an api with multiple Endpoint Types.")
+    if isinstance(types, list) and types == ["PRIVATE"] and address_type == "ipv4":
+        raise ApiError("BadRequestException", "Only dualstack ipAddressType is supported for Private APIs.")
+
+
+def _check_integration_type(body: bytes) -> None:
+    """API, TestApigatewayIntegration::test_put_integration_wrong_type (AWS's set order)."""
+    kind = request_json(body).get("type")
+    if kind is not None and kind not in ("HTTP", "MOCK", "AWS_PROXY", "HTTP_PROXY", "AWS"):
+        raise _validation_errors([_enum_error("putIntegrationInput.type", f"'{kind}'",
+                                              "enum value set: [HTTP, MOCK, AWS_PROXY, HTTP_PROXY, AWS]")])
 
 
 def _customised(api: Any) -> dict[str, dict[str, Any]]:

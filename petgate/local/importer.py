@@ -32,8 +32,8 @@ def parse_document(body: bytes, fail_on_warnings: bool = False) -> dict[str, Any
         raise ApiError("BadRequestException", "Invalid OpenAPI input: paths must be an object.")
     version = str(document.get("openapi", "3"))
     if "swagger" not in document and not version.startswith("3."):
-        raise ApiError("BadRequestException", f"Invalid OpenAPI input: openapi {version!r} is not a 3.x version "
-                       "(a Swagger 2.0 document says \"swagger\": \"2.0\").")
+        # moto's wording (InvalidOpenApiDocVersionException); no recording of AWS's was found
+        raise ApiError("BadRequestException", "Only OpenAPI 3.x.x are currently supported")
     if fail_on_warnings and "paths" not in document:
         # with failOnWarnings, what is only a warning otherwise stops the import (moto's wording;
         # no recording of AWS's was found)
@@ -240,7 +240,7 @@ def _put_method(
             resource_id=resource_id,
             method_type=method,
             status_code=str(response.get("statusCode", "200")),
-            selection_pattern="" if pattern == "default" else pattern,
-            response_templates=dict(response.get("responseTemplates") or {}),
+            selection_pattern=None if pattern == "default" else pattern,
+            response_templates=dict(response.get("responseTemplates") or {}) or None,
             response_parameters=dict(response.get("responseParameters") or {}),
         )

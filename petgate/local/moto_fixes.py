@@ -11,6 +11,8 @@ import json
 import time
 from typing import Any
 
+from petgate.local import rest_objects
+
 _installed = False
 
 
@@ -102,20 +104,32 @@ def install() -> None:
     original_integration_json = models.Integration.to_json
 
     def integration_to_json(self: Any) -> dict[str, Any]:
-        # integration-pets-options: no empty uri (MOCK), no empty responseTemplates
-        shown = {k: v for k, v in original_integration_json(self).items() if v not in (None, "")}
-        for response in (shown.get("integrationResponses") or {}).values():
-            if not response.get("responseTemplates"):
-                response.pop("responseTemplates", None)
-        return shown
+        # integration-pets-options: no empty uri (MOCK)
+        return {k: v for k, v in original_integration_json(self).items() if v not in (None, "")}
+
+    def create_integration_response(self: Any, status_code: str, selection_pattern: str | None,
+                                    response_templates: dict[str, Any] | None, response_parameters: dict[str, str],
+                                    content_handling: str | None = None) -> Any:
+        # API, TestApigatewayIntegration::test_put_integration_response_templates: templates
+        # given are shown (a template "" or null as null), none given no key; a selectionPattern
+        # "" given is shown (moto turns {} into none given and drops "")
+        response = models.IntegrationResponse(status_code, selection_pattern, dict(response_templates or {}),
+                                              response_parameters, content_handling)
+        response.petgate_templates_given = response_templates is not None  # type: ignore[attr-defined]
+        if self.integration_responses is None:
+            self.integration_responses = {}
+        self.integration_responses[status_code] = response
+        return response
 
     original_integration_response_json = models.IntegrationResponse.to_json
 
     def integration_response_to_json(self: Any) -> dict[str, Any]:
-        # integration-response-pets-get: no empty responseTemplates
+        # integration-response-pets-get (an import): no templates given, no key
         shown = dict(original_integration_response_json(self))
-        if not shown.get("responseTemplates"):
+        if not shown.get("responseTemplates") and not getattr(self, "petgate_templates_given", False):
             shown.pop("responseTemplates", None)
+        if self.selection_pattern is not None:
+            shown["selectionPattern"] = self.selection_pattern
         return shown
 
     def resource_listing(self: Any, resource: Any) -> dict[str, Any]:
@@ -176,6 +190,7 @@ def install() -> None:
     models.Deployment.to_json = deployment_to_json  # type: ignore[method-assign]
     models.Integration.to_json = integration_to_json  # type: ignore[method-assign]
     models.IntegrationResponse.to_json = integration_response_to_json  # type: ignore[method-assign]
+    models.Integration.create_integration_response = create_integration_response  # type: ignore[method-assign]
     responses.APIGatewayResponse.get_resources = get_resources  # type: ignore[method-assign]
     responses.APIGatewayResponse.get_stages = get_stages  # type: ignore[method-assign]
     patches = {"get_rest_api": get_rest_api, "put_integration": put_integration, "create_model": create_model, "get_model": get_model,
@@ -183,4 +198,6 @@ def install() -> None:
     for name, function in patches.items():
         setattr(models.APIGatewayBackend, name, function)
     models.RestAPI.to_dict = rest_api_to_dict  # type: ignore[method-assign]
+    # TestApiGatewayApiRequestValidator::test_request_validator_lifecycle: false flags shown
+    models.RequestValidator.to_dict = rest_objects.validator_json  # type: ignore[method-assign, assignment]
     _installed = True

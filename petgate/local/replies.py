@@ -64,16 +64,23 @@ def _json(body: bytes) -> Any:
 
 def _has_null(value: Any) -> bool:
     if isinstance(value, dict):
-        return any(item is None or _has_null(item) for item in value.values())
+        return any(item is None or (key not in _NULLS_KEPT_UNDER and _has_null(item)) for key, item in value.items())
     if isinstance(value, list):
         return any(_has_null(item) for item in value)
     return False
 
 
+# maps whose null values are data: a template put as "" or null is shown as null (API,
+# TestApigatewayIntegration::test_put_integration_response_templates / -template-none, -empty)
+_NULLS_KEPT_UNDER = frozenset({"responseTemplates", "requestTemplates"})
+
+
 def _without_nulls(value: Any) -> Any:
-    """Object members whose value is null left out, at any depth (list items are kept)."""
+    """Object members whose value is null left out, at any depth (list items are kept), but in
+    a template map."""
     if isinstance(value, dict):
-        return {key: _without_nulls(item) for key, item in value.items() if item is not None}
+        return {key: item if key in _NULLS_KEPT_UNDER and isinstance(item, dict) else _without_nulls(item)
+                for key, item in value.items() if item is not None}
     if isinstance(value, list):
         return [_without_nulls(item) for item in value]
     return value

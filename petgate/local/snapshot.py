@@ -40,6 +40,7 @@ class Snapshot:
     models: dict[str, str] = field(default_factory=dict)  # name -> schema (JSON text)
     binary_media_types: tuple[str, ...] = ()
     deployed_at: float = 0.0
+    version: str = ""  # the API's (its document's info.version), if it has one
 
     @property
     def arn_prefix(self) -> str:
@@ -75,6 +76,7 @@ def take(api: Any, deployment_id: str) -> Snapshot:
         models={name: model.schema for name, model in api.models.items() if model.schema and name != LEASE_MODEL},
         binary_media_types=tuple(api.binaryMediaTypes or ()),
         deployed_at=time.time(),
+        version=str(getattr(api, "version", None) or ""),
     )
 
 

@@ -20,7 +20,10 @@ def store_policy(api: Any, text: str | None) -> None:
         return
     try:
         document = json.loads(text)
-        policies.validate(document)
+        # moto's test_create_rest_api_with_policy stores `"Statement": []` (no recording says AWS
+        # refuses it); petgate's own commands refuse such a policy (it admits no one)
+        if not (isinstance(document, dict) and document.get("Statement") == []):
+            policies.validate(document)
     except (json.JSONDecodeError, policies.PolicyError) as exc:
         detail = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
         raise ApiError("BadRequestException", f"{INVALID_POLICY} ({detail})") from None

@@ -84,6 +84,10 @@ class WafControl:
             try:
                 if operation == "ListResourcesForWebACL":
                     return self._list_resources(Caller(environ), request)
+                if operation == "CheckCapacity":  # moto lacks it
+                    caller = Caller(environ)
+                    used = waf_fixes.capacity(request.get("Rules"), caller.account_id, caller.region)
+                    return 200, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps({"Capacity": used}).encode()
                 answer = forward_to(self.moto_app, environ, body if body.strip() else b"{}")
                 return paging.waf_answer(answer) if paged else answer
             except NotImplementedError:

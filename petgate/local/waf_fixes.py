@@ -8,6 +8,8 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from petgate.local import waf_capacity
+
 MAX_ADDRESSES = 10_000
 _installed = False
 
@@ -117,12 +119,33 @@ def install() -> None:
             raise WAFNonexistentItemException()
         return list(acl.associated_resources)
 
+    original_web_acl_dict = models.FakeWebACL.to_dict
+
+    def web_acl_to_dict(self: Any) -> dict[str, Any]:
+        # AWS WAF Developer Guide, "Web ACL capacity units": a web ACL's Capacity is its rules'
+        # WCUs (one IP set rule: 1), not moto's fixed 3
+        shown = dict(original_web_acl_dict(self))
+        shown["Capacity"] = capacity(shown.get("Rules"), self.arn.split(":")[4], self.arn.split(":")[3])
+        return shown
+
+    models.FakeWebACL.to_dict = web_acl_to_dict  # type: ignore[method-assign]
     for name, function in {"create_ip_set": create_ip_set, "create_web_acl": create_web_acl, "update_ip_set": update_ip_set,
                            "delete_ip_set": delete_ip_set, "delete_web_acl": delete_web_acl,
                            "associate_web_acl": associate_web_acl, "update_web_acl": update_web_acl,
                            "list_resources_for_web_acl": list_resources_for_web_acl}.items():
         setattr(backend_class, name, function)
     _installed = True
+
+
+def capacity(rules: Any, account_id: str, region: str) -> int:
+    """The rules' WCUs (waf_capacity.py), a rule group's from that group in this account."""
+    groups = backend(account_id, region).rule_groups
+
+    def group_capacity(arn: str) -> int:
+        group = groups.get(arn)
+        return int(group.capacity) if group is not None and isinstance(group.capacity, int) else 0
+
+    return waf_capacity.rules_capacity(rules, group_capacity)
 
 
 def backend(account_id: str, region: str) -> Any:

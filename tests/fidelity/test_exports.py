@@ -122,3 +122,22 @@ def test_stage_and_deployment_shapes(raw: Any, rest_api: str) -> None:
                           "lastUpdatedDate", "methodSettings", "stageName", "tracingEnabled"}
     assert shown["cacheClusterEnabled"] is False and shown["cacheClusterStatus"] == "NOT_AVAILABLE"
     assert shown["tracingEnabled"] is False and shown["methodSettings"] == {} and shown["stageName"] == "dev"
+
+
+def test_export_keeps_the_document_s_version_and_an_empty_components(raw: Any) -> None:
+    """EXTENDED, test_export_swagger_openapi[TEST_IMPORT_PETS] and
+    test_export_oas30_openapi[TEST_IMPORT_PETS] / get-export: info.version is the imported
+    document's ("1.0.0"), and oas30 has `"components": {}` when there is nothing in it."""
+    document = {"swagger": "2.0", "info": {"version": "1.0.0", "title": "Simple PetStore (Swagger)"},
+                "paths": {"/pets": {"get": {"responses": {"200": {"description": "ok"}},
+                                            "x-amazon-apigateway-integration": {"type": "mock", "responses": {
+                                                "default": {"statusCode": "200"}}}}}}}
+    api_id = raw.import_rest_api(body=json.dumps(document))["id"]
+    for name in [m["name"] for m in raw.get_models(restApiId=api_id)["items"]]:
+        raw.delete_model(restApiId=api_id, modelName=name)
+    raw.create_deployment(restApiId=api_id, stageName="local")
+    swagger, _ = get_export(raw, api_id, "swagger", extensions=False)
+    oas30, _ = get_export(raw, api_id, "oas30", extensions=False)
+    assert swagger["info"] == {"version": "1.0.0", "title": "Simple PetStore (Swagger)"}
+    assert oas30["info"]["version"] == "1.0.0"
+    assert oas30["components"] == {}
