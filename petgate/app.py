@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import requests
 
     from petgate.gateway import Gateway
+    from petgate.http_apis import HttpApis
     from petgate.iam import Iam
     from petgate.journal import Journal
     from petgate.waf import Waf
@@ -43,6 +44,11 @@ class App:
         `local_url`, one a command started for itself: its own target and clients, built for that
         URL when first used; this App is left as it is."""
         return App(dataclasses.replace(self.target, local_url=local_url), self.output, self.clock, self.sleep)
+
+    def for_region(self, region: str) -> App:
+        """A new App like this one (same output, clock and sleep, same place and credentials) whose
+        clients call `region` (audit --region, one App a region); this App is left as it is."""
+        return App(dataclasses.replace(self.target, region=region), self.output, self.clock, self.sleep)
 
     def _local_listener(self, timeout: float) -> bool | None:
         """Whether something accepts connections at the local URL: True, False (refused), or
@@ -103,6 +109,15 @@ class App:
             for name, value in request.headers.items()
         }
         self.output.debug(f"{request.method} {request.url} {headers}")
+
+    @cached_property
+    def http_apis(self) -> HttpApis:
+        """apigatewayv2 (HTTP APIs), at the same place as the gateway client."""
+        self.await_local_gateway()
+        http_apis = self.target.http_apis()
+        if self.output.verbosity > 0:  # -v logs every AWS call
+            http_apis.register("before-send.apigatewayv2", self._log_request)
+        return http_apis
 
     @cached_property
     def waf(self) -> Waf:

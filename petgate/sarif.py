@@ -1,6 +1,7 @@
 """audit's findings as SARIF 2.1.0 (pure): one run, tool.driver `petgate`, a rule per check
 (PG001...), a result per finding (level error / warning / note for high / medium / low), located
-by logicalLocations naming the API, its stage and its methods (there is no file to point at)."""
+by logicalLocations naming the region, the API, its stage and its methods or routes (there is no
+file to point at); the region is in the result's properties too."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ LEVELS: Final = {"high": "error", "medium": "warning", "low": "note"}
 
 def _locations(finding: Mapping[str, Any]) -> list[dict[str, Any]]:
     api = f"{finding['api_name']} ({finding['api_id']})" if finding.get("api_name") else str(finding["api_id"])
-    base = str(finding["api_id"]) + (f"/{finding['stage']}" if finding.get("stage") else "")
-    logical = [{"name": api, "fullyQualifiedName": str(finding["api_id"]), "kind": "module"}]
+    region = str(finding.get("region") or "")
+    qualified_api = f"{region}/{finding['api_id']}" if region else str(finding["api_id"])
+    base = qualified_api + (f"/{finding['stage']}" if finding.get("stage") else "")
+    logical = [{"name": region, "fullyQualifiedName": region, "kind": "namespace"}] if region else []
+    logical.append({"name": api, "fullyQualifiedName": qualified_api, "kind": "module"})
     if finding.get("stage"):
         logical.append({"name": str(finding["stage"]), "fullyQualifiedName": base, "kind": "namespace"})
     logical += [{"name": method, "fullyQualifiedName": f"{base}/{method}", "kind": "function"}
@@ -34,7 +38,8 @@ def render(findings: Iterable[Mapping[str, Any]], rules: Mapping[str, tuple[str,
             "level": LEVELS[finding["severity"]],
             "message": {"text": f"{finding['message']}. Fix: {finding['fix']}"},
             "locations": _locations(finding),
-            "properties": {"severity": finding["severity"], "fix": finding["fix"]},
+            "properties": {"severity": finding["severity"], "fix": finding["fix"],
+                           **({"region": finding["region"]} if finding.get("region") else {})},
         })
     driver = {
         "name": "petgate",

@@ -7,6 +7,7 @@ the checkip URL. boto3 and requests are imported only when a command needs them.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +17,12 @@ if TYPE_CHECKING:
     import requests
 
     from petgate.gateway import Gateway
+    from petgate.http_apis import HttpApis
 
 DEFAULT_LOCAL_URL = "http://127.0.0.1:4599"
+# what botocore accepts as a region name (botocore.utils.validate_region_name); anything else
+# fails when a client is built, so it is refused first, as the user's to fix
+_REGION_NAME = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9\-]{0,61}[a-zA-Z0-9])?$")
 LOCAL_REGION = "us-east-1"
 LOCAL_CREDENTIALS = ("petgate-local", "petgate-local")  # the local gateway accepts any
 
@@ -39,7 +44,7 @@ def check_url(url: str, where: str) -> tuple[str, int]:
     return parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
-SERVICES = ("apigateway", "wafv2", "iam", "sts")  # the clients petgate makes
+SERVICES = ("apigateway", "apigatewayv2", "wafv2", "iam", "sts")  # the clients petgate makes
 
 
 def _botocore_session() -> Any:
@@ -142,6 +147,8 @@ class Target:
                 "no AWS region configured",
                 "pass --region, set AWS_REGION, or set a region in your AWS profile",
             )
+        if not _REGION_NAME.match(region):
+            raise UsageError(f"{region!r} is not an AWS region name", "give one like eu-west-1")
         return region
 
     def _profile_region(self) -> str | None:
@@ -192,6 +199,17 @@ class Target:
         config = Config(retries={"mode": "standard"}, connect_timeout=5,
                         read_timeout=float(os.environ.get("PETGATE_CONTROL_TIMEOUT") or 30))
         return Waf(self.boto3_session().client("wafv2", endpoint_url=self.control_url, config=config))
+
+    def http_apis(self) -> HttpApis:
+        """The apigatewayv2 client class (HTTP APIs) for the same place: the local gateway serves
+        it on its port (its `/v2/` paths), as AWS serves it on API Gateway's endpoint."""
+        from botocore.config import Config
+
+        from petgate.http_apis import HttpApis
+
+        config = Config(retries={"mode": "standard"}, connect_timeout=5,
+                        read_timeout=float(os.environ.get("PETGATE_CONTROL_TIMEOUT") or 30))
+        return HttpApis(self.boto3_session().client("apigatewayv2", endpoint_url=self.control_url, config=config))
 
     def invoke_url(self, api_id: str, stage: str) -> str:
         """The stage's base URL: AWS's execute-api host, or the local URL form."""

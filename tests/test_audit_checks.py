@@ -11,7 +11,8 @@ from typing import Any
 import jsonschema
 
 from petgate import sarif
-from petgate.ops.audit_checks import RULES, ApiInfo, MethodInfo, StageInfo, check
+from petgate.http_apis import Route
+from petgate.ops.audit_checks import RULES, ApiInfo, HttpApiInfo, MethodInfo, StageInfo, check, check_http_api
 
 API = "a1b2c3d4e5"
 ARN = f"arn:aws:execute-api:us-east-1:111122223333:{API}"
@@ -142,5 +143,46 @@ def test_sarif_is_valid_sarif_2_1_0() -> None:
     assert [r["id"] for r in run["tool"]["driver"]["rules"]] == list(RULES)
     assert {(r["ruleId"], r["level"]) for r in run["results"]} == {
         ("PG001", "error"), ("PG005", "warning"), ("PG007", "note"), ("PG008", "warning")}
-    names = [loc["name"] for loc in run["results"][0]["locations"][0]["logicalLocations"]]
-    assert names == ["Crafted (a1b2c3d4e5)", "test", "GET /"]
+    first = run["results"][0]
+    names = [loc["name"] for loc in first["locations"][0]["logicalLocations"]]
+    assert names == ["us-east-1", "Crafted (a1b2c3d4e5)", "test", "GET /"], "the region first, then the API"
+    assert first["locations"][0]["logicalLocations"][1]["fullyQualifiedName"] == f"us-east-1/{API}"
+    assert first["properties"]["region"] == "us-east-1"
+
+
+# --- HTTP APIs (PG010) ------------------------------------------------------------------------
+
+
+def http_api(*routes: tuple[str, str], read: bool = True) -> HttpApiInfo:
+    return HttpApiInfo(api_id="h1t2p3", name="Http", region="eu-west-1", stages=("$default",),
+                       routes=tuple(Route(f"r{i}", key, auth) for i, (key, auth) in enumerate(routes)) if read else None)
+
+
+def test_pg010_every_http_api_is_listed_with_its_open_routes_named() -> None:
+    [finding] = check_http_api(http_api(("GET /pets", "NONE"), ("POST /pets", "AWS_IAM"), ("$default", "NONE")))
+    assert (finding.rule, finding.severity, finding.region, finding.stage) == ("PG010", "low", "eu-west-1", None)
+    assert finding.methods == ["GET /pets", "$default"]
+    assert "2 of its 3 route(s) have authorizationType NONE" in finding.message
+    assert "no resource policy" in finding.message and "AWS WAF cannot be associated" in finding.message
+    for alternative in ("--route-id r0 --authorization-type AWS_IAM", "JWT", "Lambda authorizer (CUSTOM)",
+                        "CloudFront with an AWS WAF web ACL", "REST API, where a resource policy"):
+        assert alternative in finding.fix, alternative
+
+
+def test_pg010_also_when_every_route_has_an_authorizer_or_none_could_be_read() -> None:
+    [guarded] = check_http_api(http_api(("GET /pets", "JWT"), ("POST /pets", "CUSTOM")))
+    assert guarded.methods == [] and "each of its 2 route(s) has an authorizer (CUSTOM, JWT)" in guarded.message
+    assert "--route-id ROUTE_ID" in guarded.fix
+    [unread] = check_http_api(http_api(read=False))
+    assert "its routes could not be read" in unread.message and unread.methods == []
+    [empty] = check_http_api(http_api())
+    assert "it has no routes yet" in empty.message
+
+
+def test_sarif_of_an_http_api_finding_validates_and_names_its_routes() -> None:
+    log = sarif.render([f.to_json() for f in check_http_api(http_api(("GET /pets", "NONE")))], RULES, "0.0.0")
+    jsonschema.validate(log, SCHEMA)
+    [result] = log["runs"][0]["results"]
+    assert (result["ruleId"], result["level"]) == ("PG010", "note")
+    assert [loc["fullyQualifiedName"] for loc in result["locations"][0]["logicalLocations"]] == [
+        "eu-west-1", "eu-west-1/h1t2p3", "eu-west-1/h1t2p3/GET /pets"]

@@ -125,6 +125,14 @@ def test_no_region_anywhere_is_a_usage_error() -> None:
     assert Target().region_or_none() is None
 
 
+@pytest.mark.parametrize("region", ["eu west 1", "eu-west-1/", "-eu"])
+def test_a_region_botocore_cannot_take_is_a_usage_error_not_a_traceback(region: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        Target(region=region).resolved_region()
+    assert caught.value.message == f"{region!r} is not an AWS region name"
+    assert Target(region=region).region_or_none() is None
+
+
 def test_a_profile_that_does_not_exist_is_a_usage_error() -> None:
     with pytest.raises(UsageError) as raised:
         Target(profile="nosuch").resolved_region()
@@ -233,6 +241,39 @@ def test_the_waf_client_points_at_the_same_place() -> None:
     assert isinstance(waf, Waf)
     assert waf.client.meta.endpoint_url == "http://127.0.0.1:5000" and waf.client.meta.region_name == "eu-west-1"
     assert waf.client.meta.service_model.service_name == "wafv2"
+
+
+def test_the_http_apis_client_points_at_the_same_place_and_signs_as_api_gateway() -> None:
+    from petgate.http_apis import HttpApis
+
+    http_apis = Target(local=True, local_url="http://127.0.0.1:7000", region="eu-west-1").http_apis()
+    assert isinstance(http_apis, HttpApis)
+    meta = http_apis.client.meta
+    assert meta.endpoint_url == "http://127.0.0.1:7000" and meta.region_name == "eu-west-1"
+    assert meta.service_model.service_name == "apigatewayv2"
+    assert meta.service_model.signing_name == "apigateway", "the local gateway tells the planes apart by path"
+
+
+def test_an_app_for_another_region_builds_that_regions_clients_and_leaves_this_one_alone() -> None:
+    """audit --region: one App a region (App.for_region), as App.for_local_url does for a URL."""
+    from petgate.app import App
+    from petgate.output import Output
+
+    output = Output()
+    app = App(Target(endpoint_url="http://127.0.0.1:5000", region="us-east-1"), output)
+    west = app.for_region("eu-west-1")
+    assert west is not app and west.target is not app.target and west.output is output
+    assert (app.target.region, west.target.region) == ("us-east-1", "eu-west-1")
+    assert west.target.endpoint_url == "http://127.0.0.1:5000"
+    for client in (west.gateway.client, west.waf.client, west.http_apis.client):
+        assert client.meta.region_name == "eu-west-1" and client.meta.endpoint_url == "http://127.0.0.1:5000"
+    assert app.gateway.client.meta.region_name == "us-east-1" and app.http_apis.client.meta.region_name == "us-east-1"
+
+
+def test_the_session_loader_knows_every_service_petgate_makes_clients_for() -> None:
+    session = targets.new_session(region_name="us-east-1")
+    assert set(targets.SERVICES) <= set(session.get_available_services())
+    assert "apigatewayv2" in targets.SERVICES
 
 
 def test_the_http_session_trusts_the_environment_only_for_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

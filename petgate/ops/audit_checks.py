@@ -1,5 +1,5 @@
-"""audit's checks: pure functions over what `ops/audit.py` read of one REST API (no I/O), each
-returning the findings it makes. Policies are judged by evaluating them (`policy.evaluate` with an
+"""audit's checks: pure functions over what `ops/audit.py` read of one REST API or HTTP API (no
+I/O), each returning the findings it makes. Policies are judged by evaluating them (`policy.evaluate` with an
 anonymous request for each method's ARN and a few representative addresses), not by matching
 their text; the ACCESS_DENIED and DEFAULT_4XX responses are judged as the stage's export
 (GetExport) deploys them, AWS's default when absent.
@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from petgate import policy as policies
 from petgate.gateway import exported_policy
+from petgate.http_apis import NO_AUTHORIZATION, Route
 from petgate.ops.results import Result
 from petgate.policy.evaluate import ANONYMOUS, Request, api_arn, compile_policy, request_arn
 from petgate.policy.model import as_list, operator_base
@@ -47,6 +48,7 @@ RULES: Final[dict[str, tuple[str, str]]] = {
     "PG007": (LOW, "No web ACL (AWS WAF) on the stage"),
     "PG008": (MEDIUM, "Dual-stack API whose IP lists hold only IPv4 addresses"),
     "PG009": (HIGH, "An account or principal allow-list on an API with no AWS_IAM method: it grants nothing"),
+    "PG010": (LOW, "HTTP API: no resource policy possible, and no AWS WAF; only its routes' authorizers decide who calls"),
 }
 
 # a template that names these says the account (or the caller's ARN) to whoever is refused
@@ -62,6 +64,7 @@ class Finding(Result):
 
     rule: str
     severity: str
+    region: str
     api_id: str
     api_name: str
     stage: str | None
@@ -111,7 +114,7 @@ class ApiInfo:
 
 
 def _finding(api: ApiInfo, rule: str, stage: str | None, methods: list[str], message: str, fix: str) -> Finding:
-    return Finding(rule=rule, severity=RULES[rule][0], api_id=api.api_id, api_name=api.name, stage=stage,
+    return Finding(rule=rule, severity=RULES[rule][0], region=api.region, api_id=api.api_id, api_name=api.name, stage=stage,
                    methods=methods, message=message, fix=fix)
 
 
@@ -370,6 +373,54 @@ def check(api: ApiInfo) -> list[Finding]:
     """Every finding on one API, by rule then stage."""
     found = [finding for run in CHECKS for finding in run(api)]
     return sorted(found, key=lambda f: (f.rule, f.stage or ""))
+
+
+# --- HTTP APIs (apigatewayv2) ------------------------------------------------------------------
+#
+# An HTTP API takes no resource policy (Developer Guide, "http-api-vs-rest": resource policies
+# and AWS WAF are REST API features; HTTP APIs have neither) and AWS WAF cannot be associated
+# with one (AWS WAF Developer Guide, "web-acl-associating-aws-resource": of API Gateway, only the
+# "Amazon API Gateway REST API" is a regional resource a web ACL associates with). Who may call
+# a route is decided by its authorizationType alone: AWS_IAM, JWT, CUSTOM (a Lambda authorizer),
+# or NONE, open to anyone (Developer Guide, "http-api-access-control").
+
+
+@dataclass(frozen=True)
+class HttpApiInfo:
+    """What audit read of one HTTP API: GetApis' item, GetRoutes (None: not read), GetStages."""
+
+    api_id: str
+    name: str
+    region: str
+    routes: tuple[Route, ...] | None
+    stages: tuple[str, ...] = ()
+
+
+def check_http_api(api: HttpApiInfo) -> list[Finding]:
+    """PG010, one for every HTTP API: no resource policy can be attached and no web ACL
+    associated, so the fix names the alternatives (authorizers on the routes whose
+    authorizationType is NONE, which are named; CloudFront with a web ACL in front; a REST API)."""
+    routes = api.routes
+    open_routes = [r for r in routes or () if r.authorization_type == NO_AUTHORIZATION]
+    if routes is None:
+        said = "its routes could not be read"
+    elif not routes:
+        said = "it has no routes yet"
+    elif open_routes:
+        said = (f"{len(open_routes)} of its {len(routes)} route(s) have authorizationType NONE, "
+                "open to anyone from anywhere")
+    else:
+        said = f"each of its {len(routes)} route(s) has an authorizer ({', '.join(sorted({r.authorization_type for r in routes}))})"
+    example = open_routes[0].route_id if open_routes else "ROUTE_ID"
+    fix = (f"put an authorizer on each route with authorizationType NONE: IAM (aws apigatewayv2 update-route "
+           f"--api-id {api.api_id} --route-id {example} --authorization-type AWS_IAM), a JWT authorizer (JWT) or "
+           "a Lambda authorizer (CUSTOM); to refuse callers by address, put CloudFront with an AWS WAF web ACL in "
+           "front of it, or serve it as a REST API, where a resource policy (petgate allow-only, block-my-ip) "
+           "and WAF (petgate waf attach) apply")
+    return [Finding(rule="PG010", severity=RULES["PG010"][0], region=api.region, api_id=api.api_id, api_name=api.name,
+                    stage=None, methods=[r.route_key for r in open_routes],
+                    message=f"HTTP APIs take no resource policy and AWS WAF cannot be associated with them; {said}",
+                    fix=fix)]
 
 
 def at_or_above(severity: str, threshold: str) -> bool:

@@ -1,6 +1,7 @@
-"""What an operation needs from the world, passed in explicitly: the clients, the journal, a
-reporter for progress and warnings, and the clock and sleep the lease uses. The CLI's App is
-one (built at the CLI's edge from the global options); tests pass their own."""
+"""What an operation needs from the world, passed in explicitly: the clients (API Gateway's REST
+APIs and HTTP APIs, WAF, IAM), the journal, a reporter for progress and warnings, and the clock
+and sleep the lease uses; and the same for another region (audit --region). The CLI's App is one
+(built at the CLI's edge from the global options); tests pass their own."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ if TYPE_CHECKING:
     import requests
 
     from petgate.gateway import Gateway
+    from petgate.http_apis import HttpApis
     from petgate.iam import Iam
     from petgate.journal import Journal
     from petgate.target import Target
@@ -41,6 +43,8 @@ class Services(Protocol):
     @property
     def gateway(self) -> Gateway: ...
     @property
+    def http_apis(self) -> HttpApis: ...
+    @property
     def waf(self) -> Waf: ...
     @property
     def iam(self) -> Iam: ...
@@ -48,3 +52,7 @@ class Services(Protocol):
     def journal(self) -> Journal: ...
     @property
     def http(self) -> requests.Session: ...
+
+    def for_region(self, region: str) -> Services:
+        """Services like these whose clients call `region` (these are left as they are)."""
+        ...
