@@ -613,8 +613,17 @@ def route_of(paths: Mapping[str, Any], method: str, path: str) -> Route | None:
     before `{proxy+}`: local/routing.py's order), and its method or ANY; None: no route (a
     resource that matches best but lacks the method is no route either)."""
     parts = [p for p in path.split("?")[0].split("/") if p]
-    best: tuple[tuple[int, ...], str, Mapping[str, Any]] | None = None
+    # resources form a tree, so every prefix of an exported path is a resource too; one without
+    # methods is left out of the export, and still wins the match (then: no route). A leaf resource
+    # without methods cannot be seen this way.
+    resources: dict[str, Any] = {}
     for template, operations in paths.items():
+        segments = [s for s in str(template).split("/") if s]
+        for end in range(len(segments)):
+            resources.setdefault("/" + "/".join(segments[:end]), {})
+        resources[str(template)] = operations
+    best: tuple[tuple[int, ...], str, Mapping[str, Any]] | None = None
+    for template, operations in resources.items():
         if not isinstance(operations, Mapping):
             continue
         score = _score([s for s in str(template).split("/") if s], parts)
