@@ -60,44 +60,37 @@ def probe(url: str) -> None:
     keys = {"region_name": "us-east-1", "aws_access_key_id": "test", "aws_secret_access_key": "test"}
     apigw = boto3.client("apigateway", endpoint_url=url, **keys)
     waf = boto3.client("wafv2", endpoint_url=url, **keys)
+    visibility = {"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "r"}
+    managed = {"Name": "m", "Priority": 0, "OverrideAction": {"None": {}}, "VisibilityConfig": visibility,
+               "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"}}}
+    show("wafv2 CheckCapacity of AWSManagedRulesCommonRuleSet (AWS: its published 700 WCU)",
+         lambda: waf.check_capacity(Scope="REGIONAL", Rules=[managed])["Capacity"])
     api = apigw.create_rest_api(name="faithful")["id"]
     root = apigw.get_resources(restApiId=api)["items"][0]["id"]
-    child = apigw.create_resource(restApiId=api, parentId=root, pathPart="a")["id"]
-    patch = [{"op": "replace", "path": "/pathPart", "value": "b"}]
-    show("UpdateResource", lambda: apigw.update_resource(restApiId=api, resourceId=child, patchOperations=patch)["path"])
-    apigw.create_model(restApiId=api, name="M", contentType="application/json",
-                       schema='{"type":"object","properties":{"a":{"type":"string"}}}')
-    show("UpdateModel", lambda: apigw.update_model(
-        restApiId=api, modelName="M", patchOperations=[{"op": "replace", "path": "/description", "value": "d"}]))
-    show("GetModels of a new API (AWS: Empty and Error too)",
-         lambda: sorted(m["name"] for m in apigw.get_models(restApiId=api)["items"]))
-    validator = apigw.create_request_validator(restApiId=api, name="v")["id"]
-    show("UpdateRequestValidator without a value", lambda: apigw.update_request_validator(
-        restApiId=api, requestValidatorId=validator, patchOperations=[{"op": "replace", "path": "/validateRequestBody"}]))
-    show("CreateRestApi with no endpoint type", lambda: apigw.create_rest_api(
-        name="e", endpointConfiguration={"types": []})["id"])
-    show("CreateRestApi with two endpoint types", lambda: apigw.create_rest_api(
-        name="e", endpointConfiguration={"types": ["EDGE", "REGIONAL"]})["id"])
-    apigw.create_resource(restApiId=api, parentId=root, pathPart="{proxy+}")
-    show("{x} beside {proxy+}", lambda: apigw.create_resource(restApiId=api, parentId=root, pathPart="{x}")["path"])
-    apigw.put_method(restApiId=api, resourceId=child, httpMethod="GET", authorizationType="NONE")
-    show("PutIntegration of type BOGUS", lambda: apigw.put_integration(
-        restApiId=api, resourceId=child, httpMethod="GET", type="BOGUS")["type"])
-    apigw.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    authorizer = apigw.create_authorizer(
+        restApiId=api, name="a", type="TOKEN", identitySource="method.request.header.Authorization",
+        authorizerUri="arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+                      "arn:aws:lambda:us-east-1:123456789012:function:f/invocations")["id"]
+    apigw.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="CUSTOM", authorizerId=authorizer)
     apigw.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK",
                           requestTemplates={"application/json": '{"statusCode":200}'})
+    apigw.put_method_response(restApiId=api, resourceId=root, httpMethod="GET", statusCode="200")
+    apigw.put_integration_response(restApiId=api, resourceId=root, httpMethod="GET", statusCode="200")
     apigw.create_deployment(restApiId=api, stageName="s1")
-    show("GetExport oas30 info.version (AWS: the document's)", lambda: json.loads(
-        apigw.get_export(restApiId=api, stageName="s1", exportType="oas30")["body"].read())["info"].get("version"))
-    ip_set = waf.create_ip_set(Name="s", Scope="REGIONAL", IPAddressVersion="IPV4", Addresses=["192.0.2.0/24"])
-    rule = {"Name": "r", "Priority": 0, "Statement": {"IPSetReferenceStatement": {"ARN": ip_set["Summary"]["ARN"]}},
-            "Action": {"Block": {}},
-            "VisibilityConfig": {"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "r"}}
-    show("wafv2 CheckCapacity", lambda: waf.check_capacity(Scope="REGIONAL", Rules=[rule])["Capacity"])
-    acl = waf.create_web_acl(Name="a", Scope="REGIONAL", DefaultAction={"Allow": {}}, Rules=[rule], VisibilityConfig={
-        "SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "a"})["Summary"]
-    show("wafv2 Capacity of one IP-set rule (AWS: 1 WCU)",
-         lambda: waf.get_web_acl(Name="a", Scope="REGIONAL", Id=acl["Id"])["WebACL"].get("Capacity"))
+    show("a Lambda (CUSTOM) authorizer on the data plane, no token (AWS: 401 Unauthorized)",
+         lambda: _invoke(f"{url}/restapis/{api}/s1/_user_request_/"))
+    show("apigatewayv2's data plane (HTTP APIs): not served", lambda: _invoke(f"{url}/v2-data-plane-is-not-served"))
+
+
+def _invoke(url: str) -> dict[str, Any]:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:  # loopback only: the local gateway
+            return {"status": answer.status}
+    except urllib.error.HTTPError as exc:
+        return {"status": exc.code, "x-amzn-ErrorType": exc.headers.get("x-amzn-ErrorType")}
 
 
 if __name__ == "__main__":

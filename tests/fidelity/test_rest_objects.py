@@ -222,3 +222,23 @@ def test_odd_inputs_moto_s_suite_sends(raw: Any, rest_api: str) -> None:
     document = json.dumps({"openapi": "2.0.0", "info": {"title": "v", "version": "1"}, "paths": {}})
     assert error_of(raw.put_rest_api, restApiId=rest_api, failOnWarnings=True, body=document) == _bad(
         "Only OpenAPI 3.x.x are currently supported")
+
+
+def test_a_model_a_method_uses_cannot_be_deleted(raw: Any, rest_api: str) -> None:
+    """API, TestApiGatewayApiMethod::test_put_method_model / delete-model-used,
+    delete-model-used-by-2-method, delete-model-unused."""
+    raw.create_model(restApiId=rest_api, name="MySchema", contentType="application/json",
+                     schema=json.dumps({"type": "object", "properties": {"a": {"type": "string"}}}))
+    root = _root(raw, rest_api)
+    raw.put_method(restApiId=rest_api, resourceId=root, httpMethod="ANY", authorizationType="NONE",
+                   requestModels={"application/json": "MySchema"})
+    used = _bad("Cannot delete model 'MySchema', is referenced in method request: //ANY", 409, "ConflictException")
+    assert error_of(raw.delete_model, restApiId=rest_api, modelName="MySchema") == used
+    test = raw.create_resource(restApiId=rest_api, parentId=root, pathPart="test")["id"]
+    raw.put_method(restApiId=rest_api, resourceId=test, httpMethod="ANY", authorizationType="NONE",
+                   requestModels={"application/json": "MySchema"})
+    assert error_of(raw.delete_model, restApiId=rest_api, modelName="MySchema")["Message"].endswith(": /test/ANY")
+    for resource in (root, test):
+        raw.update_method(restApiId=rest_api, resourceId=resource, httpMethod="ANY",
+                          patchOperations=[{"op": "remove", "path": "/requestModels/application~1json"}])
+    assert raw.delete_model(restApiId=rest_api, modelName="MySchema")["ResponseMetadata"]["HTTPStatusCode"] == 202
