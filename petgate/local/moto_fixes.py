@@ -37,6 +37,39 @@ def install() -> None:
             raise not_found(f"Invalid API identifier specified {self.account_id}:{function_id}")
         return rest_api
 
+    def get_resource(self: Any, function_id: str, resource_id: str) -> Any:
+        # TestApiGatewayApiResource::test_update_resource_behaviour / nonexistent-resource:
+        # "Invalid Resource identifier specified" (moto: "resource", lower case)
+        api = self.get_rest_api(function_id)
+        if resource_id not in api.resources:
+            raise not_found(rest_objects.RESOURCE_NOT_FOUND)
+        return api.resources[resource_id]
+
+    def get_request_validator(self: Any, validator_id: str) -> Any:
+        # TestApiGatewayApiRequestValidator::test_request_validator_lifecycle / get-deleted-request-validator
+        validator = self.request_validators.get(validator_id)
+        if validator is None:
+            raise not_found(rest_objects.VALIDATOR_NOT_FOUND)
+        return validator
+
+    models.RestAPI.get_request_validator = get_request_validator  # type: ignore[method-assign]
+
+    def backend_get_request_validator(self: Any, restapi_id: str, validator_id: str) -> Any:
+        # test_invalid_get_request_validator / get-request-validators-invalid-api-id: an unknown
+        # API is an unknown validator
+        api = self.apis.get(restapi_id)
+        if api is None:
+            raise not_found(rest_objects.VALIDATOR_NOT_FOUND)
+        return api.get_request_validator(validator_id)
+
+    original_create_request_validator = models.APIGatewayBackend.create_request_validator
+
+    def create_request_validator(self: Any, restapi_id: str, *args: Any, **kwargs: Any) -> Any:
+        # test_create_request_validator_invalid_api_id / invalid-create-request-validator: 400
+        if restapi_id not in self.apis:
+            raise BadRequestException("Invalid REST API identifier specified")
+        return original_create_request_validator(self, restapi_id, *args, **kwargs)
+
     original_create_model = models.APIGatewayBackend.create_model
 
     def create_model(self: Any, rest_api_id: str, name: str, content_type: str, description: str, schema: str) -> Any:
@@ -199,7 +232,8 @@ def install() -> None:
     models.Integration.create_integration_response = create_integration_response  # type: ignore[method-assign]
     responses.APIGatewayResponse.get_resources = get_resources  # type: ignore[method-assign]
     responses.APIGatewayResponse.get_stages = get_stages  # type: ignore[method-assign]
-    patches = {"get_rest_api": get_rest_api, "put_integration": put_integration, "create_model": create_model, "get_model": get_model,
+    patches = {"get_rest_api": get_rest_api, "get_resource": get_resource, "get_request_validator": backend_get_request_validator,
+               "create_request_validator": create_request_validator, "put_integration": put_integration, "create_model": create_model, "get_model": get_model,
                "delete_model": delete_model}
     for name, function in patches.items():
         setattr(models.APIGatewayBackend, name, function)

@@ -242,3 +242,16 @@ def test_a_model_a_method_uses_cannot_be_deleted(raw: Any, rest_api: str) -> Non
         raw.update_method(restApiId=rest_api, resourceId=resource, httpMethod="ANY",
                           patchOperations=[{"op": "remove", "path": "/requestModels/application~1json"}])
     assert raw.delete_model(restApiId=rest_api, modelName="MySchema")["ResponseMetadata"]["HTTPStatusCode"] == 202
+
+
+def test_unknown_ids_in_aws_s_words(raw: Any, rest_api: str) -> None:
+    """API: test_update_resource_behaviour / nonexistent-resource (capital R), and
+    TestApiGatewayApiRequestValidator::test_invalid_get_request_validator (an unknown API is an
+    unknown validator), ::test_create_request_validator_invalid_api_id (400)."""
+    resource = _bad("Invalid Resource identifier specified", 404, "NotFoundException")
+    assert error_of(raw.get_resource, restApiId=rest_api, resourceId="nosuch") == resource
+    validator = _bad("Invalid Request Validator identifier specified", 404, "NotFoundException")
+    assert error_of(raw.get_request_validator, restApiId=rest_api, requestValidatorId="validator_id") == validator
+    assert error_of(raw.get_request_validator, restApiId="api_id", requestValidatorId="validator_id") == validator
+    assert error_of(raw.create_request_validator, restApiId="api_id", name="v") == _bad(
+        "Invalid REST API identifier specified")
