@@ -245,8 +245,8 @@ def _identity(app: Services, who: Principal) -> walker.Identity:
     except UsageError as exc:
         return walker.Identity(unknown=f"the identity policies of {who.given} cannot be read ({exc.message})")
     except AwsError as exc:
-        if exc.code == "NoSuchEntity":
-            raise
+        if exc.code == "NoSuchEntity":  # no such caller: it cannot sign at all
+            raise AwsError(exc.message, "check --principal (IAM must hold it to sign)", exc.code) from None
         return walker.Identity(unknown=f"the identity policies of {who.given} cannot be read ({exc.message})")
 
 
@@ -295,9 +295,16 @@ def _send(app: Services, data: Explained, served: walker.Served, sent: Mapping[s
         response = session.request(data.method, url, headers=signed, timeout=10, allow_redirects=False)
         return probe.Answer(response.status_code, response.text, response.headers.get("x-amzn-ErrorType"))
 
+    def decided(name: str, decision: str) -> bool:
+        return any(layer.layer == name and layer.decision == decision for layer in data.layers)
+
+    # an ambiguous answer's reason settled with what was read for the explanation (verify's facts)
+    facts = probe.Facts(stage_exists=lambda: True, route_exists=lambda: decided("route", walker.PASS),
+                        private_api=lambda: served.private and data.vpce is None,
+                        waf_refusal=lambda: decided("waf", walker.REFUSE))
     with app.output.waiting(f"Sending {data.method} {url}..."):
         result = probe.run(url, fetch, "any", 0.0, api_id=data.api_id, network_errors=(requests.RequestException,),
-                           signed=signer is not None)
+                           facts=facts, signed=signer is not None)
     return _compare(data.outcome, result, signer)
 
 
