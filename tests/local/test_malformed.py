@@ -324,7 +324,7 @@ def test_a_well_formed_scope_keeps_working_in_any_region(gateway: Address, regio
 
 
 def test_an_operation_moto_lacks_is_501_not_500(gateway: Address) -> None:
-    answer = exchange(gateway, waf(b"CheckCapacity", b'{"Scope": "REGIONAL", "Rules": []}'))
+    answer = exchange(gateway, waf(b"DescribeManagedRuleGroup", b'{"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet", "Scope": "REGIONAL"}'))
     assert status_of(answer) == 501 and body_of(answer)["__type"] == "NotImplemented"
     still_serving(gateway)
 
