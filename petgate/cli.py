@@ -40,7 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sync": ("petgate.commands.sync:sync", "Make the policy deny list exactly a file's (with a change gate)."),
     "prune": ("petgate.commands.prune:prune", "Lift the blocks whose --for / --until time is up."),
     "waf": ("petgate.commands.waf:waf", "Deny lists in AWS WAF (past the policy quota, no redeploy)."),
-    "audit": ("petgate.commands.audit:audit", "Check every REST API of the region for open doors and leaks."),
+    "audit": ("petgate.commands.audit:audit", "Check every REST and HTTP API of a region (or several) for open doors and leaks."),
     "explain": ("petgate.commands.explain:explain", "Which layer lets one request through or refuses it, and why."),
     "local": ("petgate.commands.local:local", "Run petgate's local API Gateway."),
 }

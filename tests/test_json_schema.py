@@ -36,7 +36,7 @@ SCHEMA: dict[str, set[str]] = {
     "waf prune": {"list", "now", "pruned", "changed", "dry_run", "ip_sets_deleted"},
     "several apis": {"apis", "ok"},
     "diff": {"api_id", "stage", "source", "same", "only_in_file", "only_in_aws", "changed", "file"},
-    "audit": {"region", "fail_on", "failed", "apis", "findings", "counts", "http_apis"},
+    "audit": {"region", "regions", "fail_on", "failed", "apis", "findings", "counts", "http_apis"},
 }
 
 
