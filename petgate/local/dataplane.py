@@ -294,10 +294,12 @@ class DataPlane:
             )
         if not verdict.blocked:
             return None
-        headers = {"Content-Type": verdict.content_type, **dict(verdict.headers)}
-        if verdict.body == FORBIDDEN_BODY:  # WAF's own refusal, as API Gateway relays it
-            headers["x-amzn-ErrorType"] = "ForbiddenException"
-        return verdict.status, headers, verdict.body
+        if verdict.body == FORBIDDEN_BODY:
+            # no custom response in the web ACL: API Gateway answers its WAF_FILTERED gateway
+            # response (Developer Guide, "supported-gateway-response-types": "blocked by AWS
+            # WAF", DEFAULT_4XX when not set), which the stage may have customised
+            return self.gateway_response(snap, call, "WAF_FILTERED", "Forbidden", error_type="ForbiddenException")
+        return verdict.status, {"Content-Type": verdict.content_type, **dict(verdict.headers)}, verdict.body
 
     @staticmethod
     def _policy_request(snap: Snapshot, call: Call) -> policies.Request:

@@ -68,6 +68,23 @@ def test_block_is_enforced_before_the_policy_without_redeploy(
     assert client_from("127.0.0.31").get(url).status_code == 200
 
 
+def test_a_waf_block_answers_the_stage_s_waf_filtered_response(
+    petgate: Any, deployed: str, waf_list: str, local_url: str, apigw: Any
+) -> None:
+    """Developer Guide, "supported-gateway-response-types": WAF_FILTERED is "the gateway
+    response when a request is blocked by AWS WAF" (DEFAULT_4XX when not set): a stage that
+    customised it answers its own body, not WAF's."""
+    url = f"{local_url}/restapis/{deployed}/test/_user_request_/"
+    assert petgate("waf", "attach", "--api", deployed, "--list", waf_list).exit_code == 0
+    assert petgate("waf", "block", "--cidr", "127.0.0.33", "--list", waf_list).exit_code == 0
+    apigw.put_gateway_response(restApiId=deployed, responseType="WAF_FILTERED", statusCode="429",
+                               responseTemplates={"application/json": '{"blocked": "$context.error.message"}'})
+    assert petgate("deploy", "--api", deployed).exit_code == 0
+    refused = client_from("127.0.0.33").get(url)
+    assert refused.status_code == 429 and refused.json() == {"blocked": "Forbidden"}
+    assert refused.headers["x-amzn-ErrorType"] == "ForbiddenException"
+
+
 def test_ipv6_goes_to_its_own_set_and_show_counts(petgate: Any, waf_list: str) -> None:
     result = petgate("-o", "json", "waf", "block", "--cidr", "2001:db8::/48", "--cidr", "192.0.2.0/24", "--list", waf_list)
     assert result.exit_code == 0
