@@ -37,6 +37,8 @@ SCHEMA: dict[str, set[str]] = {
     "several apis": {"apis", "ok"},
     "diff": {"api_id", "stage", "source", "same", "only_in_file", "only_in_aws", "changed", "file"},
     "audit": {"region", "regions", "fail_on", "failed", "apis", "findings", "counts", "http_apis"},
+    "explain": {"api_id", "stage", "method", "path", "source_ip", "vpce", "principal", "signed", "layers", "outcome",
+                "unknowns"},
 }
 
 
@@ -66,6 +68,7 @@ def test_every_command_keeps_its_documented_keys(petgate: Any, api_id: str, tmp_
         "several apis": ["deploy", "--api", api_id, "--api", api_id + "-other"],
         "diff": ["diff", "--api", api_id, "--file", str(policy_file)],
         "audit": ["audit"],
+        "explain": ["explain", "--api", api_id, "--path", "/pets"],
     }
     assert set(runs) == set(SCHEMA)
     for name, args in runs.items():

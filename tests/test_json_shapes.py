@@ -126,6 +126,9 @@ def scenario(petgate: Any, api_id: str, waf_list: str, tmp_path: Path) -> dict[s
         {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}]}))
     run("diff", "diff", *api, "--file", str(committed))
     run("diff deployed", "diff", *api, "--file", str(committed), "--deployed")
+    run("explain", "explain", *api, "--path", "/pets")
+    run("explain live", "explain", *api, "--path", "/pets", "--ip", "127.0.0.1", "--live")
+    run("explain no stage", "explain", *api, "--stage", "nosuch", "--path", "/pets")
     run("walkthrough", "walkthrough", "--name", f"Walk-{api_id}", "--new", "--cleanup")
     run("walkthrough accounts", "walkthrough", "--accounts", "--name", f"Accounts-{api_id}", "--new", "--cleanup")
     return steps
