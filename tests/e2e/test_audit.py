@@ -60,6 +60,9 @@ def region(own_url: str) -> dict[str, str]:
     for step in (["set-403-template"], ["allow-only", "--cidr", "198.51.100.0/24", "--cidr", "2001:db8::/32", "--force"]):
         result = run_cli("--local", *step[:1], "--api", clean, *step[1:])
         assert result.exit_code == 0, result.stderr
+    for step in (["waf", "block", "--list", "clean", "--cidr", "192.0.2.200"], ["waf", "attach", "--list", "clean", "--api", clean]):
+        result = run_cli("--local", *step)
+        assert result.exit_code == 0, result.stderr
     made["clean"] = clean
     accounts = make("Accounts")
     assert run_cli("--local", "set-403-template", "--api", accounts).exit_code == 0
@@ -103,7 +106,7 @@ def test_each_crafted_api_shows_its_findings_and_the_clean_one_none(cli: Any, re
     assert result.exit_code == 1
     data = result.json
     assert findings_of(data, region["open"]) == {"PG001", "PG005", "PG007"}
-    assert findings_of(data, region["clean"]) == {"PG007"}  # the local gateway attaches no web ACL
+    assert findings_of(data, region["clean"]) == set()
     assert findings_of(data, region["accounts"]) == {"PG007", "PG009"}
     assert findings_of(data, region["undeployed"]) >= {"PG006"}
     assert findings_of(data, region["private"]) == {"PG003"}
