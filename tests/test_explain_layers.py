@@ -9,6 +9,8 @@ from typing import Any
 
 from petgate import policy as policies
 from petgate.ops import explain_layers as walker
+from petgate.ops import explain_model as model
+from petgate.ops import explain_routes as routes
 
 MOCK = {"type": "mock", "requestTemplates": {"application/json": '{"statusCode": 200}'},
         "responses": {"default": {"statusCode": "200"}}}
@@ -26,7 +28,7 @@ DENY_5 = {"Version": "2012-10-17", "Statement": [
 
 
 def served(security: list[dict[str, list[str]]] | None = None, policy: dict[str, Any] | None = None,
-           responses: dict[str, Any] | None = None, **more: Any) -> walker.Served:
+           responses: dict[str, Any] | None = None, **more: Any) -> model.Served:
     operation: dict[str, Any] = {"x-amazon-apigateway-integration": MOCK}
     if security is not None:
         operation["security"] = security
@@ -35,15 +37,15 @@ def served(security: list[dict[str, list[str]]] | None = None, policy: dict[str,
         export["x-amazon-apigateway-policy"] = json.dumps(policy)
     if responses is not None:
         export["x-amazon-apigateway-gateway-responses"] = responses
-    return walker.Served(api_id="a1b2c3d4e5", stage="test", region="us-east-1", account="111122223333", export=export,
+    return model.Served(api_id="a1b2c3d4e5", stage="test", region="us-east-1", account="111122223333", export=export,
                          private=False, **more)
 
 
-def run(data: walker.Served, **asked: Any) -> tuple[list[walker.Layer], walker.Outcome, list[str]]:
-    return walker.walk(data, walker.Asked(method="GET", path="/pets", source_ip=asked.pop("ip", "127.0.0.1"), **asked))
+def run(data: model.Served, **asked: Any) -> tuple[list[model.Layer], model.Outcome, list[str]]:
+    return walker.walk(data, model.Asked(method="GET", path="/pets", source_ip=asked.pop("ip", "127.0.0.1"), **asked))
 
 
-def decisions(layers: list[walker.Layer]) -> dict[str, str]:
+def decisions(layers: list[model.Layer]) -> dict[str, str]:
     return {layer.layer: layer.decision for layer in layers}
 
 
@@ -73,7 +75,7 @@ def test_a_cognito_authorizer_is_unknown_but_the_policy_still_refuses() -> None:
 
 def test_identity_policies_that_cannot_be_read_are_unknown_unless_the_resource_policy_denies() -> None:
     caller = policies.Caller(arn="arn:aws:iam::222222222222:user/bob")
-    unread = walker.Identity(unknown="IAM shows each account only its own users")
+    unread = model.Identity(unknown="IAM shows each account only its own users")
     layers, outcome, unknowns = run(served([{"sigv4": []}], DENY_5), caller=caller, identity=unread)
     assert decisions(layers)["policy"] == "unknown" and "Table B" in layers[-1].because and not outcome.known
     layers, outcome, _ = run(served([{"sigv4": []}], DENY_5), ip="127.0.0.5", caller=caller, identity=unread)
@@ -83,15 +85,15 @@ def test_identity_policies_that_cannot_be_read_are_unknown_unless_the_resource_p
 
 def test_scps_are_named_for_an_allowed_iam_caller_on_aws() -> None:
     caller = policies.Caller(arn="arn:aws:iam::111122223333:root")
-    _, outcome, unknowns = run(served([{"sigv4": []}]), caller=caller, identity=walker.Identity())
+    _, outcome, unknowns = run(served([{"sigv4": []}]), caller=caller, identity=model.Identity())
     assert outcome.allowed and outcome.known and outcome.status == 200
     assert any("service control policies" in u for u in unknowns)
-    _, _, local = run(served([{"sigv4": []}]), caller=caller, identity=walker.Identity(), scps_visible=True)
+    _, _, local = run(served([{"sigv4": []}]), caller=caller, identity=model.Identity(), scps_visible=True)
     assert local == []
 
 
 def test_waf_custom_responses_unknown_statements_and_default_4xx() -> None:
-    acl = walker.WebAcl(name="acl", default_action={"Allow": {}}, ip_sets={"arn:set": ["127.0.0.0/30"]},
+    acl = model.WebAcl(name="acl", default_action={"Allow": {}}, ip_sets={"arn:set": ["127.0.0.0/30"]},
                         custom_bodies={"teapot": {"ContentType": "TEXT_PLAIN", "Content": "go away"}},
                         rules=[{"Name": "custom", "Priority": 1, "Statement": {"IPSetReferenceStatement": {"ARN": "arn:set"}},
                                 "Action": {"Block": {"CustomResponse": {"ResponseCode": 418, "CustomResponseBodyKey": "teapot"}}}},
@@ -101,7 +103,7 @@ def test_waf_custom_responses_unknown_statements_and_default_4xx() -> None:
     assert layers[-1].rule == "custom" and (outcome.status, outcome.body, outcome.error_type) == (418, "go away", None)
     layers, outcome, unknowns = run(served(web_acl=acl), ip="127.0.0.9")
     assert decisions(layers)["waf"] == "unknown" and "GeoMatchStatement" in unknowns[0] and outcome.reason == "unknown"
-    plain = walker.WebAcl(name="acl", default_action={"Block": {}}, ip_sets={}, custom_bodies={}, rules=[])
+    plain = model.WebAcl(name="acl", default_action={"Block": {}}, ip_sets={}, custom_bodies={}, rules=[])
     four = {"DEFAULT_4XX": {"statusCode": "404", "responseTemplates": {"application/json": '{"m":$context.error.messageString}'}}}
     _, outcome, _ = run(served(web_acl=plain, responses=four))
     assert (outcome.status, outcome.body, outcome.response_type) == (404, '{"m":"Forbidden"}', "WAF_FILTERED")
@@ -109,7 +111,7 @@ def test_waf_custom_responses_unknown_statements_and_default_4xx() -> None:
 
 def test_routes_prefer_literal_segments_and_a_methodless_prefix_is_no_route() -> None:
     paths = {"/pets/{id}": {"get": {}}, "/{proxy+}": {"x-amazon-apigateway-any-method": {}}}
-    assert walker.route_of(paths, "GET", "/pets/7") == walker.Route("/pets/{id}", {})
-    assert walker.route_of(paths, "GET", "/pets") is None  # /pets exists (a prefix) and has no method
-    assert walker.route_of(paths, "POST", "/toys/1") == walker.Route("/{proxy+}", {}, by_any=True)
-    assert walker.route_of(paths, "POST", "/pets/7") is None
+    assert routes.route_of(paths, "GET", "/pets/7") == routes.Route("/pets/{id}", {})
+    assert routes.route_of(paths, "GET", "/pets") is None  # /pets exists (a prefix) and has no method
+    assert routes.route_of(paths, "POST", "/toys/1") == routes.Route("/{proxy+}", {}, by_any=True)
+    assert routes.route_of(paths, "POST", "/pets/7") is None

@@ -22,8 +22,10 @@ from petgate import probe
 from petgate.errors import AwsError, ExpectationNotMetError, NetworkError, PetgateError, UsageError
 from petgate.gateway import exported_policy
 from petgate.ops import apis, myip
-from petgate.ops import explain_layers as walker
-from petgate.ops.policy_view import Principal, _from_iam, principal_of
+from petgate.ops.explain_layers import walk
+from petgate.ops.explain_model import PASS, REFUSE, Asked, Endpoint, Identity, Layer, Outcome, Served, WebAcl
+from petgate.ops.explain_routes import method_auth, route_of
+from petgate.ops.policy_view import Principal, identity_policies_from_iam, principal_of
 from petgate.ops.results import UNSET, Result, Unset
 from petgate.ops.services import Services
 from petgate.ops.verify import Signer, signer_for
@@ -61,8 +63,8 @@ class Explained(Result):
     vpce: str | None
     principal: str | None
     signed: bool
-    layers: list[walker.Layer]
-    outcome: walker.Outcome
+    layers: list[Layer]
+    outcome: Outcome
     unknowns: list[str]
     live: LiveAnswer | Unset = UNSET
 
@@ -100,19 +102,19 @@ def explain(
         address = mapped or app.target.source_address or myip.my_address(app)
     if live:
         _check_live_source(app, address, endpoint, ip is not None)
-    served = walker.Served(
+    served = Served(
         api_id=api.id, stage=stage, region=region, account=_account(app, export, api.id),
         export=export, private="PRIVATE" in ((api_doc.get("endpointConfiguration") or {}).get("types") or []),
         deployment_id=found.get("deploymentId"), stage_variables=dict(found.get("variables") or {}),
         **_web_acl(app, region, api.id, stage),
     )
-    asked = walker.Asked(method=method, path=path, source_ip=address, headers=sent, endpoint=endpoint,
-                         caller=who.caller if who is not None else policies.ANONYMOUS, now=app.clock(),
-                         scps_visible=app.target.local)
-    route = walker.route_of(export.get("paths") or {}, method, path)
-    if who is not None and route is not None and walker.method_auth(export, route.operation).kind == "AWS_IAM":
+    asked = Asked(method=method, path=path, source_ip=address, headers=sent, endpoint=endpoint,
+                  caller=who.caller if who is not None else policies.ANONYMOUS, now=app.clock(),
+                  scps_visible=app.target.local)
+    route = route_of(export.get("paths") or {}, method, path)
+    if who is not None and route is not None and method_auth(export, route.operation).kind == "AWS_IAM":
         asked = dataclasses.replace(asked, identity=_identity(app, who))
-    walked, outcome, unknowns = walker.walk(served, asked)
+    walked, outcome, unknowns = walk(served, asked)
     data = Explained(api_id=api.id, stage=stage, method=method, path=path, source_ip=address,
                      vpce=endpoint.vpce_id if endpoint else None, principal=who.caller.arn if who else None,
                      signed=who is not None, layers=walked, outcome=outcome, unknowns=unknowns)
@@ -188,9 +190,9 @@ def _web_acl(app: Services, region: str, api_id: str, stage: str) -> dict[str, A
             ip_sets[arn] = list(ip_set.get("Addresses") or [])
     except PetgateError as exc:
         return {"waf_unknown": exc.line()}
-    return {"web_acl": walker.WebAcl(name=str(acl.get("Name", "")), rules=list(acl.get("Rules") or []),
-                                     default_action=dict(acl.get("DefaultAction") or {}),
-                                     custom_bodies=dict(acl.get("CustomResponseBodies") or {}), ip_sets=ip_sets)}
+    return {"web_acl": WebAcl(name=str(acl.get("Name", "")), rules=list(acl.get("Rules") or []),
+                              default_action=dict(acl.get("DefaultAction") or {}),
+                              custom_bodies=dict(acl.get("CustomResponseBodies") or {}), ip_sets=ip_sets)}
 
 
 def _ip_set_arns(found: Any) -> set[str]:
@@ -203,7 +205,7 @@ def _ip_set_arns(found: Any) -> set[str]:
     return set()
 
 
-def _endpoint(app: Services, vpce: str | None, address: str | None) -> tuple[walker.Endpoint | None, str | None]:
+def _endpoint(app: Services, vpce: str | None, address: str | None) -> tuple[Endpoint | None, str | None]:
     """The VPC endpoint `--vpce` names and, on petgate local, a source address its mapping gives
     (the VPC from `petgate local --vpc-endpoint`; on AWS the VPC is not read)."""
     if vpce is None:
@@ -212,7 +214,7 @@ def _endpoint(app: Services, vpce: str | None, address: str | None) -> tuple[wal
     if not vpce.startswith("vpce-"):
         raise UsageError(f"--vpce {vpce!r} is not a VPC endpoint id (vpce-...)")
     if not app.target.local:
-        return walker.Endpoint(vpce, None), None
+        return Endpoint(vpce, None), None
     mappings = _local_endpoints(app)
     addresses = [a for a, (e, _) in mappings.items() if e == vpce]
     if not addresses:
@@ -221,7 +223,7 @@ def _endpoint(app: Services, vpce: str | None, address: str | None) -> tuple[wal
     if address is not None and address not in addresses:
         raise UsageError(f"--ip {address} does not come through {vpce} on the local gateway (it maps {', '.join(addresses)})",
                          "leave out --ip, or give one of those")
-    return walker.Endpoint(vpce, mappings[addresses[0]][1]), addresses[0]
+    return Endpoint(vpce, mappings[addresses[0]][1]), addresses[0]
 
 
 def _local_endpoints(app: Services) -> dict[str, tuple[str, str]]:
@@ -236,24 +238,24 @@ def _local_endpoints(app: Services) -> dict[str, tuple[str, str]]:
         raise NetworkError(f"cannot read the local gateway's VPC endpoints at {url} ({exc})") from None
 
 
-def _identity(app: Services, who: Principal) -> walker.Identity:
+def _identity(app: Services, who: Principal) -> Identity:
     """The signed caller's identity policies from IAM, or why they cannot be seen (another
     account's IAM, or IAM refusing): unknown, never guessed."""
     try:
-        return walker.Identity(policies=[(name, policies.compile_policy(doc, identity=True))
-                                         for name, doc in _from_iam(app, who)])
+        return Identity(policies=[(name, policies.compile_policy(doc, identity=True))
+                                  for name, doc in identity_policies_from_iam(app, who)])
     except UsageError as exc:
-        return walker.Identity(unknown=f"the identity policies of {who.given} cannot be read ({exc.message})")
+        return Identity(unknown=f"the identity policies of {who.given} cannot be read ({exc.message})")
     except AwsError as exc:
         if exc.code == "NoSuchEntity":  # no such caller: it cannot sign at all
             raise AwsError(exc.message, "check --principal (IAM must hold it to sign)", exc.code) from None
-        return walker.Identity(unknown=f"the identity policies of {who.given} cannot be read ({exc.message})")
+        return Identity(unknown=f"the identity policies of {who.given} cannot be read ({exc.message})")
 
 
 # --- the live request -------------------------------------------------------------------------------
 
 
-def _check_live_source(app: Services, address: str, endpoint: walker.Endpoint | None, given: bool) -> None:
+def _check_live_source(app: Services, address: str, endpoint: Endpoint | None, given: bool) -> None:
     """--live sends from the address it explains for: one this machine can bind (a loopback one)."""
     if not given and endpoint is None:
         return  # the caller's own address, as checkip sees it
@@ -273,7 +275,7 @@ def _bindable(address: str) -> bool:
     return True
 
 
-def _send(app: Services, data: Explained, served: walker.Served, sent: Mapping[str, str], signer: Signer | None) -> LiveAnswer:
+def _send(app: Services, data: Explained, served: Served, sent: Mapping[str, str], signer: Signer | None) -> LiveAnswer:
     """The request, once, as verify sends it (its classification, probe.py), from the explained
     address and through the VPC endpoint's Route 53 alias (Host {api}-{vpce}.execute-api...:
     Developer Guide "apigateway-private-api-test-invoke-url") when there is one."""
@@ -299,16 +301,16 @@ def _send(app: Services, data: Explained, served: walker.Served, sent: Mapping[s
         return any(layer.layer == name and layer.decision == decision for layer in data.layers)
 
     # an ambiguous answer's reason settled with what was read for the explanation (verify's facts)
-    facts = probe.Facts(stage_exists=lambda: True, route_exists=lambda: decided("route", walker.PASS),
+    facts = probe.Facts(stage_exists=lambda: True, route_exists=lambda: decided("route", PASS),
                         private_api=lambda: served.private and data.vpce is None,
-                        waf_refusal=lambda: decided("waf", walker.REFUSE))
+                        waf_refusal=lambda: decided("waf", REFUSE))
     with app.output.waiting(f"Sending {data.method} {url}..."):
         result = probe.run(url, fetch, "any", 0.0, api_id=data.api_id, network_errors=(requests.RequestException,),
                            facts=facts, signed=signer is not None)
     return _compare(data.outcome, result, signer)
 
 
-def _compare(outcome: walker.Outcome, result: probe.ProbeResult, signer: Signer | None) -> LiveAnswer:
+def _compare(outcome: Outcome, result: probe.ProbeResult, signer: Signer | None) -> LiveAnswer:
     """Status and x-amzn-ErrorType against the explanation's; an allowed request whose status is
     the backend's agrees when no gateway error came back; an explanation with an unknown layer
     neither agrees nor disagrees (None): the answer settles what petgate could not see."""

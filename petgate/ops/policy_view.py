@@ -203,7 +203,7 @@ def check(
         elif identity_files:
             identity_source = "file"
         else:
-            named, identity_source = _from_iam(app, who), "iam"
+            named, identity_source = identity_policies_from_iam(app, who), "iam"
     compiled = [(name, policies.compile_policy(doc, identity=True)) for name, doc in named]
     request, outcome = authorize_call(
         document, [c for _, c in compiled] if identity_source else None, region=region, account=account,
@@ -211,7 +211,7 @@ def check(
         keys={k: v for k, v in (keys or {}).items() if v is not None},
         caller=who.caller if who is not None else policies.ANONYMOUS,
     )
-    statement, side, index, holder = _deciding(outcome, compiled)
+    statement, side, index, holder = deciding_statement(outcome, compiled)
     data = PolicyCheck(
         api_id=api_id, stage=stage, source=source, ip=source_ip, method=method.upper(), path=path,
         resource_arn=request.resource_arn, allowed=outcome.allowed, reason=VERIFY_REASONS[outcome.reason],
@@ -316,7 +316,7 @@ def _stand_in(identity: str) -> list[tuple[str, policies.Policy]]:
         {"Sid": f"Identity{effect}", "Effect": effect, "Action": policies.INVOKE_ACTION, "Resource": "*"}]})]
 
 
-def _from_iam(app: Services, who: Principal) -> list[tuple[str, policies.Policy]]:
+def identity_policies_from_iam(app: Services, who: Principal) -> list[tuple[str, policies.Policy]]:
     """What IAM holds for the principal: a user's policies and its groups', a role's (a session
     carries its role's); the root user has none (and needs none)."""
     account = who.caller.account or ""
@@ -377,8 +377,8 @@ def check_identity_policy(document: object) -> None:
             raise policies.PolicyError(f"{where}: unknown condition operator {unknown[0]!r}")
 
 
-def _deciding(outcome: policies.Authorization, compiled: Sequence[tuple[str, policies.CompiledPolicy]]
-              ) -> tuple[policies.Statement | None, str | None, int | None, str | None]:
+def deciding_statement(outcome: policies.Authorization, compiled: Sequence[tuple[str, policies.CompiledPolicy]]
+                      ) -> tuple[policies.Statement | None, str | None, int | None, str | None]:
     """The deciding statement, its side, its index in its policy, and the identity policy holding it."""
     statement = outcome.statement
     if statement is None:
