@@ -4,7 +4,7 @@ codes and templates, and DEFAULT_4XX/5XX inheritance (Developer Guide,
 to the DEFAULT_4XX type"; LocalStack's recorded answers, cited in local/gateway_responses.py).
 
 Pure: the local gateway (local/gateway_responses.py, local/dataplane.py) and `explain`
-(ops/explain_layers.py) share it.
+(ops/explain_answer.py) share it.
 """
 
 from __future__ import annotations

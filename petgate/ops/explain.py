@@ -22,6 +22,7 @@ from petgate import probe
 from petgate.errors import AwsError, ExpectationNotMetError, NetworkError, PetgateError, UsageError
 from petgate.gateway import exported_policy
 from petgate.ops import apis, myip
+from petgate.ops.explain_answer import forbidden
 from petgate.ops.explain_layers import walk
 from petgate.ops.explain_model import PASS, REFUSE, Asked, Endpoint, Identity, Layer, Outcome, Served, WebAcl
 from petgate.ops.explain_routes import method_auth, route_of
@@ -92,19 +93,26 @@ def explain(
 
     api, api_doc = apis.read_api(app.gateway, api_ref)
     found = app.gateway.get_stage(api.id, stage)
-    if found is None:
-        raise AwsError(f"API {api.id} has no stage {stage!r}", "check --stage; `petgate status` lists the stages",
-                       "NotFoundException")
-    export = app.gateway.get_stage_export(api.id, stage)
     region = app.target.resolved_region()
     endpoint, mapped = _endpoint(app, vpce, address)
     if address is None:
         address = mapped or app.target.source_address or myip.my_address(app)
     if live:
         _check_live_source(app, address, endpoint, ip is not None)
+    private = "PRIVATE" in ((api_doc.get("endpointConfiguration") or {}).get("types") or [])
+    if found is None:  # a typo or a stage never deployed: the first of the 403's causes
+        layer = Layer(layer="stage", decision=REFUSE, because=(
+            f"API {api.id} has no stage {stage!r} (never deployed, or a typo): API Gateway answers its plain "
+            "403 Forbidden before any other layer; `petgate status` lists the stages"))
+        data = Explained(api_id=api.id, stage=stage, method=method, path=path, source_ip=address,
+                         vpce=endpoint.vpce_id if endpoint else None, principal=who.caller.arn if who else None,
+                         signed=who is not None, layers=[layer], outcome=forbidden("stage-not-found"), unknowns=[])
+        served = Served(api_id=api.id, stage=stage, region=region, account="", export={}, private=private)
+        return data.but(live=_send(app, data, served, sent, signer)) if live else data
+    export = app.gateway.get_stage_export(api.id, stage)
     served = Served(
         api_id=api.id, stage=stage, region=region, account=_account(app, export, api.id),
-        export=export, private="PRIVATE" in ((api_doc.get("endpointConfiguration") or {}).get("types") or []),
+        export=export, private=private,
         deployment_id=found.get("deploymentId"), stage_variables=dict(found.get("variables") or {}),
         **_web_acl(app, region, api.id, stage),
     )
@@ -301,7 +309,7 @@ def _send(app: Services, data: Explained, served: Served, sent: Mapping[str, str
         return any(layer.layer == name and layer.decision == decision for layer in data.layers)
 
     # an ambiguous answer's reason settled with what was read for the explanation (verify's facts)
-    facts = probe.Facts(stage_exists=lambda: True, route_exists=lambda: decided("route", PASS),
+    facts = probe.Facts(stage_exists=lambda: not decided("stage", REFUSE), route_exists=lambda: decided("route", PASS),
                         private_api=lambda: served.private and data.vpce is None,
                         waf_refusal=lambda: decided("waf", REFUSE))
     with app.output.waiting(f"Sending {data.method} {url}..."):

@@ -2,14 +2,12 @@
 cases (allowed, a WAF block, a policy deny naming its statement, a missing route, an unsigned call
 to an AWS_IAM method, a PRIVATE API called from outside its endpoints), --live agreeing, --live
 disagreeing where petgate honestly cannot see (a resource without methods is not exported), and
-one clear line for an unknown API or stage."""
+one clear line for an unknown API, and an unknown stage explained."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
-
-import pytest
 
 from tests.test_errors import assert_one_clear_line
 
@@ -128,12 +126,21 @@ def test_live_disagrees_where_the_export_cannot_show(petgate: Any, api_id: str, 
     assert result.json["live"]["error_type"] == "MissingAuthenticationTokenException"
 
 
-@pytest.mark.parametrize("args", [("--api", "no-such-api"), ("--stage", "nostage")])
-def test_an_unknown_api_or_stage_is_one_clear_line(petgate: Any, deployed: str, args: tuple[str, str]) -> None:
-    base = ["explain", "--path", "/pets"] + (["--api", deployed] if args[0] == "--stage" else [])
-    result = petgate(*base, *args)
-    assert_one_clear_line(result, 3, "no REST API with id or name 'no-such-api'" if args[0] == "--api"
-                          else f"API {deployed} has no stage 'nostage'")
+def test_an_unknown_api_is_one_clear_line(petgate: Any) -> None:
+    result = petgate("explain", "--path", "/pets", "--api", "no-such-api")
+    assert_one_clear_line(result, 3, "no REST API with id or name 'no-such-api'")
+
+
+def test_an_unknown_stage_is_the_layer_that_refuses(petgate: Any, deployed: str) -> None:
+    """A mistyped or never-deployed stage is one of the 403's causes: explained (exit 0), and
+    --live agrees with the gateway's plain 403 Forbidden."""
+    result = explain(petgate, deployed, "-o", "json", "--stage", "nostage", "--path", "/pets", "--ip", "127.0.0.1", "--live")
+    assert result.exit_code == 0, result.stderr
+    assert [(layer["layer"], layer["decision"]) for layer in result.json["layers"]] == [("stage", "refuse")]
+    assert "no stage 'nostage'" in result.json["layers"][0]["because"]
+    outcome = result.json["outcome"]
+    assert (outcome["status"], outcome["error_type"], outcome["reason"]) == (403, "ForbiddenException", "stage-not-found")
+    assert result.json["live"]["agrees"] is True and result.json["live"]["reason"] == "stage-not-found"
 
 
 def test_bad_options_are_refused_before_anything_is_read(petgate: Any) -> None:
