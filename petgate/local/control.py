@@ -16,6 +16,7 @@ crash), the answer is a 4xx or 501 that says so, never a 500 (which SDKs retry).
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import re
@@ -27,7 +28,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from petgate.local import export, gateway_responses, importer, method_update, paging, rest_objects, snapshot
+from petgate.local import (
+    export,
+    gateway_responses,
+    importer,
+    method_update,
+    paging,
+    request_checks,
+    rest_objects,
+    snapshot,
+)
 from petgate.local.errors import (
     ApiError,
     BodyError,
@@ -76,7 +86,8 @@ class Caller:
 
 
 Handler = Callable[[Caller, dict[str, str], dict[str, list[str]], bytes], Response]
-OperationHandler = Callable[[Any, dict[str, str], bytes], Response]  # moto's backend, the path's ids, the body
+OperationHandler = Callable[[Any, dict[str, str], dict[str, list[str]], bytes], Response | None]  # moto's backend,
+# the path's ids, the query, the body; None: moto answers
 
 
 class Operations:
@@ -91,8 +102,10 @@ class Operations:
         for name in self.model.operation_names:
             operation = self.model.operation_model(name)
             path, _, fixed = operation.http["requestUri"].partition("?")
+            # an ARN in the path holds `/` once decoded (GetTags' /tags/{resource_arn})
             pattern = re.sub(r"\\\{([A-Za-z0-9_]+)(\\\+)?\\\}",
-                             lambda m: f"(?P<{m[1]}>.+)" if m[2] else f"(?P<{m[1]}>[^/]+)", re.escape(path))
+                             lambda m: f"(?P<{m[1]}>.+)" if m[2] or m[1].endswith("arn") else f"(?P<{m[1]}>[^/]+)",
+                             re.escape(path))
             self.routes.append((operation.http["method"], re.compile(pattern + "/?$"),
                                 dict(urllib.parse.parse_qsl(fixed)), operation))
         self.routes.sort(key=lambda route: -len(route[2]))  # `?mode=import` before the same path without
@@ -136,9 +149,12 @@ def moto_failure(exc: Exception, operation: str, ids: dict[str, str]) -> ApiErro
     AWS's 404; anything else is a 400 that names petgate local's limit (and is logged)."""
     if isinstance(exc, NotImplementedError):
         return ApiError("NotImplemented", f"petgate local does not implement {operation} (moto lacks it)")
+    if type(exc) is Exception and "not implemented" in str(exc):  # moto's "Patch operation ... not implemented"
+        return ApiError("NotImplemented", f"petgate local does not implement this {operation} ({exc}: moto lacks it)")
     missing = exc.args[0] if isinstance(exc, KeyError) and exc.args else None
     for label, value in ids.items():
-        if missing is not None and value == missing:
+        # moto may see the id as the client encoded it ("x y" as x%20y)
+        if missing is not None and missing in (value, urllib.parse.quote(value, safe="")):
             thing = label.removesuffix("_id").replace("_", " ")
             return ApiError("NotFoundException", f"Invalid {thing[:1].upper()}{thing[1:]} identifier specified")
     print(f"petgate local: moto failed on {operation}: {exc!r}", file=sys.stderr)
@@ -179,17 +195,23 @@ class ControlPlane:
         # by operation (botocore's name, its path parameters): answered here (moto lacks them or
         # answers otherwise), or checked here and then answered by moto
         self.answered: dict[str, OperationHandler] = {
-            "UpdateResource": lambda b, ids, body: rest_objects.update_resource(b, ids["restapi_id"], ids["resource_id"], body),
-            "DeleteResource": lambda b, ids, _: rest_objects.delete_resource(b, ids["restapi_id"], ids["resource_id"]),
-            "UpdateModel": lambda b, ids, body: rest_objects.update_model(b, ids["restapi_id"], ids["model_name"], body),
-            "UpdateRequestValidator": lambda b, ids, body: rest_objects.update_request_validator(
+            "UpdateResource": lambda b, ids, _, body: rest_objects.update_resource(b, ids["restapi_id"], ids["resource_id"], body),
+            "DeleteResource": lambda b, ids, _, __: rest_objects.delete_resource(b, ids["restapi_id"], ids["resource_id"]),
+            "UpdateModel": lambda b, ids, _, body: rest_objects.update_model(b, ids["restapi_id"], ids["model_name"], body),
+            "UpdateRequestValidator": lambda b, ids, _, body: rest_objects.update_request_validator(
                 b, ids["restapi_id"], ids["requestvalidator_id"], body),
-            "DeleteRequestValidator": lambda b, ids, _: rest_objects.delete_request_validator(
+            "DeleteRequestValidator": lambda b, ids, _, __: rest_objects.delete_request_validator(
                 b, ids["restapi_id"], ids["requestvalidator_id"]),
+            **{tags: functools.partial(request_checks.rest_api_tags, operation=tags)
+               for tags in ("GetTags", "TagResource", "UntagResource")},
         }
-        self.checked: dict[str, Callable[[Any, dict[str, str], bytes], None]] = {
-            "CreateResource": lambda b, ids, body: rest_objects.create_resource(b, ids["restapi_id"], ids["parent_id"], body),
-            "PutIntegration": lambda _, __, body: _check_integration_type(body),
+        self.checked: dict[str, Callable[[Any, dict[str, str], dict[str, list[str]], bytes], None]] = {
+            "CreateResource": lambda b, ids, _, body: rest_objects.create_resource(b, ids["restapi_id"], ids["parent_id"], body),
+            "PutIntegration": lambda _, __, ___, body: _check_integration_type(body),
+            "GetMethodResponse": lambda b, ids, _, __: request_checks.check_method_response(b, ids, integration=False),
+            "DeleteMethodResponse": lambda b, ids, _, __: request_checks.check_method_response(b, ids, integration=False),
+            "GetIntegrationResponse": lambda b, ids, _, __: request_checks.check_method_response(b, ids, integration=True),
+            "DeleteIntegrationResponse": lambda b, ids, _, __: request_checks.check_method_response(b, ids, integration=True),
         }
 
     @property
@@ -226,7 +248,9 @@ class ControlPlane:
             environ = check_signature(environ, apigateway_backends)
             operation, ids = self.operations.find(method, path, query)
             if operation is not None:
+                request_checks.check_path_ids(ids)
                 self.operations.check_body(operation, body)
+                body = request_checks.sdk_body(operation, body)
         except ApiError as exc:
             return exc.response()
         name = operation.name if operation is not None else f"{method} {path}"
@@ -249,18 +273,24 @@ class ControlPlane:
         with self.lock:
             try:
                 with moto_errors():
-                    if name in self.answered:
-                        return self.answered[name](Caller(environ).backend, ids, body)
+                    answer = self.answered[name](Caller(environ).backend, ids, query, body) if name in self.answered else None
+                    if answer is not None:
+                        return answer
                     if name in self.checked:
-                        self.checked[name](Caller(environ).backend, ids, body)
+                        self.checked[name](Caller(environ).backend, ids, query, body)
             except ApiError as exc:
                 return exc.response()
             except Exception as exc:
                 return moto_failure(exc, name, ids).response()
             try:
-                return self.forward(environ, body)
+                answer = self.forward(environ, body)
             except Exception as exc:
                 return moto_failure(exc, name, ids).response()
+        if answer[0] == 404 and answer[2].lstrip().lower().startswith(b"<!doctype html"):  # moto's Flask 404 page
+            if name in request_checks.UNROUTED:
+                return ApiError("NotImplemented", f"petgate local does not implement {name} (moto lacks it)").response()
+            return ApiError("NotFoundException", f"Invalid request path {path}").response()
+        return answer
 
     def forward(self, environ: dict[str, Any], body: bytes) -> Response:
         return forward_to(self.moto_app, environ, body)

@@ -26,9 +26,9 @@ def clear(store: SnapshotStore, throttle: Throttle | None) -> None:
     the snapshots and the throttle's buckets. Call with the gateway's lock held."""
     from moto.core.model_instances import reset_model_data
 
-    from petgate.local.state import _backends
+    from petgate.local.state import moto_backends
 
-    for backends in _backends().values():
+    for backends in moto_backends().values():
         for account in list(backends.values()):
             account.reset()
         backends.clear()

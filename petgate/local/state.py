@@ -32,7 +32,7 @@ def _moto_version() -> str:
     return version("moto")
 
 
-def _backends() -> dict[str, Any]:
+def moto_backends() -> dict[str, Any]:
     """moto's backends whose state the gateway serves, by service name (IAM's and STS's are
     keyed by partition, "aws", where the others are keyed by region: saved the same way)."""
     from moto.apigateway.models import apigateway_backends
@@ -106,7 +106,7 @@ class StateFile:
                 f"the state file {self.path} was written with moto {saved.get('moto')}, this is moto {_moto_version()}",
                 "start with another --state file, or reinstall that moto version",
             )
-        backends = _backends()
+        backends = moto_backends()
         for service, accounts in saved["backends"].items():
             if service not in backends:
                 continue
@@ -128,7 +128,7 @@ class StateFile:
                     for account_id, regions in list(backends.items())
                     for region, backend in list(regions.items())
                 }
-                for service, backends in _backends().items()
+                for service, backends in moto_backends().items()
             },
             "snapshots": store.dump(),
             "vpc_endpoints": endpoints.mappings() if endpoints is not None else {},

@@ -15,6 +15,7 @@ outside 1 to 100 refused first, a marker moto cannot read a WAFInvalidParameterE
 from __future__ import annotations
 
 import json
+import re
 import sys
 import threading
 from typing import Any
@@ -110,6 +111,7 @@ class WafControl:
             raise ApiError("SerializationException", str(exc)) from None
         if missing:
             raise ApiError("ValidationException", validation_message(missing))
+        _check_values(request)
         return request
 
     @staticmethod
@@ -122,3 +124,25 @@ class WafControl:
             message = getattr(exc, "message", str(exc))
             return 400, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps({"__type": code, "message": message}).encode()
         return 200, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps({"ResourceArns": arns}).encode()
+
+
+_WAF_ARN = re.compile(r"^arn:aws[\w-]*:wafv2:[a-z0-9-]*:\d{12}:(regional|global)/[a-z]+/[^/]+/[^/]+$")
+_ANY_ARN = re.compile(r"^arn:aws[\w-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:.+$")
+
+
+def _check_values(request: dict[str, Any]) -> None:
+    """What AWS WAF checks of the values moto takes on trust (and crashes on): Scope one of
+    CLOUDFRONT and REGIONAL; an ARN that is an ARN (a rule group's or IP set's: WAF's own
+    form). The wording is the WAFInvalidParameterException AWS's knowledge center quotes
+    ("waf-wafinvalidparameterexception-error": "Error reason: The scope is not valid., field:
+    SCOPE_VALUE, parameter: ...")."""
+    scope = request.get("Scope")
+    if scope is not None and scope not in ("CLOUDFRONT", "REGIONAL"):
+        raise ApiError("WAFInvalidParameterException",
+                       f"Error reason: The scope is not valid., field: SCOPE_VALUE, parameter: {scope}")
+    for member, pattern in (("ARN", _WAF_ARN), ("ResourceARN", _ANY_ARN), ("WebACLArn", _WAF_ARN)):
+        value = request.get(member)
+        if value is not None and not pattern.match(str(value)):
+            raise ApiError("WAFInvalidParameterException",
+                           f"Error reason: The ARN isn't valid. A valid ARN begins with arn: and includes other "
+                           f"information separated by colons or slashes., field: RESOURCE_ARN, parameter: {value}")

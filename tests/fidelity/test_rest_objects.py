@@ -255,3 +255,40 @@ def test_unknown_ids_in_aws_s_words(raw: Any, rest_api: str) -> None:
     assert error_of(raw.get_request_validator, restApiId="api_id", requestValidatorId="validator_id") == validator
     assert error_of(raw.create_request_validator, restApiId="api_id", name="v") == _bad(
         "Invalid REST API identifier specified")
+
+
+def test_method_and_integration_responses_that_do_not_exist(raw: Any, rest_api: str) -> None:
+    """API, TestApigatewayIntegrationResponse::test_integration_response_invalid_statuscode,
+    ::test_integration_response_wrong_status_code, ::test_integration_response_wrong_method,
+    ::test_delete_integration_response_errors (non-existent-status-code, non-existent-method)."""
+    root = _root(raw, rest_api)
+    raw.put_method(restApiId=rest_api, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    raw.put_integration(restApiId=rest_api, resourceId=root, httpMethod="GET", type="MOCK")
+    where = {"restApiId": rest_api, "resourceId": root, "httpMethod": "GET"}
+    assert error_of(raw.get_integration_response, **where, statusCode="wrong") == _bad(
+        "1 validation error detected: Value 'wrong' at 'statusCode' failed to satisfy constraint: Member must "
+        "satisfy regular expression pattern: [1-5]\\d\\d", 400, "ValidationException")
+    unknown = _bad("Invalid Response status code specified", 404, "NotFoundException")
+    for call in (raw.get_integration_response, raw.delete_integration_response, raw.get_method_response,
+                 raw.delete_method_response):
+        assert error_of(call, **where, statusCode="400") == unknown, call
+    assert error_of(raw.get_method_response, **{**where, "httpMethod": "PUT"}, statusCode="200") == _bad(
+        "Invalid Method identifier specified", 404, "NotFoundException")
+
+
+def test_a_rest_api_takes_tags_as_its_stages_do(raw: Any, rest_api: str) -> None:
+    """TagResource, GetTags and UntagResource on a REST API's ARN (moto routes only stages'),
+    and a malformed ARN refused in the words AWS records for one (test_apigateway_lambda.snapshot.json,
+    test_put_integration_aws_proxy_uri / put-integration-wrong-arn)."""
+    arn = f"arn:aws:apigateway:us-east-1::/restapis/{rest_api}"
+    raw.tag_resource(resourceArn=arn, tags={"team": "pets", "env": "test"})
+    raw.untag_resource(resourceArn=arn, tagKeys=["env"])
+    assert raw.get_tags(resourceArn=arn)["tags"] == {"team": "pets"}
+    assert raw.get_rest_api(restApiId=rest_api)["tags"] == {"team": "pets"}
+    assert error_of(raw.get_tags, resourceArn="nosuch") == _bad("Invalid ARN specified in the request")
+
+
+def test_an_operation_moto_has_no_route_for_is_501(raw: Any, rest_api: str) -> None:
+    """Not AWS's answer, but not moto's HTML page either: petgate local says it lacks it."""
+    assert error_of(raw.get_documentation_parts, restApiId=rest_api) == _bad(
+        "petgate local does not implement GetDocumentationParts (moto lacks it)", 501, "NotImplemented")
