@@ -9,6 +9,7 @@ STAMP := $(VENV)/.petgate-installed
 AWSCLI := bench/.venv-awscli/bin/aws
 # the AWS SDK for JavaScript v3's SigV4 signer, a second real client (tests/js/sign_and_get.mjs)
 JSDEPS := tests/js/node_modules/.petgate-installed
+MOTOSUITE := bench/.moto-suite/.prepared
 
 .PHONY: demo test lint bench clean test-moto
 
@@ -21,8 +22,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/petgate --local walkthrough --cleanup
 
-test: $(STAMP) $(AWSCLI) $(JSDEPS)
-	PETGATE_TEST_AWS_CLI=$(CURDIR)/$(AWSCLI) $(BIN)/python -m pytest --durations=15
+# two workers, a test file each at a time (its module fixtures and its own petgate local stay in one process)
+test: $(STAMP) $(AWSCLI) $(JSDEPS) $(MOTOSUITE)
+	PETGATE_TEST_AWS_CLI=$(CURDIR)/$(AWSCLI) $(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -43,6 +45,11 @@ bench: $(STAMP) $(AWSCLI)
 # moto's own apigateway and wafv2 tests (its sdist of the installed version) in server mode,
 # against moto_server and against petgate local: fails on a regression not in
 # bench/moto_suite_known.toml
+# moto's sdist from PyPI, for tests/test_moto_suite.py (which then runs offline)
+$(MOTOSUITE): $(STAMP)
+	$(BIN)/python bench/moto_suite.py --prepare
+	touch $(MOTOSUITE)
+
 test-moto: $(STAMP)
 	$(BIN)/python bench/moto_suite.py
 

@@ -15,7 +15,8 @@ Prints a table (passed both / regressions / known / fail both / ...) and each re
 its failure; exits 1 on any unlisted regression, 0 otherwise. A listed test that no longer
 regresses is named as stale (not an error).
 
-Options: `--compare-only` compares the junitxml files of the last run again (no server, no
+Options: `--prepare` only downloads and unpacks (make test runs it, so that the test itself
+touches nothing but loopback), `--compare-only` compares the junitxml files of the last run again (no server, no
 pytest), for editing the known list; `-k EXPR` passes a selection to both pytest runs.
 moto's tests import freezegun, which petgate does not depend on: it is installed with
 `pip install --target` into the cache, put on PYTHONPATH for these runs only.
@@ -284,9 +285,15 @@ def main() -> int:
     parser.add_argument("--compare-only", action="store_true",
                         help="compare the last run's junitxml again; run nothing")
     parser.add_argument("-k", dest="select", help="a pytest -k selection for both runs")
+    parser.add_argument("--prepare", action="store_true",
+                        help="download and unpack the suites and their test dependencies only (what needs PyPI); "
+                             "`make test` does this before tests/test_moto_suite.py runs them offline")
     args = parser.parse_args()
     moto_version = version("moto")
     tree = prepared_tree(moto_version)
+    if args.prepare:
+        test_deps()
+        return 0
     if args.compare_only:
         xmls = CACHE / "junit-moto.xml", CACHE / "junit-petgate.xml"
         missing = [str(x) for x in xmls if not x.exists()]
