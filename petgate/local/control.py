@@ -208,6 +208,7 @@ class ControlPlane:
         self.checked: dict[str, Callable[[Any, dict[str, str], dict[str, list[str]], bytes], None]] = {
             "CreateResource": lambda b, ids, _, body: rest_objects.create_resource(b, ids["restapi_id"], ids["parent_id"], body),
             "PutIntegration": lambda _, __, ___, body: _check_integration_type(body),
+            "PutMethod": lambda b, ids, _, body: request_checks.check_put_method(b, ids, body),
             "GetMethodResponse": lambda b, ids, _, __: request_checks.check_method_response(b, ids, integration=False),
             "DeleteMethodResponse": lambda b, ids, _, __: request_checks.check_method_response(b, ids, integration=False),
             "GetIntegrationResponse": lambda b, ids, _, __: request_checks.check_method_response(b, ids, integration=True),

@@ -99,6 +99,31 @@ def check_method_response(backend: Any, ids: dict[str, str], integration: bool) 
         raise ApiError("NotFoundException", "Invalid Response status code specified")
 
 
+HTTP_METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "HEAD", "ANY")
+
+
+def check_put_method(backend: Any, ids: dict[str, str], body: bytes) -> None:
+    """test_apigateway_api.snapshot.json, TestApiGatewayApiMethod::test_put_method_validation, every
+    key: an unknown API or resource 404 "Invalid Resource identifier specified"; a method outside
+    API Gateway's eight; CUSTOM or COGNITO_USER_POOLS without a valid authorizer; an unknown
+    request validator or model (moto stores all of these as given)."""
+    api = backend.apis.get(ids["restapi_id"])
+    if api is None or ids["resource_id"] not in api.resources:
+        raise ApiError("NotFoundException", "Invalid Resource identifier specified")
+    if ids["http_method"] not in HTTP_METHODS:
+        raise ApiError("BadRequestException", f"Invalid HttpMethod specified. Valid options are {','.join(HTTP_METHODS)}")
+    request = json.loads(body or b"{}")
+    if request.get("authorizationType") in ("CUSTOM", "COGNITO_USER_POOLS") and request.get("authorizerId") not in api.authorizers:
+        raise ApiError("BadRequestException", "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or "
+                       "COGNITO_USER_POOLS requires a valid authorizer.")
+    validator = request.get("requestValidatorId")
+    if validator is not None and validator not in api.request_validators:
+        raise ApiError("BadRequestException", "Invalid Request Validator identifier specified")
+    for model in (request.get("requestModels") or {}).values():
+        if model not in api.models:
+            raise ApiError("BadRequestException", f"Invalid model identifier specified: {model}")
+
+
 def check_tag_arn(ids: dict[str, str]) -> None:
     arn = ids.get("resource_arn", "")
     if not (_REST_API_ARN.match(arn) or _STAGE_ARN.match(arn)):

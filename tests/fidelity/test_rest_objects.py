@@ -292,3 +292,23 @@ def test_an_operation_moto_has_no_route_for_is_501(raw: Any, rest_api: str) -> N
     """Not AWS's answer, but not moto's HTML page either: petgate local says it lacks it."""
     assert error_of(raw.get_documentation_parts, restApiId=rest_api) == _bad(
         "petgate local does not implement GetDocumentationParts (moto lacks it)", 501, "NotImplemented")
+
+
+def test_put_method_validation(raw: Any, rest_api: str) -> None:
+    """API, TestApiGatewayApiMethod::test_put_method_validation, every key."""
+    root = _root(raw, rest_api)
+
+    def put(**kwargs: Any) -> dict[str, Any]:
+        return error_of(raw.put_method, **{"restApiId": rest_api, "resourceId": root, "httpMethod": "ANY",
+                                           "authorizationType": "NONE", **kwargs})
+
+    resource = _bad("Invalid Resource identifier specified", 404, "NotFoundException")
+    assert put(restApiId="fake-api", httpMethod="WRONG") == resource  # wrong-api
+    assert put(resourceId="fake-resource-id", httpMethod="WRONG") == resource  # wrong-resource
+    assert put(httpMethod="WRONG") == _bad(  # wrong-method
+        "Invalid HttpMethod specified. Valid options are GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY")
+    assert put(authorizationType="CUSTOM") == _bad(  # missing-authorizer-id
+        "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a "
+        "valid authorizer.")
+    assert put(requestValidatorId="fake-validator") == _bad("Invalid Request Validator identifier specified")
+    assert put(requestModels={"application/json": "petModel"}) == _bad("Invalid model identifier specified: petModel")
