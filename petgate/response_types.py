@@ -9,6 +9,7 @@ Pure: the local gateway (local/gateway_responses.py, local/dataplane.py) and `ex
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,3 +70,20 @@ def select(response_type: str, customised: dict[str, dict[str, Any]]) -> Selecte
         dict(chosen.get("responseTemplates") or {}),
         dict(chosen.get("responseParameters") or {}),
     )
+
+
+def pick_template(templates: Mapping[str, Any], accept: str) -> tuple[str, Any]:
+    """The template for the Accept (or Content-Type) header, else application/json's, else the
+    first: ("", None) when there is none."""
+    if not templates:
+        return "", None
+    for wanted in [a.split(";")[0].strip() for a in accept.split(",") if a.strip()] + ["application/json"]:
+        if wanted in templates:
+            return wanted, templates[wanted]
+    first = next(iter(templates))
+    return first, templates[first]
+
+
+def masked_arn(region: str, account: str, api_id: str, stage: str, method: str, path: str) -> str:
+    """The resource ACCESS_DENIED names: the account masked but its last 4 digits."""
+    return f"arn:aws:execute-api:{region}:********{account[-4:]}:{api_id}/{stage}/{method}/{path.lstrip('/')}"

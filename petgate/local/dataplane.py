@@ -48,6 +48,7 @@ from petgate.local import (
 from petgate.local.private_endpoints import EndpointMap, PrivateInvoke, VpcEndpoint
 from petgate.local.snapshot import Snapshot, SnapshotStore
 from petgate.policy.authorization import authorize
+from petgate.response_types import masked_arn, pick_template
 from petgate.waf import stage_arn
 
 Response = tuple[int, dict[str, str], bytes]
@@ -335,7 +336,7 @@ class DataPlane:
         is not the type's usual one (the signature faults share INVALID_SIGNATURE)."""
         selected = gateway_responses.select(response_type, snap.gateway_responses)
         error = {"message": message, "messageString": json.dumps(message), "responseType": response_type, "validationErrorString": ""}
-        content_type, template = _pick_template(selected.templates, call.headers.get("accept", ""))
+        content_type, template = pick_template(selected.templates, call.headers.get("accept", ""))
         body = ""
         if template:
             body = vtl.render(template, call.context(error), stage_variables=call.stage_variables)
@@ -386,7 +387,7 @@ class DataPlane:
         if chosen is None:
             return self.gateway_response(snap, call, "API_CONFIGURATION_ERROR", "Internal server error")
         code, response = chosen
-        content_type, template = _pick_template(response.get("responseTemplates") or {}, call.headers.get("accept", ""))
+        content_type, template = pick_template(response.get("responseTemplates") or {}, call.headers.get("accept", ""))
         text = backend_body.decode("utf-8", errors="replace")
         if template:
             body = vtl.render(template, call.context(), body=text, params=call.params(), stage_variables=call.stage_variables).encode()
@@ -430,24 +431,13 @@ def _call_from(environ: dict[str, Any], api_id: str, stage: str, path: str, rece
 
 
 def _masked_arn(snap: Snapshot, call: Call) -> str:
-    account = "********" + snap.account_id[-4:]
-    return f"arn:aws:execute-api:{snap.region}:{account}:{snap.api_id}/{call.stage}/{call.http_method}/{call.path.lstrip('/')}"
-
-
-def _pick_template(templates: dict[str, Any], accept: str) -> tuple[str, str | None]:
-    if not templates:
-        return "", None
-    for wanted in [a.split(";")[0].strip() for a in accept.split(",") if a.strip()] + ["application/json"]:
-        if wanted in templates:
-            return wanted, templates[wanted]
-    first = next(iter(templates))
-    return first, templates[first]
+    return masked_arn(snap.region, snap.account_id, snap.api_id, call.stage, call.http_method, call.path)
 
 
 def _mock_status(integration: dict[str, Any], call: Call) -> int:
     """A MOCK integration answers the statusCode its request template renders."""
     templates = integration.get("requestTemplates") or {}
-    _, template = _pick_template(templates, call.headers.get("content-type", ""))
+    _, template = pick_template(templates, call.headers.get("content-type", ""))
     if not template:
         return 200
     rendered = vtl.render(template, call.context(), body=call.body.decode("utf-8", "replace"), params=call.params(), stage_variables=call.stage_variables)
@@ -530,7 +520,7 @@ def _backend_request(integration: dict[str, Any], call: Call, proxy: bool) -> tu
     body = call.body
     templates = integration.get("requestTemplates") or {}
     if not proxy and templates:
-        content_type, template = _pick_template(templates, call.headers.get("content-type", ""))
+        content_type, template = pick_template(templates, call.headers.get("content-type", ""))
         if template:
             body = vtl.render(template, call.context(), body=call.body.decode("utf-8", "replace"), params=call.params(), stage_variables=call.stage_variables).encode()
             headers.setdefault("content-type", content_type)

@@ -15,6 +15,7 @@ from typing import Any
 from petgate import response_types, vtl
 from petgate.ops.explain_model import Asked, Outcome, Served
 from petgate.ops.explain_routes import Route
+from petgate.response_types import pick_template
 
 FORBIDDEN_BODY = '{"message":"Forbidden"}'
 # x-amzn-ErrorType of each gateway response type an access refusal uses (local/dataplane.py's;
@@ -109,20 +110,7 @@ def _mock_status(integration: Mapping[str, Any], context: dict[str, Any]) -> int
 
 def masked_arn(served: Served, asked: Asked) -> str:
     """The resource in AWS's ACCESS_DENIED message: the account masked but its last 4 digits."""
-    account = "********" + served.account[-4:]
-    return (f"arn:aws:execute-api:{served.region}:{account}:{served.api_id}/{served.stage}/{asked.method}/"
-            f"{asked.path.lstrip('/')}")
-
-
-def pick_template(templates: Mapping[str, str], accept: str) -> tuple[str, str | None]:
-    """The template for the Accept header, else application/json, else the first (as the local gateway picks)."""
-    if not templates:
-        return "", None
-    for wanted in [a.split(";")[0].strip() for a in accept.split(",") if a.strip()] + ["application/json"]:
-        if wanted in templates:
-            return wanted, templates[wanted]
-    first = next(iter(templates))
-    return first, templates[first]
+    return response_types.masked_arn(served.region, served.account, served.api_id, served.stage, asked.method, asked.path)
 
 
 def _header_value(expression: str, context: dict[str, Any], asked: Asked, served: Served) -> str | None:
