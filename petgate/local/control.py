@@ -94,10 +94,10 @@ class Operations:
     """API Gateway's operations from botocore's model: which one a request is, and what AWS
     checks of its body before it runs."""
 
-    def __init__(self) -> None:
+    def __init__(self, service: str = "apigateway") -> None:
         import botocore.session
 
-        self.model = botocore.session.get_session().get_service_model("apigateway")
+        self.model = botocore.session.get_session().get_service_model(service)
         self.routes: list[tuple[str, re.Pattern[str], dict[str, str], Any]] = []
         for name in self.model.operation_names:
             operation = self.model.operation_model(name)

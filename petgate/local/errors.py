@@ -207,12 +207,15 @@ def _check(shape: Any, value: Any, path: str, strict: bool, missing: list[str], 
     if kind == "structure":
         if not isinstance(value, dict):
             raise BodyError(f"{where} must be an object, not {_kind(value)}")
+        def wire(name: str) -> str:  # the member's name in the body (apigatewayv2: `name` for Name)
+            return str(shape.members[name].serialization.get("name", name))
+
         for name in shape.required_members:
-            if value.get(name) is None and shape.members[name].serialization.get("location") is None:
+            if value.get(wire(name)) is None and shape.members[name].serialization.get("location") is None:
                 missing.append(_member_path(path, name))
         for name, member in shape.members.items():
-            if value.get(name) is not None and member.serialization.get("location") is None:
-                _check(member, value[name], _member_path(path, name), strict, missing, depth + 1)
+            if value.get(wire(name)) is not None and member.serialization.get("location") is None:
+                _check(member, value[wire(name)], _member_path(path, name), strict, missing, depth + 1)
     elif kind == "list":
         if not isinstance(value, list):
             raise BodyError(f"{where} must be a list, not {_kind(value)}")

@@ -34,68 +34,14 @@ import threading
 import urllib.parse
 from typing import Any
 
-from petgate.local.control import Caller, Response, _read_body, forward_to, moto_failure
+from petgate.local.control import Caller, Operations, Response, _read_body, forward_to, moto_failure
 from petgate.local.errors import (
     ApiError,
-    BodyError,
-    check_shape,
     check_signature,
-    load_json_object,
-    validation_message,
 )
 
 PREFIX = "/v2/"
 _API_ID = re.compile(r"^/v2/apis/(?P<api>[^/]+)/?$")
-
-
-class _Routes:
-    """apigatewayv2's operations from botocore's model: which one a request is."""
-
-    def __init__(self) -> None:
-        import botocore.session
-
-        self.model = botocore.session.get_session().get_service_model("apigatewayv2")
-        self.routes: list[tuple[str, re.Pattern[str], Any]] = []
-        for name in self.model.operation_names:
-            operation = self.model.operation_model(name)
-            path = operation.http["requestUri"].partition("?")[0]
-            pattern = re.sub(r"\\\{([A-Za-z0-9_]+)(\\\+)?\\\}",
-                             lambda m: f"(?P<{m[1]}>.+)" if m[2] else f"(?P<{m[1]}>[^/]+)", re.escape(path))
-            self.routes.append((operation.http["method"], re.compile(pattern + "/?$"), operation))
-
-    def find(self, method: str, path: str) -> Any:
-        return next((operation for route_method, pattern, operation in self.routes
-                     if route_method == method and pattern.match(path)), None)
-
-
-def _by_member_names(shape: Any, value: Any) -> Any:
-    """A decoded body keyed as botocore's members are (`Name`), not as the wire is (`name`):
-    what errors.check_shape reads."""
-    if shape.type_name == "structure" and isinstance(value, dict):
-        return {name: _by_member_names(member, value[member.serialization.get("name", name)])
-                for name, member in shape.members.items() if member.serialization.get("name", name) in value}
-    if shape.type_name == "list" and isinstance(value, list):
-        return [_by_member_names(shape.member, item) for item in value]
-    if shape.type_name == "map" and isinstance(value, dict):
-        return {key: _by_member_names(shape.value, item) for key, item in value.items()}
-    return value
-
-
-def _check_body(operation: Any, body: bytes) -> None:
-    """A body that is not JSON of the operation's input shape: BadRequestException (not JSON,
-    or the wrong kind of value), ValidationException (a required member missing), as
-    control.Operations.check_body answers for REST APIs."""
-    shape = operation.input_shape
-    if shape is None or all(member.serialization.get("location") for member in shape.members.values()):
-        return  # everything is in the path, query or headers: a body is not read
-    try:
-        value = load_json_object(body)
-        missing = check_shape(shape, _by_member_names(shape, value), f"{operation.name[:1].lower()}{operation.name[1:]}Input",
-                              strict_scalars=False)
-    except BodyError as exc:
-        raise ApiError("BadRequestException", f"Could not parse request body into json: {exc}") from None
-    if missing:
-        raise ApiError("ValidationException", validation_message(missing))
 
 
 def _paged(operation: Any) -> bool:
@@ -146,7 +92,7 @@ class V2ControlPlane:
 
         self.moto_app = create_backend_app("apigatewayv2")
         self.lock = lock
-        self._routes: _Routes | None = None
+        self._routes: Operations | None = None
         self._routes_lock = threading.Lock()
 
     @staticmethod
@@ -154,11 +100,11 @@ class V2ControlPlane:
         return str(environ.get("PATH_INFO", "")).startswith(PREFIX)
 
     @property
-    def routes(self) -> _Routes:
+    def routes(self) -> Operations:
         """botocore's model, loaded at the first call rather than at start-up."""
         with self._routes_lock:
             if self._routes is None:
-                self._routes = _Routes()
+                self._routes = Operations("apigatewayv2")
             return self._routes
 
     def handle(self, environ: dict[str, Any]) -> Response:
@@ -170,10 +116,10 @@ class V2ControlPlane:
 
         try:
             environ = check_signature(environ, apigatewayv2_backends)
-            operation = self.routes.find(method, path)
+            operation, _ = self.routes.find(method, path, query)
             if operation is None:
                 raise ApiError("NotFoundException", f"No HTTP API operation is {method} {path}")
-            _check_body(operation, body)
+            self.routes.check_body(operation, body)
             offset, size = _window(query) if _paged(operation) else (0, None)
         except ApiError as exc:
             return exc.response()
