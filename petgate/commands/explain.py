@@ -49,7 +49,8 @@ def explain(app: App, api_ref: str, stage: str, ip: str | None, principal: str |
     (identity policies of another account, SCPs, authorizer code) is named as unknown.
 
     Exit 0: explained (allowed or refused alike); with --live, 1 when the answer disagrees, 4
-    when there is none; 2 bad options; 3 no such API or stage. Read-only.
+    when there is none; 2 bad options; 3 no such API (an unknown stage is explained: it is the
+    first layer that refuses). Read-only.
 
     \b
     Examples:

@@ -209,6 +209,8 @@ class ControlPlane:
             "CreateResource": lambda b, ids, _, body: rest_objects.create_resource(b, ids["restapi_id"], ids["parent_id"], body),
             "PutIntegration": lambda _, __, ___, body: _check_integration_type(body),
             "PutMethod": lambda b, ids, _, body: request_checks.check_put_method(b, ids, body),
+            "CreateStage": lambda b, ids, _, body: request_checks.check_stage_deployment(b, ids, body),
+            "UpdateStage": lambda b, ids, _, body: request_checks.check_stage_deployment(b, ids, body),
             "GetMethodResponse": lambda b, ids, _, __: request_checks.check_method_response(b, ids, integration=False),
             "DeleteMethodResponse": lambda b, ids, _, __: request_checks.check_method_response(b, ids, integration=False),
             "GetIntegrationResponse": lambda b, ids, _, __: request_checks.check_method_response(b, ids, integration=True),
@@ -227,7 +229,7 @@ class ControlPlane:
         """A list call is paged here (paging.py), whichever handler answered it."""
         method = environ["REQUEST_METHOD"]
         if method == "GET":
-            path = urllib.parse.unquote(environ.get("PATH_INFO", ""))
+            path = str(environ.get("PATH_INFO", ""))  # decoded once already (http.py), as WSGI's is
             query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
             operation, _ = self.operations.find(method, path, query)
             if operation is not None and paging.paged(operation):
@@ -240,7 +242,7 @@ class ControlPlane:
 
     def _handle(self, environ: dict[str, Any]) -> Response:
         method = environ["REQUEST_METHOD"]
-        path = urllib.parse.unquote(environ.get("PATH_INFO", ""))
+        path = str(environ.get("PATH_INFO", ""))  # decoded once already (http.py), as WSGI's is
         query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         body = _read_body(environ)
         from moto.apigateway.models import apigateway_backends
@@ -314,13 +316,16 @@ class ControlPlane:
         if request.get("description") == "":  # test_create_rest_api_with_optional_params / create-empty-desc
             raise ApiError("BadRequestException", "Description cannot be an empty string")
         _check_api_key_source(request.get("apiKeySource"))
+        size = request.get("minimumCompressionSize")
+        if size is not None and not 0 <= int(size) <= _MAX_COMPRESSION:  # as UpdateRestApi's (recorded) check
+            raise ApiError("BadRequestException", f"Invalid minimum compression size, must be between 0 and {_MAX_COMPRESSION}")
         api = backend.create_rest_api(
             request["name"],
             request.get("description", ""),
             api_key_source=request.get("apiKeySource"),
             endpoint_configuration=request.get("endpointConfiguration"),
             tags=request.get("tags"),
-            minimum_compression_size=request.get("minimumCompressionSize"),
+            minimum_compression_size=int(size) if size is not None else None,
             disable_execute_api_endpoint=request.get("disableExecuteApiEndpoint"),
         )
         api.version = request.get("version")  # moto drops both, and makes up "V1"

@@ -185,6 +185,10 @@ class DataPlane:
         call.path_parameters = route.path_parameters
         call.resource_path = route.resource.path
         call.resource_id = route.resource.id
+        if route.method.get("apiKeyRequired") and not self._valid_api_key(snap, call):
+            # Developer Guide, "api-gateway-api-usage-plans": a method that requires a key answers
+            # 403 without a key that is enabled and in a usage plan of the stage (INVALID_API_KEY)
+            return self.gateway_response(snap, call, "INVALID_API_KEY", "Forbidden", error_type="ForbiddenException")
         if call.endpoint is not None and snap.policy is None:
             # a private API deployed before it became PRIVATE, with no policy: Developer Guide,
             # "apigateway-resource-policies-create-attach": "For private APIs, note that until
@@ -284,6 +288,22 @@ class DataPlane:
             private = "PRIVATE" in ((api.endpoint_configuration or {}).get("types") or ())
         snap = self.store.get(api_id, deployment_id) if deployment_id else None
         return (snap, variables, private) if snap is not None else None
+
+    def _valid_api_key(self, snap: Snapshot, call: Call) -> bool:
+        """An x-api-key that is an enabled key of the account, in a usage plan naming this stage."""
+        given = call.headers.get("x-api-key")
+        if not given:
+            return False
+        from moto.apigateway.models import apigateway_backends
+
+        with self.lock:
+            backend = apigateway_backends[snap.account_id][snap.region]
+            keys = [key.id for key in backend.keys.values() if key.value == given and key.enabled]
+            for plan_id, plan in backend.usage_plans.items():
+                stages = {(str(s.get("apiId")), str(s.get("stage"))) for s in plan.api_stages if isinstance(s, dict)}
+                if (snap.api_id, call.stage) in stages and any(k in backend.usage_plan_keys.get(plan_id, {}) for k in keys):
+                    return True
+        return False
 
     def _waf(self, snap: Snapshot, call: Call) -> Response | None:
         """The stage's web ACL, before anything else API Gateway does (no redeploy needed)."""

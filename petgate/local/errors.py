@@ -232,10 +232,28 @@ def _check(shape: Any, value: Any, path: str, strict: bool, missing: list[str], 
             if item is None:
                 raise BodyError(f"{where} holds a null")
             _check(shape.value, item, f"{path}.{key}", strict, missing, depth + 1)
-    elif isinstance(value, dict | list) or (strict and not _SCALAR_CHECKS.get(kind, lambda _: True)(value)):
+    elif isinstance(value, dict | list) or not (_SCALAR_CHECKS if strict else _CONVERTIBLE).get(kind, lambda _: True)(value):
         raise BodyError(f"{where} must be a {_SCALARS.get(kind, kind)}, not {_kind(value)}")
 
 
+def _numeric_text(value: object) -> bool:
+    try:
+        float(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+# what API Gateway's parser converts (a number for a string member, "12" for a number, "true"
+# for a boolean); a word where a number goes is refused: moto would store "abc" as a number and
+# every SDK then fails to read the API back
+_CONVERTIBLE = {
+    "integer": lambda v: not isinstance(v, bool) and (isinstance(v, int) or (isinstance(v, str) and v.strip().lstrip("-").isdigit())),
+    "long": lambda v: not isinstance(v, bool) and (isinstance(v, int) or (isinstance(v, str) and v.strip().lstrip("-").isdigit())),
+    "float": lambda v: not isinstance(v, bool) and (isinstance(v, int | float) or (isinstance(v, str) and _numeric_text(v))),
+    "double": lambda v: not isinstance(v, bool) and (isinstance(v, int | float) or (isinstance(v, str) and _numeric_text(v))),
+    "boolean": lambda v: isinstance(v, bool) or (isinstance(v, str) and v.lower() in ("true", "false")),
+}
 _SCALARS = {"string": "string", "integer": "number", "long": "number", "float": "number", "double": "number",
             "boolean": "boolean", "timestamp": "timestamp", "blob": "base64 string"}
 _SCALAR_CHECKS = {

@@ -29,20 +29,32 @@ _PARAMETER = re.compile(r"^method\.request\.(?P<where>path|querystring|header)\.
 _IN = {"path": "path", "querystring": "query", "header": "header"}
 SIGV4 = "sigv4"
 SIGV4_SCHEME = {"type": "apiKey", "name": "Authorization", "in": "header", "x-amazon-apigateway-authtype": "awsSigv4"}
+API_KEY = "api_key"
+API_KEY_SCHEME = {"type": "apiKey", "name": "x-api-key", "in": "header"}
+
+
+def _schemes(signed: bool, keyed: bool) -> dict[str, Any]:
+    return {**({SIGV4: dict(SIGV4_SCHEME)} if signed else {}), **({API_KEY: dict(API_KEY_SCHEME)} if keyed else {})}
 
 
 def export(snapshot: Snapshot, stage: str, kind: str, extensions: bool) -> dict[str, Any]:
     swagger = kind == "swagger"
     refs = "#/definitions/" if swagger else "#/components/schemas/"
     paths: dict[str, Any] = {}
-    signed = False
+    signed = keyed = False
     for resource in sorted(snapshot.resources, key=lambda r: r.path):
         operations = {}
         for name, method in resource.methods.items():
             operation = _operation(method, refs, swagger)
+            security: dict[str, list[str]] = {}
             if method.get("authorizationType") == "AWS_IAM":
-                operation["security"] = [{SIGV4: []}]
+                security[SIGV4] = []
                 signed = True
+            if method.get("apiKeyRequired"):  # Developer Guide "api-key-usage-plan-oas"
+                security[API_KEY] = []
+                keyed = True
+            if security:
+                operation["security"] = [security]
             integration = method.get("methodIntegration")
             if extensions and integration:
                 operation["x-amazon-apigateway-integration"] = _integration(integration)
@@ -60,8 +72,8 @@ def export(snapshot: Snapshot, stage: str, kind: str, extensions: bool) -> dict[
     if swagger:
         document = {"swagger": "2.0", "info": info, "host": f"{snapshot.api_id}.execute-api.{snapshot.region}.amazonaws.com",
                     "basePath": f"/{stage}", "schemes": ["https"], "paths": paths}
-        if signed:
-            document["securityDefinitions"] = {SIGV4: dict(SIGV4_SCHEME)}
+        if signed or keyed:
+            document["securityDefinitions"] = _schemes(signed, keyed)
         if models:
             document["definitions"] = models
     else:
@@ -71,8 +83,8 @@ def export(snapshot: Snapshot, stage: str, kind: str, extensions: bool) -> dict[
         components: dict[str, Any] = {}
         if models:
             components["schemas"] = models
-        if signed:
-            components["securitySchemes"] = {SIGV4: dict(SIGV4_SCHEME)}
+        if signed or keyed:
+            components["securitySchemes"] = _schemes(signed, keyed)
         document["components"] = components  # test_export_oas30_openapi[TEST_IMPORT_PETS]: `{}` when empty
     if extensions:
         if snapshot.policy is not None:

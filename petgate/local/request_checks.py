@@ -124,6 +124,23 @@ def check_put_method(backend: Any, ids: dict[str, str], body: bytes) -> None:
             raise ApiError("BadRequestException", f"Invalid model identifier specified: {model}")
 
 
+DEPLOYMENT_NOT_FOUND = "Invalid Deployment identifier specified"  # moto's and GetDeployment's wording
+
+
+def check_stage_deployment(backend: Any, ids: dict[str, str], body: bytes) -> None:
+    """CreateStage and UpdateStage's replace of /deploymentId name a deployment of the API (moto
+    takes any id, and the stage then serves nothing: every call 403, GetExport fails). Not
+    recorded: the 404 is GetDeployment's for an unknown id."""
+    api = backend.apis.get(ids["restapi_id"])
+    if api is None:
+        return  # moto's own answer for an unknown API
+    request = json.loads(body or b"{}")
+    named = [request.get("deploymentId")] + [op.get("value") for op in request.get("patchOperations") or []
+                                             if op.get("path") == "/deploymentId" and op.get("op") == "replace"]
+    if any(d is not None and d not in api.deployments for d in named):
+        raise ApiError("NotFoundException", DEPLOYMENT_NOT_FOUND)
+
+
 def check_tag_arn(ids: dict[str, str]) -> None:
     arn = ids.get("resource_arn", "")
     if not (_REST_API_ARN.match(arn) or _STAGE_ARN.match(arn)):

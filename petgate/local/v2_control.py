@@ -109,7 +109,7 @@ class V2ControlPlane:
 
     def handle(self, environ: dict[str, Any]) -> Response:
         method = environ["REQUEST_METHOD"]
-        path = urllib.parse.unquote(environ.get("PATH_INFO", ""))
+        path = str(environ.get("PATH_INFO", ""))  # decoded once already (http.py), as WSGI's is
         query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         body = _read_body(environ)
         from moto.apigatewayv2.models import apigatewayv2_backends

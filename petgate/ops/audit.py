@@ -142,7 +142,7 @@ def _audit_region(app: Services) -> tuple[RegionAudited, list[ApiAudited], list[
     audited: list[ApiAudited] = []
     findings: list[Finding] = []
     try:
-        rest_items = sorted(app.gateway.list_apis(), key=lambda a: (a.get("name", ""), a["id"]))
+        rest_items = sorted(app.gateway.list_apis(), key=lambda a: (str(a.get("name", "")), str(a["id"])))
     except PetgateError as exc:
         rest_items, error = [], _error(exc)
     for item in rest_items:
@@ -154,7 +154,7 @@ def _audit_region(app: Services) -> tuple[RegionAudited, list[ApiAudited], list[
     http_audited: list[ApiAudited] = []
     websockets = 0
     try:
-        v2_items = sorted(app.http_apis.list_apis(), key=lambda a: (a.get("Name", ""), a.get("ApiId", "")))
+        v2_items = sorted(app.http_apis.list_apis(), key=lambda a: (str(a.get("Name", "")), str(a.get("ApiId", ""))))
     except PetgateError as exc:
         v2_items, error = [], error or _error(exc)
     for item in v2_items:

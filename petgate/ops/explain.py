@@ -77,6 +77,9 @@ def explain(
 ) -> Explained:
     """Explain one request; with `live` send it too (see the module's docstring)."""
     method, path = method.upper(), "/" + path.lstrip("/")
+    if "#" in path or any(segment in (".", "..") for segment in path.split("/")):
+        raise UsageError(f"--path {path!r} is not what an HTTP client sends (a fragment, or a . or .. segment)",
+                         "give the path as it is sent: /pets/1")
     if method not in METHODS:
         raise UsageError(f"--method {method!r} is not an HTTP method API Gateway routes", f"one of {', '.join(METHODS)}")
     if principal is not None and as_profile is not None:
@@ -97,6 +100,8 @@ def explain(
     endpoint, mapped = _endpoint(app, vpce, address)
     if address is None:
         address = mapped or app.target.source_address or myip.my_address(app)
+    if endpoint is None and vpce is None and app.target.local:
+        endpoint = _mapped_endpoint(app, address)  # an address the gateway maps comes through its endpoint
     if live:
         _check_live_source(app, address, endpoint, ip is not None)
     private = "PRIVATE" in ((api_doc.get("endpointConfiguration") or {}).get("types") or [])
@@ -140,7 +145,8 @@ def disagreement(data: Explained) -> PetgateError | None:
         return NetworkError(f"cannot reach {live.url} ({live.body})")
     return ExpectationNotMetError(
         f"the live answer disagrees with the explanation: {', '.join(live.differs)}",
-        "what petgate reads of the stage differs from what it serves: report it, with `-o json` of this command",
+        "`-o json` shows the explanation and the answer side by side; what petgate reads of the stage (its export, "
+        "its web ACL) cannot show what decided here",
     )
 
 
@@ -232,6 +238,13 @@ def _endpoint(app: Services, vpce: str | None, address: str | None) -> tuple[End
         raise UsageError(f"--ip {address} does not come through {vpce} on the local gateway (it maps {', '.join(addresses)})",
                          "leave out --ip, or give one of those")
     return Endpoint(vpce, mappings[addresses[0]][1]), addresses[0]
+
+
+def _mapped_endpoint(app: Services, address: str) -> Endpoint | None:
+    """On petgate local, the VPC endpoint `--vpc-endpoint` maps the source address to (README:
+    requests from ADDRESS come through that endpoint), or None."""
+    mapped = _local_endpoints(app).get(address)
+    return Endpoint(mapped[0], mapped[1]) if mapped is not None else None
 
 
 def _local_endpoints(app: Services) -> dict[str, tuple[str, str]]:

@@ -146,6 +146,8 @@ def test_an_unknown_stage_is_the_layer_that_refuses(petgate: Any, deployed: str)
 def test_bad_options_are_refused_before_anything_is_read(petgate: Any) -> None:
     for args, words in [(("--method", "BREW"), "not an HTTP method"), (("--ip", "nowhere"), "not an IP address"),
                         (("--header", "novalue"), "NAME=VALUE"),
+                        (("--path", "/pets#frag"), "not what an HTTP client sends"),
+                        (("--path", "/pets/../x"), "not what an HTTP client sends"),
                         (("--principal", "arn:aws:iam::111122223333:user/a", "--as", "x"), "not both")]:
         result = petgate("explain", "--api", "abcdefghij", *args)
         assert result.exit_code == 2, (args, result.stderr)

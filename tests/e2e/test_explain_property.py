@@ -171,12 +171,14 @@ def live(world: dict[str, Any], api_id: str, asked: dict[str, Any], address: str
 def test_explain_predicts_the_live_gateways_status_and_error_type(world: dict[str, Any], config: dict[str, Any],
                                                                   asked_all: list[dict[str, Any]]) -> None:
     api_id = configure(world, config)
-    for drawn in asked_all:
+    for index, drawn in enumerate(asked_all):
         through = config["private"] == drawn["fitting"]
         asked = {**drawn, "vpce": drawn["vpce"] if through else None}
         address = ENDPOINTS[asked["vpce"]] if asked["vpce"] else asked["address"]
         caller = world["users"][asked["caller"]]["arn"] if asked["caller"] else None
-        data = explain_ops.explain(world["app"], api_id, "test", ip=address, principal=caller, vpce=asked["vpce"],
+        # every other time without --vpce: the address the gateway maps names the endpoint by itself
+        data = explain_ops.explain(world["app"], api_id, "test", ip=address, principal=caller,
+                                   vpce=asked["vpce"] if index % 2 == 0 else None,
                                    method=asked["method"], path=asked["path"])
         assert data.outcome.known, (config, asked, data.unknowns)
         answered = live(world, api_id, asked, address)

@@ -312,3 +312,30 @@ def test_put_method_validation(raw: Any, rest_api: str) -> None:
         "valid authorizer.")
     assert put(requestValidatorId="fake-validator") == _bad("Invalid Request Validator identifier specified")
     assert put(requestModels={"application/json": "petModel"}) == _bad("Invalid model identifier specified: petModel")
+
+
+def test_a_refused_call_changes_nothing(raw: Any, rest_api: str, local_url: str) -> None:
+    """Found by review: a word where a number goes was stored (and every SDK then failed to read
+    the API list back); a parent id that needs %-encoding made an orphan resource (the path was
+    decoded twice); a stage could name a deployment that does not exist (moto's wording for it,
+    GetDeployment's: no recording of CreateStage's)."""
+    import requests
+
+    assert error_of(raw.create_rest_api, name="r", minimumCompressionSize="abc")["Status"] == 400
+    assert error_of(raw.create_rest_api, name="r", minimumCompressionSize=99999999999) == _bad(
+        "Invalid minimum compression size, must be between 0 and 10485760")
+    raw.get_rest_apis()  # still readable
+    signed = "AWS4-HMAC-SHA256 Credential=test/20261202/us-east-1/apigateway/aws4_request, SignedHeaders=host, Signature=x"
+    answer = requests.post(f"{local_url}/restapis/{rest_api}/resources/%252F", json={"pathPart": "p"},
+                           headers={"Authorization": signed}, timeout=10)
+    assert answer.status_code == 404
+    assert [r["path"] for r in raw.get_resources(restApiId=rest_api)["items"]] == ["/"]
+    root = _root(raw, rest_api)
+    raw.put_method(restApiId=rest_api, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    raw.put_integration(restApiId=rest_api, resourceId=root, httpMethod="GET", type="MOCK")
+    deployment = raw.create_deployment(restApiId=rest_api, stageName="one")["id"]
+    missing = _bad("Invalid Deployment identifier specified", 404, "NotFoundException")
+    assert error_of(raw.create_stage, restApiId=rest_api, stageName="two", deploymentId="nosuchdep") == missing
+    assert error_of(raw.update_stage, restApiId=rest_api, stageName="one", patchOperations=[
+        {"op": "replace", "path": "/deploymentId", "value": "nosuchdep"}]) == missing
+    assert raw.get_stage(restApiId=rest_api, stageName="one")["deploymentId"] == deployment
