@@ -19,7 +19,7 @@ _WHAT = {"stored": "the API's stored policy", "deployed": "the policy the stage 
 
 @click.command()
 @api_options
-@click.option("--file", "file", required=True, metavar="PATH", help="The policy JSON file (committed, say).")
+@click.option("--file", "file", required=True, metavar="PATH", help="The policy JSON file (committed, say); - reads stdin.")
 @click.option("--deployed", is_flag=True, help="Compare with what the stage serves (its export), not the stored policy.")
 @pass_app
 def diff(app: App, api_ref: str, stage: str, file: str, deployed: bool) -> None:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,8 +62,13 @@ def read_file(file: str) -> policies.Policy:
     """The policy file, parsed and checked; one clear line (UsageError, exit 2) if it is not
     readable, not JSON, or not a resource policy API Gateway would take."""
     try:
-        with open(file, encoding="utf-8-sig") as handle:
-            text = handle.read()
+        if file == "-":  # stdin, as sync's --file - reads it
+            if sys.stdin is None or sys.stdin.closed:
+                raise UsageError("--file - reads stdin, and stdin is closed", "pipe the policy in, or give a file")
+            text = sys.stdin.read().removeprefix("\ufeff")
+        else:
+            with open(file, encoding="utf-8-sig") as handle:
+                text = handle.read()
     except OSError as exc:
         raise UsageError(f"cannot read policy file {file}: {exc.strerror}") from None
     except UnicodeDecodeError:

@@ -78,3 +78,12 @@ def test_a_bad_file_is_exit_2_with_one_line(petgate: Any, api_id: str, tmp_path:
         assert result.stderr.count("\n") == 1 and says in result.stderr, result.stderr
     missing = petgate("-o", "json", "diff", "--api", api_id, "--file", str(tmp_path / "absent.json"))
     assert missing.exit_code == 2 and missing.json["error"]["code"] == "UsageError"
+
+
+def test_the_file_can_come_on_stdin(petgate: Any, api_id: str, monkeypatch: Any) -> None:
+    import io
+
+    assert petgate("block-my-ip", "--api", api_id, "--cidr", CIDR, "--no-deploy").exit_code == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(short_form([f"{CIDR}/32"]))))
+    result = petgate("-o", "json", "diff", "--api", api_id, "--file", "-")
+    assert result.exit_code == 0 and result.json["same"] is True, result.stderr
