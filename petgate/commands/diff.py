@@ -47,10 +47,13 @@ def _render(out: Output, data: policy_diff.Diffed) -> None:
         out.success(f"{data.file} and {what} of API {data.api_id} are the same (after AWS's rewrites)")
         return
     out.data(f"{data.file} against {what} of API {data.api_id}:")
+    # statements on both sides that no Sid pairs: the words leave out Action and Resource, so
+    # those are shown too, or two lines could read the same while the statements differ
+    scoped = bool(data.only_in_file) and bool(data.only_in_aws)
     for statement in data.only_in_file:
-        out.data(f"  only in the file: {_label(statement)}")
+        out.data(f"  only in the file: {_label(statement)}{_scope(statement) if scoped else ''}")
     for statement in data.only_in_aws:
-        out.data(f"  only in AWS:      {_label(statement)}")
+        out.data(f"  only in AWS:      {_label(statement)}{_scope(statement) if scoped else ''}")
     for sid, fields in data.changed.items():
         out.data(f"  changed {sid}: {', '.join(fields)}")
         for name, sides in fields.items():
@@ -60,6 +63,11 @@ def _render(out: Output, data: policy_diff.Diffed) -> None:
 def _label(statement: policies.Statement) -> str:
     words = policies.describe({"Statement": [statement]})  # a Sid is named in brackets
     return words[0] if words else json.dumps(statement)
+
+
+def _scope(statement: policies.Statement) -> str:
+    fields = ("Action", "NotAction", "Resource", "NotResource")
+    return "; " + ", ".join(f"{name} {json.dumps(statement[name])}" for name in fields if name in statement)
 
 
 def _shown(value: Any) -> str:

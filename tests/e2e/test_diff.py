@@ -87,3 +87,14 @@ def test_the_file_can_come_on_stdin(petgate: Any, api_id: str, monkeypatch: Any)
     monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(short_form([f"{CIDR}/32"]))))
     result = petgate("-o", "json", "diff", "--api", api_id, "--file", "-")
     assert result.exit_code == 0 and result.json["same"] is True, result.stderr
+
+
+def test_statements_that_differ_in_resource_only_say_so_in_text(petgate: Any, api_id: str, tmp_path: Path) -> None:
+    assert petgate("block-my-ip", "--api", api_id, "--cidr", CIDR, "--no-deploy").exit_code == 0
+    other = short_form([f"{CIDR}/32"])
+    del other["Statement"][0]["Sid"]  # no Sid pairs it with the API's statement
+    other["Statement"][0]["Resource"] = ["execute-api:/*/GET/*"]
+    result = petgate("diff", "--api", api_id, "--file", write(tmp_path / "get.json", other))
+    assert result.exit_code == 1
+    assert 'only in the file: ' in result.stdout and '/GET/*' in result.stdout, result.stdout
+    assert 'only in AWS:' in result.stdout and 'Resource' in result.stdout
