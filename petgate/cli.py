@@ -236,7 +236,27 @@ def main(argv: list[str] | None = None) -> None:
     except (KeyboardInterrupt, click.exceptions.Abort):
         _current.interrupted = True  # a second Ctrl-C must not cut this report short
         _fail(args, "interrupted", EXIT_INTERRUPTED, "Interrupted", "interrupted", None)
+    except Exception as exc:
+        # a Ctrl-C while a class is made (a dataclass's fields, as a command module imports)
+        # reaches here wrapped: CPython 3.11 raises RuntimeError("Error calling __set_name__")
+        # from the KeyboardInterrupt
+        if not _from_interrupt(exc):
+            raise
+        _current.interrupted = True
+        _fail(args, "interrupted", EXIT_INTERRUPTED, "Interrupted", "interrupted", None)
     sys.exit(0)
+
+
+def _from_interrupt(exc: BaseException) -> bool:
+    """Whether a KeyboardInterrupt is in the exception's chain of causes."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _interrupt(_signum: int, _frame: Any) -> None:

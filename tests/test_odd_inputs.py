@@ -212,6 +212,28 @@ def lines_of(stream: Any) -> queue.Queue[str | None]:
     return lines
 
 
+def test_a_ctrl_c_wrapped_by_class_creation_is_still_an_interrupt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The moment the subprocess test above can hit by chance, made certain: a Ctrl-C while a
+    dataclass's fields are set up reaches the CLI as RuntimeError("Error calling __set_name__")
+    caused by the KeyboardInterrupt (CPython 3.11); it is exit 130 and one line, not a traceback."""
+    import importlib
+
+    from petgate import cli
+    from tests.conftest import run_cli
+
+    def interrupted_import(name: str, package: str | None = None) -> Any:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise RuntimeError("Error calling __set_name__ on 'Field' instance 'deployment'") from exc
+
+    monkeypatch.setattr(cli.importlib, "import_module", interrupted_import)
+    result = run_cli("status")
+    assert (result.exit_code, result.stderr.strip()) == (130, "error: interrupted")
+    monkeypatch.setattr(cli.importlib, "import_module", importlib.import_module)
+    assert not cli._from_interrupt(RuntimeError("no interrupt here"))
+
+
 @pytest.mark.parametrize("moment", [
     "click",  # petgate.cli's imports, before the CLI's own handler: the start-up handler
     "petgate.target",  # the last of them: about when cli.main installs its handler
