@@ -226,21 +226,6 @@ class ControlPlane:
             return self._operations
 
     def handle(self, environ: dict[str, Any]) -> Response:
-        """A list call is paged here (paging.py), whichever handler answered it."""
-        method = environ["REQUEST_METHOD"]
-        if method == "GET":
-            path = str(environ.get("PATH_INFO", ""))  # decoded once already (http.py), as WSGI's is
-            query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
-            operation, _ = self.operations.find(method, path, query)
-            if operation is not None and paging.paged(operation):
-                try:
-                    offset, limit = paging.window(query)
-                except ApiError as exc:
-                    return exc.response()
-                return paging.cut(self._handle(environ), offset, limit)
-        return self._handle(environ)
-
-    def _handle(self, environ: dict[str, Any]) -> Response:
         method = environ["REQUEST_METHOD"]
         path = str(environ.get("PATH_INFO", ""))  # decoded once already (http.py), as WSGI's is
         query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
@@ -248,14 +233,23 @@ class ControlPlane:
         from moto.apigateway.models import apigateway_backends
 
         try:
-            environ = check_signature(environ, apigateway_backends)
             operation, ids = self.operations.find(method, path, query)
+            paged = operation is not None and method == "GET" and paging.paged(operation)
+            offset, limit = paging.window(query) if paged else (0, 0)  # a bad limit: refused before the signature
+            environ = check_signature(environ, apigateway_backends)
             if operation is not None:
                 request_checks.check_path_ids(ids)
                 self.operations.check_body(operation, body)
                 body = request_checks.sdk_body(operation, body)
         except ApiError as exc:
             return exc.response()
+        # a list call is paged here (paging.py), whichever handler answered it
+        answer = self._answer(environ, method, path, query, body, operation, ids)
+        return paging.cut(answer, offset, limit) if paged else answer
+
+    def _answer(self, environ: dict[str, Any], method: str, path: str, query: dict[str, list[str]], body: bytes,
+                operation: Any, ids: dict[str, str]) -> Response:
+        """The answer to a request checked already: petgate's handler for it, or moto's."""
         name = operation.name if operation is not None else f"{method} {path}"
         if self.throttle is not None:
             try:
@@ -276,11 +270,12 @@ class ControlPlane:
         with self.lock:
             try:
                 with moto_errors():
-                    answer = self.answered[name](Caller(environ).backend, ids, query, body) if name in self.answered else None
+                    backend = Caller(environ).backend
+                    answer = self.answered[name](backend, ids, query, body) if name in self.answered else None
                     if answer is not None:
                         return answer
                     if name in self.checked:
-                        self.checked[name](Caller(environ).backend, ids, query, body)
+                        self.checked[name](backend, ids, query, body)
             except ApiError as exc:
                 return exc.response()
             except Exception as exc:

@@ -36,6 +36,7 @@ import copy
 from typing import Any
 
 from petgate.local.errors import ApiError
+from petgate.local.rest_objects import RESOURCE_NOT_FOUND, found_in
 
 AUTHORIZATION_TYPES = ("NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS")
 _WITH_AUTHORIZER = ("CUSTOM", "COGNITO_USER_POOLS")
@@ -68,10 +69,7 @@ def check_ops(operations: list[Any]) -> None:
 
 def find_method(backend: Any, api_id: str, resource_id: str, http_method: str) -> tuple[Any, Any]:
     """(the API, the method) or AWS's 404s."""
-    api = backend.apis.get(api_id)
-    resource = api.resources.get(resource_id) if api is not None else None
-    if resource is None:
-        raise ApiError("NotFoundException", "Invalid Resource identifier specified")
+    api, resource = found_in(backend, api_id, "resources", resource_id, RESOURCE_NOT_FOUND)
     method = resource.resource_methods.get(http_method)
     if method is None:
         raise ApiError("NotFoundException", "Invalid Method identifier specified")

@@ -25,6 +25,8 @@ import re
 from typing import Any
 
 from petgate.local.errors import ApiError
+from petgate.local.method_update import find_method
+from petgate.local.rest_objects import RESOURCE_NOT_FOUND, found_in
 
 Response = tuple[int, dict[str, str], bytes]
 _STATUS_CODE = re.compile(r"[1-5]\d\d")
@@ -82,13 +84,7 @@ def check_path_ids(ids: dict[str, str]) -> None:
 def check_method_response(backend: Any, ids: dict[str, str], integration: bool) -> None:
     """Get/DeleteMethodResponse, Get/DeleteIntegrationResponse: the method, its integration and
     the status code exist (moto answers None.to_json())."""
-    api = backend.apis.get(ids["restapi_id"])
-    resource = api.resources.get(ids["resource_id"]) if api is not None else None
-    if resource is None:
-        raise ApiError("NotFoundException", "Invalid Resource identifier specified")
-    method = resource.resource_methods.get(ids["http_method"])
-    if method is None:
-        raise ApiError("NotFoundException", "Invalid Method identifier specified")
+    _, method = find_method(backend, ids["restapi_id"], ids["resource_id"], ids["http_method"])
     if integration:
         if method.method_integration is None:
             raise ApiError("NotFoundException", "Invalid Integration identifier specified")
@@ -107,9 +103,7 @@ def check_put_method(backend: Any, ids: dict[str, str], body: bytes) -> None:
     key: an unknown API or resource 404 "Invalid Resource identifier specified"; a method outside
     API Gateway's eight; CUSTOM or COGNITO_USER_POOLS without a valid authorizer; an unknown
     request validator or model (moto stores all of these as given)."""
-    api = backend.apis.get(ids["restapi_id"])
-    if api is None or ids["resource_id"] not in api.resources:
-        raise ApiError("NotFoundException", "Invalid Resource identifier specified")
+    api, _ = found_in(backend, ids["restapi_id"], "resources", ids["resource_id"], RESOURCE_NOT_FOUND)
     if ids["http_method"] not in HTTP_METHODS:
         raise ApiError("BadRequestException", f"Invalid HttpMethod specified. Valid options are {','.join(HTTP_METHODS)}")
     request = json.loads(body or b"{}")

@@ -82,11 +82,14 @@ def _check_paths(operations: list[dict[str, Any]], allowed: tuple[str, ...]) -> 
                            f"Invalid patch path  '{path}' specified for op 'replace'. Must be one of: [{', '.join(allowed)}]")
 
 
-def _api(backend: Any, api_id: str, missing: str) -> Any:
+def found_in(backend: Any, api_id: str, collection: str, key: str, missing: str) -> tuple[Any, Any]:
+    """An API and one of its `collection` (resources, models, request_validators) by key: an
+    unknown API or key is the same 404, `missing` (as AWS answers both)."""
     api = backend.apis.get(api_id)
-    if api is None:
+    item = getattr(api, collection).get(key) if api is not None else None
+    if item is None:
         raise ApiError("NotFoundException", missing)
-    return api
+    return api, item
 
 
 # --- resources ----------------------------------------------------------------------------------
@@ -119,7 +122,9 @@ def check_child(api: Any, parent_id: str, path_part: str, moving: Any = None) ->
 
 def create_resource(backend: Any, api_id: str, parent_id: str, body: bytes) -> None:
     """The checks before moto's CreateResource (which then answers as before)."""
-    api = _api(backend, api_id, RESOURCE_NOT_FOUND)
+    api = backend.apis.get(api_id)
+    if api is None:
+        raise ApiError("NotFoundException", RESOURCE_NOT_FOUND)
     try:
         request = json.loads(body or b"{}")
     except ValueError:
@@ -140,10 +145,7 @@ def _descendants(api: Any, resource_id: str) -> list[str]:
 
 
 def update_resource(backend: Any, api_id: str, resource_id: str, body: bytes) -> Response:
-    api = _api(backend, api_id, RESOURCE_NOT_FOUND)
-    resource = api.resources.get(resource_id)
-    if resource is None:
-        raise ApiError("NotFoundException", RESOURCE_NOT_FOUND)
+    api, resource = found_in(backend, api_id, "resources", resource_id, RESOURCE_NOT_FOUND)
     operations = _patch_operations(body)
     _check_paths(operations, ("/parentId", "/pathPart"))
     parent_id, path_part = resource.parent_id, resource.path_part
@@ -170,10 +172,7 @@ def update_resource(backend: Any, api_id: str, resource_id: str, body: bytes) ->
 
 
 def delete_resource(backend: Any, api_id: str, resource_id: str) -> Response:
-    api = _api(backend, api_id, RESOURCE_NOT_FOUND)
-    resource = api.resources.get(resource_id)
-    if resource is None:
-        raise ApiError("NotFoundException", RESOURCE_NOT_FOUND)
+    api, resource = found_in(backend, api_id, "resources", resource_id, RESOURCE_NOT_FOUND)
     if not resource.parent_id:
         raise ApiError("BadRequestException", "The root resource cannot be deleted.")
     for gone in [resource_id, *_descendants(api, resource_id)]:
@@ -191,11 +190,7 @@ def add_default_models(backend: Any, api: Any) -> None:
 
 
 def update_model(backend: Any, api_id: str, model_name: str, body: bytes) -> Response:
-    missing = f"Invalid model name specified: {model_name}"
-    api = _api(backend, api_id, missing)
-    model = api.models.get(model_name)
-    if model is None:
-        raise ApiError("NotFoundException", missing)
+    _, model = found_in(backend, api_id, "models", model_name, f"Invalid model name specified: {model_name}")
     operations = _patch_operations(body)
     _check_paths(operations, ("/description", "/schema"))
     description, schema = model.description, model.schema
@@ -224,10 +219,7 @@ def validator_json(validator: Any) -> dict[str, Any]:
 
 
 def update_request_validator(backend: Any, api_id: str, validator_id: str, body: bytes) -> Response:
-    api = _api(backend, api_id, VALIDATOR_NOT_FOUND)
-    validator = api.request_validators.get(validator_id)
-    if validator is None:
-        raise ApiError("NotFoundException", VALIDATOR_NOT_FOUND)
+    _, validator = found_in(backend, api_id, "request_validators", validator_id, VALIDATOR_NOT_FOUND)
     operations = _patch_operations(body)
     _check_paths(operations, _VALIDATOR_PATHS)
     name, flags = validator.name, {"/validateRequestBody": validator.validate_request_body,
@@ -247,8 +239,6 @@ def update_request_validator(backend: Any, api_id: str, validator_id: str, body:
 
 
 def delete_request_validator(backend: Any, api_id: str, validator_id: str) -> Response:
-    api = _api(backend, api_id, VALIDATOR_NOT_FOUND)
-    if validator_id not in api.request_validators:
-        raise ApiError("NotFoundException", VALIDATOR_NOT_FOUND)
+    api, _ = found_in(backend, api_id, "request_validators", validator_id, VALIDATOR_NOT_FOUND)
     del api.request_validators[validator_id]
     return 202, {"Content-Type": "application/json"}, b""
