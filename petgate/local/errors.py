@@ -236,22 +236,27 @@ def _check(shape: Any, value: Any, path: str, strict: bool, missing: list[str], 
         raise BodyError(f"{where} must be a {_SCALARS.get(kind, kind)}, not {_kind(value)}")
 
 
-def _numeric_text(value: object) -> bool:
+def _integer_like(value: object) -> bool:
+    return not isinstance(value, bool) and (isinstance(value, int) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()))
+
+
+def _number_like(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
     try:
         float(str(value))
     except ValueError:
         return False
-    return True
+    return isinstance(value, str)
 
 
 # what API Gateway's parser converts (a number for a string member, "12" for a number, "true"
 # for a boolean); a word where a number goes is refused: moto would store "abc" as a number and
 # every SDK then fails to read the API back
 _CONVERTIBLE = {
-    "integer": lambda v: not isinstance(v, bool) and (isinstance(v, int) or (isinstance(v, str) and v.strip().lstrip("-").isdigit())),
-    "long": lambda v: not isinstance(v, bool) and (isinstance(v, int) or (isinstance(v, str) and v.strip().lstrip("-").isdigit())),
-    "float": lambda v: not isinstance(v, bool) and (isinstance(v, int | float) or (isinstance(v, str) and _numeric_text(v))),
-    "double": lambda v: not isinstance(v, bool) and (isinstance(v, int | float) or (isinstance(v, str) and _numeric_text(v))),
+    "integer": _integer_like, "long": _integer_like, "float": _number_like, "double": _number_like,
     "boolean": lambda v: isinstance(v, bool) or (isinstance(v, str) and v.lower() in ("true", "false")),
 }
 _SCALARS = {"string": "string", "integer": "number", "long": "number", "float": "number", "double": "number",
